@@ -1,0 +1,120 @@
+/** From the frames enclosing a statement to what it means for import time. */
+import type { ContextKind, ExecutionContext, Frame } from "./types";
+
+const cache = new WeakMap<Frame[], ExecutionContext>();
+
+function classify(frames: Frame[]): ContextKind {
+  let dead = false;
+  let typeChecking = false;
+  let main = false;
+  let fn = false;
+  let fallback = false;
+  let cls = false;
+  for (const f of frames) {
+    switch (f) {
+      case "if:false:body":
+        dead = true;
+        break;
+      case "if:type_checking:body":
+      case "if:not_type_checking:else":
+        typeChecking = true;
+        break;
+      case "if:main:body":
+        main = true;
+        break;
+      case "lambda":
+        fn = true;
+        break;
+      case "try:except:import_error":
+        fallback = true;
+        break;
+      default:
+        if (f.startsWith("def:")) fn = true;
+        else if (f.startsWith("class:")) cls = true;
+    }
+  }
+  if (dead) return "dead";
+  if (typeChecking) return "type_checking";
+  if (main) return "main_guard";
+  if (fn) return "function";
+  if (fallback) return "import_error_fallback";
+  if (cls) return "class_body";
+  return frames.length === 0 ? "top" : "conditional";
+}
+
+function scopeOf(frames: Frame[]): string {
+  let scope = "";
+  for (const f of frames) {
+    if (f.startsWith("class:")) scope = scope ? `${scope}.${f.slice(6)}` : f.slice(6);
+    else if (f.startsWith("def:")) scope = scope ? `${scope}.${f.slice(4)}` : f.slice(4);
+  }
+  return scope;
+}
+
+const AT_IMPORT: Record<ContextKind, boolean> = {
+  top: true,
+  conditional: true,
+  class_body: true,
+  import_error_fallback: true,
+  function: false,
+  type_checking: false,
+  dead: false,
+  main_guard: false,
+  lazy: false,
+};
+
+/** The execution context for statements enclosed by `frames` (cached per frames array). */
+export function contextOf(frames: Frame[], lazy = false): ExecutionContext {
+  if (!lazy) {
+    const hit = cache.get(frames);
+    if (hit !== undefined) return hit;
+  }
+  let kind = classify(frames);
+  if (lazy && AT_IMPORT[kind]) kind = "lazy";
+  const atImport = AT_IMPORT[kind];
+  const ctx: ExecutionContext = {
+    kind,
+    atImport,
+    conditional: atImport && frames.some((f) => !f.startsWith("class:")),
+    scope: scopeOf(frames),
+    frames,
+  };
+  if (!lazy) cache.set(frames, ctx);
+  return ctx;
+}
+
+/** Plain-language description of a context, for messages: "at module top level", "inside `AnalyticsConfig.ready()`". */
+export function describeContext(ctx: ExecutionContext): string {
+  switch (ctx.kind) {
+    case "top":
+      return "at module top level";
+    case "conditional":
+      return `at module level inside ${ctx.frames.map(describeFrame).join(" > ")}`;
+    case "class_body":
+      return `in the body of class ${ctx.scope}`;
+    case "import_error_fallback":
+      return "in an `except ImportError` fallback";
+    case "function":
+      return ctx.scope ? `inside ${ctx.scope}()` : "inside a lambda";
+    case "type_checking":
+      return "under `if TYPE_CHECKING:`";
+    case "dead":
+      return "in dead code (`if False:`)";
+    case "main_guard":
+      return 'under `if __name__ == "__main__":`';
+    case "lazy":
+      return "as a PEP 810 lazy import";
+  }
+}
+
+function describeFrame(f: Frame): string {
+  if (f.startsWith("if:")) return f.endsWith(":else") ? "an `else`/`elif` branch" : "an `if`";
+  if (f.startsWith("try:except")) return "an `except` handler";
+  if (f.startsWith("try:")) return `a \`try\` ${f.slice(4)}`;
+  if (f.startsWith("class:")) return `class ${f.slice(6)}`;
+  if (f.startsWith("for:")) return "a `for` loop";
+  if (f.startsWith("while:")) return "a `while` loop";
+  if (f === "with") return "a `with` block";
+  if (f === "match") return "a `match` case";
+  return f;
+}

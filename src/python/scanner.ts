@@ -1,0 +1,1034 @@
+/**
+ * The Python import scanner: from a file's bytes to the facts every rule asks about
+ * (imports with their execution context, import calls, classes, functions, decorators,
+ * signal connections, patch targets, `__all__`, dotted strings, diagnostics).
+ *
+ * It reads statements, not an AST: the lexer yields logical lines, and this module tracks
+ * blocks by indentation, exactly mirroring the nesting CPython's AST would have. Its output
+ * is proven equal to CPython's `ast` over the standard library (test/cpython-agreement).
+ * It never throws; syntax it cannot read becomes a diagnostic, and reading resumes at the
+ * next statement.
+ */
+import { contextOf } from "./context";
+import { decodeSlice, detectEncoding } from "./encoding";
+import { Lexer, Op, S, stringContent, T } from "./lexer";
+import { isHardKeyword, N } from "./names";
+import { isDottedPath, unescapePython } from "./strings";
+import type {
+  ExecutionContext,
+  Frame,
+  ImportedName,
+  PyClass,
+  PyFileFacts,
+  PyFunction,
+} from "./types";
+
+type SiblingType = "if" | "try" | "loop-for" | "loop-while" | "end";
+
+interface Sibling {
+  type: SiblingType;
+  headerIndent: number;
+  base: Frame[];
+  /** if-chain: classified tests so far. */
+  tests: string[];
+  /** try: an except or finally was seen. */
+  handled: boolean;
+  line: number;
+}
+
+interface Block {
+  bodyIndent: number;
+  headerIndent: number;
+  frames: Frame[];
+  owner: PyClass | PyFunction | null;
+  sib: Sibling | null;
+  isMatch: boolean;
+  keyword: string;
+  line: number;
+}
+
+const EMPTY: Frame[] = [];
+const MAX_TEXT = 400;
+
+export function scanPython(source: Uint8Array): PyFileFacts {
+  return new Scanner(source).run();
+}
+
+class Scanner {
+  private readonly lx: Lexer;
+  private readonly encoding: string;
+  private readonly facts: PyFileFacts;
+  private stack: Block[] = [];
+  private pending: Block | null = null;
+  private inlineSib: Sibling | null = null;
+  private decorators: { line: number; text: string; callee: string; frames: Frame[] }[] = [];
+  private lastEnd = 0;
+  private frames: Frame[] = EMPTY;
+
+  constructor(source: Uint8Array) {
+    const enc = detectEncoding(source);
+    this.encoding = enc.name;
+    this.lx = new Lexer(source, enc.bomLength, enc.name);
+    this.facts = {
+      imports: [],
+      importCalls: [],
+      classes: [],
+      functions: [],
+      decorators: [],
+      connects: [],
+      patchTargets: [],
+      adminRegisters: [],
+      all: null,
+      dottedStrings: [],
+      futureAnnotations: false,
+      diagnostics: [],
+      lineCount: 0,
+    };
+    if (enc.error) this.facts.diagnostics.push(enc.error);
+    this.stack.push({ bodyIndent: 0, headerIndent: -1, frames: EMPTY, owner: null, sib: null, isMatch: false, keyword: "", line: 0 });
+  }
+
+  run(): PyFileFacts {
+    const lx = this.lx;
+    try {
+      while (lx.next()) {
+        if (lx.n === 0) continue;
+        this.line();
+      }
+      this.finish();
+    } catch (e) {
+      // Defensive: a scanner bug must never lose the file's facts or crash the review.
+      this.diag(lx.lineNumber, `internal scanner error: ${(e as Error).message}`);
+    }
+    this.facts.diagnostics.push(...lx.diagnostics);
+    this.facts.diagnostics.sort((a, b) => a.line - b.line);
+    this.facts.lineCount = lx.lineNumber;
+    return this.facts;
+  }
+
+  private diag(line: number, message: string): void {
+    if (this.facts.diagnostics.length < 100) this.facts.diagnostics.push({ line, message });
+  }
+
+  // ---- blocks -------------------------------------------------------------------------
+
+  private close(b: Block, endLine: number): void {
+    if (b.owner) b.owner.endLine = endLine;
+  }
+
+  private finish(): void {
+    if (this.pending) {
+      this.diag(this.pending.line, `expected an indented block after '${this.pending.keyword}' statement on line ${this.pending.line}`);
+      this.close(this.pending, this.pending.line);
+      this.pending = null;
+    }
+    while (this.stack.length > 1) this.close(this.stack.pop() as Block, this.lastEnd);
+    if (this.decorators.length > 0) this.diag(this.decorators[0].line, "decorator not followed by a class or function definition");
+  }
+
+  /** Place the current logical line in the block structure; returns the sibling compound, if any. */
+  private indentation(): Sibling | null {
+    const c = this.lx.indent;
+    let sib: Sibling | null = null;
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = null;
+      if (c > p.headerIndent) {
+        p.bodyIndent = c;
+        this.stack.push(p);
+        this.frames = p.frames;
+        this.inlineSib = null;
+        return null;
+      }
+      this.diag(this.lx.lineStart, `expected an indented block after '${p.keyword}' statement on line ${p.line}`);
+      this.close(p, p.line);
+      if (p.sib && p.sib.headerIndent === c) sib = p.sib;
+    }
+    let popped: Block | null = null;
+    while (this.stack[this.stack.length - 1].bodyIndent > c) {
+      popped = this.stack.pop() as Block;
+      this.close(popped, this.lastEnd);
+    }
+    const top = this.stack[this.stack.length - 1];
+    if (top.bodyIndent < c) {
+      this.diag(this.lx.lineStart, popped ? "unindent does not match any outer indentation level" : "unexpected indent");
+      this.stack.push({ ...top, bodyIndent: c, headerIndent: top.bodyIndent, owner: null, sib: null });
+    }
+    this.frames = this.stack[this.stack.length - 1].frames;
+    if (popped) {
+      if (popped.sib && popped.sib.headerIndent === c) sib = popped.sib;
+    } else if (sib === null && this.inlineSib && this.inlineSib.headerIndent === c) sib = this.inlineSib;
+    this.inlineSib = null;
+    return sib;
+  }
+
+  // ---- logical lines ------------------------------------------------------------------
+
+  private line(): void {
+    const lx = this.lx;
+    const sib = this.indentation();
+    const n = lx.n;
+    const k0 = lx.kind[0];
+    const v0 = lx.val[0];
+    let compound = false;
+    if (k0 === T.Name) {
+      switch (v0) {
+        case N.If:
+        case N.Elif:
+        case N.Else:
+        case N.While:
+        case N.For:
+        case N.Try:
+        case N.Except:
+        case N.Finally:
+        case N.With:
+        case N.Def:
+        case N.Class:
+          compound = true;
+          break;
+        case N.Async:
+          compound = n > 1 && lx.kind[1] === T.Name && (lx.val[1] === N.Def || lx.val[1] === N.For || lx.val[1] === N.With);
+          break;
+        case N.Match:
+          compound = this.isSoftHeader();
+          break;
+        case N.Case:
+          compound = this.stack[this.stack.length - 1].isMatch && this.isSoftHeader();
+          break;
+      }
+    }
+    if (sib && sib.type === "try" && !sib.handled && !(compound && (v0 === N.Except || v0 === N.Finally))) {
+      this.diag(sib.line, "expected 'except' or 'finally' block");
+    }
+    if (this.decorators.length > 0 && !(compound && (v0 === N.Def || v0 === N.Class || v0 === N.Async)) && !(k0 === T.Op && v0 === Op.At)) {
+      this.diag(this.decorators[0].line, "decorator not followed by a class or function definition");
+      this.decorators = [];
+    }
+    if (compound) this.compound(sib);
+    else if (k0 === T.Op && v0 === Op.At) this.decorator();
+    else {
+      if (sib === null && k0 === T.Name && (v0 === N.Elif || v0 === N.Else || v0 === N.Except || v0 === N.Finally)) {
+        this.diag(lx.lineStart, "invalid syntax");
+      }
+      this.simple(0, n, this.frames);
+    }
+    this.lastEnd = lx.lineEnd;
+  }
+
+  /** `match x:` / `case y:` are statements only when the line is a header ending in a colon. */
+  private isSoftHeader(): boolean {
+    const lx = this.lx;
+    if (lx.n < 3) return false;
+    const k1 = lx.kind[1];
+    const v1 = lx.val[1];
+    if (k1 === T.Op && v1 !== Op.LParen && v1 !== Op.LBracket && v1 !== Op.LBrace && v1 !== 45 && v1 !== 126 && v1 !== Op.Star && v1 !== Op.Dot) return false;
+    if (k1 === T.Name && isHardKeyword(v1) && v1 !== N.Not && v1 !== N.Lambda && v1 !== N.Await && v1 !== N.NoneKw && v1 !== N.True && v1 !== N.False) return false;
+    const hc = this.headerColon(1, lx.n);
+    return hc === lx.n - 1;
+  }
+
+  /** Index of the colon ending a compound statement header in [s, e), or -1. */
+  private headerColon(s: number, e: number): number {
+    const lx = this.lx;
+    let lambdas = 0;
+    for (let i = s; i < e; i++) {
+      const k = lx.kind[i];
+      if (k === T.Op) {
+        const v = lx.val[i];
+        if (v === Op.LParen || v === Op.LBracket || v === Op.LBrace) {
+          const m = lx.match[i];
+          if (m < 0) return -1;
+          i = m;
+        } else if (v === Op.Colon) {
+          if (lambdas > 0) lambdas--;
+          else return i;
+        }
+      } else if (k === T.Name && lx.val[i] === N.Lambda) lambdas++;
+    }
+    return -1;
+  }
+
+  private compound(sib: Sibling | null): void {
+    const lx = this.lx;
+    const n = lx.n;
+    let kw = lx.val[0];
+    let first = 1;
+    let isAsync = false;
+    if (kw === N.Async) {
+      kw = lx.val[1];
+      first = 2;
+      isAsync = true;
+    }
+    const hc = this.headerColon(first, n);
+    const line = lx.tline[0];
+    const keyword = lx.buf.subarray(lx.start[first - 1], lx.end[first - 1]).toString();
+    if (hc < 0) {
+      this.diag(line, `expected ':' after '${keyword}' header`);
+      this.scanExpr(first, n, this.frames);
+      return;
+    }
+    const base = this.frames;
+    let body: Frame[] = base;
+    let headerFrames = base;
+    let nextSib: Sibling | null = null;
+    let owner: PyClass | PyFunction | null = null;
+    let isMatch = false;
+    switch (kw) {
+      case N.If: {
+        const t = this.classifyTest(first, hc);
+        nextSib = { type: "if", headerIndent: lx.indent, base, tests: [t], handled: false, line };
+        body = [...base, `if:${t}:body`];
+        break;
+      }
+      case N.Elif: {
+        if (!sib || sib.type !== "if") {
+          this.diag(line, "invalid syntax: 'elif' without a matching 'if'");
+          const t = this.classifyTest(first, hc);
+          body = [...base, `if:${t}:body`];
+          break;
+        }
+        headerFrames = [...sib.base, ...sib.tests.map((x) => `if:${x}:else`)];
+        const t = this.classifyTest(first, hc);
+        sib.tests.push(t);
+        nextSib = sib;
+        body = [...headerFrames, `if:${t}:body`];
+        break;
+      }
+      case N.Else:
+        if (!sib || sib.type === "end") {
+          this.diag(line, "invalid syntax: 'else' without a matching statement");
+          break;
+        }
+        if (sib.type === "if") body = [...sib.base, ...sib.tests.map((x) => `if:${x}:else`)];
+        else if (sib.type === "try") {
+          body = [...sib.base, "try:else"];
+          nextSib = sib;
+        } else body = [...sib.base, sib.type === "loop-for" ? "for:else" : "while:else"];
+        break;
+      case N.Try:
+        nextSib = { type: "try", headerIndent: lx.indent, base, tests: [], handled: false, line };
+        body = [...base, "try:body"];
+        break;
+      case N.Except:
+        if (!sib || sib.type !== "try") {
+          this.diag(line, "invalid syntax: 'except' without 'try'");
+          break;
+        }
+        sib.handled = true;
+        nextSib = sib;
+        body = [...sib.base, `try:except:${this.classifyCaught(first, hc)}`];
+        break;
+      case N.Finally:
+        if (!sib || sib.type !== "try") {
+          this.diag(line, "invalid syntax: 'finally' without 'try'");
+          break;
+        }
+        sib.handled = true;
+        body = [...sib.base, "try:finally"];
+        break;
+      case N.While:
+      case N.For:
+        nextSib = { type: kw === N.For ? "loop-for" : "loop-while", headerIndent: lx.indent, base, tests: [], handled: false, line };
+        body = [...base, kw === N.For ? "for:body" : "while:body"];
+        break;
+      case N.With:
+        body = [...base, "with"];
+        break;
+      case N.Match:
+        isMatch = true;
+        break;
+      case N.Case:
+        body = [...base, "match"];
+        break;
+      case N.Def:
+      case N.Class: {
+        const nameTok = first;
+        if (lx.kind[nameTok] !== T.Name || isHardKeyword(lx.val[nameTok])) {
+          this.diag(line, `invalid syntax: expected a name after '${keyword}'`);
+          break;
+        }
+        const name = this.text1(nameTok);
+        const ctx = contextOf(base);
+        const qualname = ctx.scope ? `${ctx.scope}.${name}` : name;
+        if (kw === N.Def) {
+          const fn: PyFunction = { name, qualname, line, endLine: line, async: isAsync, context: ctx };
+          this.facts.functions.push(fn);
+          owner = fn;
+          body = [...base, `def:${name}`];
+        } else {
+          const cls: PyClass = { name, qualname, line, endLine: line, bases: this.bases(nameTok + 1, hc), context: ctx };
+          this.facts.classes.push(cls);
+          owner = cls;
+          body = [...base, `class:${name}`];
+        }
+        for (const d of this.decorators) {
+          this.facts.decorators.push({ line: d.line, text: d.text, callee: d.callee, target: qualname, context: contextOf(d.frames) });
+        }
+        this.decorators = [];
+        break;
+      }
+    }
+    if (kw !== N.Def && kw !== N.Class && this.decorators.length > 0) this.decorators = [];
+    // Header expressions run in the enclosing frames.
+    if (kw !== N.Else && kw !== N.Try && kw !== N.Finally) this.scanExpr(first, hc, headerFrames);
+    if (hc + 1 < n) {
+      // One-line body: `if x: import y; import z`.
+      this.simple(hc + 1, n, body);
+      if (owner) owner.endLine = lx.lineEnd;
+      this.inlineSib = nextSib;
+      if (kw === N.Match) this.diag(line, "invalid syntax: 'match' needs an indented block of cases");
+      return;
+    }
+    this.pending = { bodyIndent: -1, headerIndent: lx.indent, frames: body, owner, sib: nextSib, isMatch, keyword, line };
+  }
+
+  private decorator(): void {
+    const lx = this.lx;
+    const text = this.text(1, lx.n);
+    let e = 1;
+    while (e + 2 <= lx.n && lx.kind[e] === T.Name && lx.kind[e + 1] === T.Op && lx.val[e + 1] === Op.Dot) e += 2;
+    const callee = lx.kind[e] === T.Name ? this.text(1, e + 1) : text;
+    this.decorators.push({ line: lx.tline[0], text, callee, frames: this.frames });
+    this.scanExpr(1, lx.n, this.frames);
+  }
+
+  /** Simple statements in [s, e), split at top-level semicolons. */
+  private simple(s: number, e: number, frames: Frame[]): void {
+    const lx = this.lx;
+    let a = s;
+    for (let i = s; i <= e; i++) {
+      if (i < e) {
+        if (lx.kind[i] !== T.Op) continue;
+        const v = lx.val[i];
+        if (v === Op.LParen || v === Op.LBracket || v === Op.LBrace) {
+          const m = lx.match[i];
+          i = m < 0 ? e - 1 : m;
+          continue;
+        }
+        if (v !== Op.Semi) continue;
+      }
+      if (i > a) this.statement(a, i, frames);
+      a = i + 1;
+    }
+  }
+
+  private statement(a: number, b: number, frames: Frame[]): void {
+    const lx = this.lx;
+    if (lx.kind[a] === T.Name) {
+      const v = lx.val[a];
+      if (v === N.Import) return this.importStmt(a, b, frames, false);
+      if (v === N.From) return this.fromStmt(a, b, frames, false);
+      if (v === N.Lazy && a + 1 < b && lx.kind[a + 1] === T.Name) {
+        const v1 = lx.val[a + 1];
+        if (v1 === N.Import) return this.importStmt(a + 1, b, frames, true);
+        if (v1 === N.From) return this.fromStmt(a + 1, b, frames, true);
+      }
+      switch (v) {
+        case N.If:
+        case N.Elif:
+        case N.Else:
+        case N.While:
+        case N.For:
+        case N.Try:
+        case N.Except:
+        case N.Finally:
+        case N.With:
+        case N.Def:
+        case N.Class:
+          this.diag(lx.tline[a], "invalid syntax: a compound statement cannot follow ':' or ';' on the same line");
+          return;
+        case N.DunderAll:
+          if (frames.length === 0) this.dunderAll(a, b);
+          break;
+      }
+    }
+    this.scanExpr(a, b, frames);
+  }
+
+  // ---- imports ------------------------------------------------------------------------
+
+  private lazyContext(frames: Frame[], line: number, star: boolean): ExecutionContext {
+    if (star) this.diag(line, "lazy from ... import * is not allowed");
+    if (frames.some((f) => f.startsWith("def:") || f.startsWith("class:") || f.startsWith("try:"))) {
+      this.diag(line, "lazy imports are only allowed at module level, outside try/except");
+    }
+    return contextOf(frames, true);
+  }
+
+  /** A dotted name at [i, e): returns [text, next index] or null. */
+  private dotted(i: number, e: number): [string, number] | null {
+    const lx = this.lx;
+    if (i >= e || lx.kind[i] !== T.Name || isHardKeyword(lx.val[i])) return null;
+    let text = this.text1(i);
+    i++;
+    while (i + 1 < e && lx.kind[i] === T.Op && lx.val[i] === Op.Dot) {
+      if (lx.kind[i + 1] !== T.Name || isHardKeyword(lx.val[i + 1])) return null;
+      text += "." + this.text1(i + 1);
+      i += 2;
+    }
+    if (i < e && lx.kind[i] === T.Op && lx.val[i] === Op.Dot) return null;
+    return [text, i];
+  }
+
+  /** `as NAME` at i (optional): returns [asname, next index], or null when malformed. */
+  private asName(i: number, e: number): [string | null, number] | null {
+    const lx = this.lx;
+    if (i < e && lx.kind[i] === T.Name && lx.val[i] === N.As) {
+      if (i + 1 >= e || lx.kind[i + 1] !== T.Name || isHardKeyword(lx.val[i + 1])) return null;
+      return [this.text1(i + 1), i + 2];
+    }
+    return [null, i];
+  }
+
+  private importStmt(a: number, b: number, frames: Frame[], lazy: boolean): void {
+    const lx = this.lx;
+    const line = lx.tline[a];
+    const endLine = lx.eline[b - 1];
+    const records: { module: string; asname: string | null }[] = [];
+    let i = a + 1;
+    for (;;) {
+      const d = this.dotted(i, b);
+      const as = d ? this.asName(d[1], b) : null;
+      if (!d || !as) return this.diag(line, "invalid syntax in import statement");
+      records.push({ module: d[0], asname: as[0] });
+      i = as[1];
+      if (i === b) break;
+      if (lx.kind[i] !== T.Op || lx.val[i] !== Op.Comma) return this.diag(line, "invalid syntax in import statement");
+      i++;
+    }
+    const context = lazy ? this.lazyContext(frames, line, false) : contextOf(frames);
+    for (const r of records) {
+      this.facts.imports.push({
+        kind: "import",
+        line,
+        endLine,
+        module: r.module,
+        level: 0,
+        names: [{ name: r.module, asname: r.asname }],
+        star: false,
+        lazy,
+        context,
+      });
+    }
+  }
+
+  private fromStmt(a: number, b: number, frames: Frame[], lazy: boolean): void {
+    const lx = this.lx;
+    const line = lx.tline[a];
+    const endLine = lx.eline[b - 1];
+    let i = a + 1;
+    let level = 0;
+    while (i < b && lx.kind[i] === T.Op && lx.val[i] === Op.Dot) {
+      level++;
+      i++;
+    }
+    let module = "";
+    if (i < b && !(lx.kind[i] === T.Name && lx.val[i] === N.Import)) {
+      const d = this.dotted(i, b);
+      if (!d) return this.diag(line, "invalid syntax in from-import statement");
+      module = d[0];
+      i = d[1];
+    }
+    if ((level === 0 && module === "") || i >= b || lx.kind[i] !== T.Name || lx.val[i] !== N.Import) {
+      return this.diag(line, "invalid syntax in from-import statement");
+    }
+    i++;
+    const names: ImportedName[] = [];
+    let star = false;
+    let end = b;
+    if (i < b && lx.kind[i] === T.Op && lx.val[i] === Op.Star) {
+      if (i + 1 !== b) return this.diag(line, "invalid syntax in from-import statement");
+      star = true;
+    } else {
+      let paren = false;
+      if (i < b && lx.kind[i] === T.Op && lx.val[i] === Op.LParen) {
+        if (lx.match[i] !== b - 1) return this.diag(line, "invalid syntax in from-import statement");
+        paren = true;
+        i++;
+        end = b - 1;
+      }
+      for (;;) {
+        if (i >= end || lx.kind[i] !== T.Name || isHardKeyword(lx.val[i])) return this.diag(line, "invalid syntax in from-import statement");
+        const name = this.text1(i);
+        const as = this.asName(i + 1, end);
+        if (!as) return this.diag(line, "invalid syntax in from-import statement");
+        names.push({ name, asname: as[0] });
+        i = as[1];
+        if (i === end) break;
+        if (lx.kind[i] !== T.Op || lx.val[i] !== Op.Comma) return this.diag(line, "invalid syntax in from-import statement");
+        i++;
+        if (i === end) {
+          if (!paren) return this.diag(line, "trailing comma not allowed without surrounding parentheses");
+          break;
+        }
+      }
+    }
+    if (module === "__future__" && level === 0 && frames.length === 0 && names.some((n) => n.name === "annotations")) {
+      this.facts.futureAnnotations = true;
+    }
+    this.facts.imports.push({
+      kind: "from",
+      line,
+      endLine,
+      module,
+      level,
+      names,
+      star,
+      lazy,
+      context: lazy ? this.lazyContext(frames, line, star) : contextOf(frames),
+    });
+  }
+
+  // ---- headers ------------------------------------------------------------------------
+
+  private stripParens(s: number, e: number): [number, number] {
+    const lx = this.lx;
+    while (e - s >= 2 && lx.kind[s] === T.Op && lx.val[s] === Op.LParen && lx.match[s] === e - 1) {
+      s++;
+      e--;
+    }
+    return [s, e];
+  }
+
+  private classifyTest(s0: number, e0: number): string {
+    const lx = this.lx;
+    const [s, e] = this.stripParens(s0, e0);
+    if (e - s >= 2 && lx.kind[s] === T.Name && lx.val[s] === N.Not) {
+      return this.classifyTest(s + 1, e) === "type_checking" ? "not_type_checking" : "other";
+    }
+    if (this.isTypeChecking(s, e)) return "type_checking";
+    if (e - s === 1) {
+      const k = lx.kind[s];
+      if (k === T.Name && (lx.val[s] === N.False || lx.val[s] === N.NoneKw)) return "false";
+      if (k === T.Number && this.isZeroInt(s)) return "false";
+      return "other";
+    }
+    if (e - s === 3 && lx.kind[s + 1] === T.Op && lx.val[s + 1] === Op.EqEq) {
+      const name = (i: number) => lx.kind[i] === T.Name && lx.val[i] === N.DunderName;
+      const main = (i: number) => lx.kind[i] === T.String && this.stringValue(i) === "__main__";
+      if ((name(s) && main(s + 2)) || (main(s) && name(s + 2))) return "main";
+    }
+    return "other";
+  }
+
+  private isTypeChecking(s: number, e: number): boolean {
+    const lx = this.lx;
+    if (e <= s || lx.kind[e - 1] !== T.Name || lx.val[e - 1] !== N.TypeChecking) return false;
+    // TYPE_CHECKING, or a NAME(.NAME)* chain ending in .TYPE_CHECKING
+    for (let i = e - 2; i >= s; i -= 2) {
+      if (lx.kind[i] !== T.Op || lx.val[i] !== Op.Dot) return false;
+      if (i - 1 < s || lx.kind[i - 1] !== T.Name) return false;
+    }
+    return (e - s) % 2 === 1;
+  }
+
+  private isZeroInt(i: number): boolean {
+    const lx = this.lx;
+    let p = lx.start[i];
+    const e = lx.end[i];
+    const buf = lx.buf;
+    if (buf[p] === 48 && e - p > 2) {
+      const x = buf[p + 1] | 0x20;
+      if (x === 120 || x === 111 || x === 98) p += 2;
+    }
+    for (; p < e; p++) if (buf[p] !== 48 && buf[p] !== 95) return false;
+    return true;
+  }
+
+  private classifyCaught(s0: number, hc: number): string {
+    const lx = this.lx;
+    let s = s0;
+    if (s < hc && lx.kind[s] === T.Op && lx.val[s] === Op.Star) s++;
+    let e = hc;
+    for (let i = s; i < hc; i++) if (lx.kind[i] === T.Name && lx.val[i] === N.As) e = i;
+    if (s === e) return "broad";
+    [s, e] = this.stripParens(s, e);
+    let importError = false;
+    let broad = false;
+    const names = (i: number, j: number) => {
+      if (j - i !== 1 || lx.kind[i] !== T.Name) return;
+      const t = this.text1(i);
+      if (t === "ImportError" || t === "ModuleNotFoundError") importError = true;
+      if (t === "Exception" || t === "BaseException") broad = true;
+    };
+    // A tuple of names (or a single name): split at top-level commas.
+    let a = s;
+    for (let i = s; i <= e; i++) {
+      if (i < e && lx.kind[i] === T.Op) {
+        const v = lx.val[i];
+        if ((v === Op.LParen || v === Op.LBracket || v === Op.LBrace) && lx.match[i] > 0) {
+          i = lx.match[i];
+          continue;
+        }
+        if (v !== Op.Comma) continue;
+      } else if (i < e) continue;
+      if (i > a) names(a, i);
+      a = i + 1;
+    }
+    return importError ? "import_error" : broad ? "broad" : "other";
+  }
+
+  private bases(s: number, hc: number): string[] {
+    const lx = this.lx;
+    if (s >= hc || lx.kind[s] !== T.Op || lx.val[s] !== Op.LParen || lx.match[s] !== hc - 1) return [];
+    const out: string[] = [];
+    let a = s + 1;
+    const e = hc - 1;
+    for (let i = a; i <= e; i++) {
+      if (i < e && lx.kind[i] === T.Op) {
+        const v = lx.val[i];
+        if ((v === Op.LParen || v === Op.LBracket || v === Op.LBrace) && lx.match[i] > 0) {
+          i = lx.match[i];
+          continue;
+        }
+        if (v !== Op.Comma) continue;
+      } else if (i < e) continue;
+      if (i > a) {
+        const isKeyword = lx.kind[a] === T.Name && a + 1 < i && lx.kind[a + 1] === T.Op && lx.val[a + 1] === Op.Eq;
+        const isStar = lx.kind[a] === T.Op && (lx.val[a] === Op.Star || lx.val[a] === Op.StarStar);
+        if (!isKeyword && !isStar) out.push(this.text(a, i));
+      }
+      a = i + 1;
+    }
+    return out;
+  }
+
+  // ---- expressions --------------------------------------------------------------------
+
+  /**
+   * Look through expression tokens for import calls, patch targets, signal connections,
+   * admin registrations and dotted string constants; report adjacent operands.
+   */
+  private scanExpr(s: number, e: number, frames: Frame[]): void {
+    const lx = this.lx;
+    let depth = 0;
+    let lambdaDepths: number[] | null = null; // depths of active lambda bodies
+    let pendingLambdas: number[] | null = null; // depths of lambdas whose ':' is not seen yet
+    for (let i = s; i < e; i++) {
+      const k = lx.kind[i];
+      if (k === T.Op) {
+        const v = lx.val[i];
+        if (v === Op.LParen || v === Op.LBracket || v === Op.LBrace) depth++;
+        else if (v === Op.RParen || v === Op.RBracket || v === Op.RBrace) {
+          depth--;
+          if (lambdaDepths) while (lambdaDepths.length > 0 && lambdaDepths[lambdaDepths.length - 1] > depth) lambdaDepths.pop();
+        } else if (v === Op.Colon) {
+          if (pendingLambdas && pendingLambdas.length > 0 && pendingLambdas[pendingLambdas.length - 1] === depth) {
+            pendingLambdas.pop();
+            (lambdaDepths ??= []).push(depth);
+          }
+        } else if (v === Op.Comma) {
+          if (lambdaDepths) while (lambdaDepths.length > 0 && lambdaDepths[lambdaDepths.length - 1] >= depth) lambdaDepths.pop();
+        }
+        continue;
+      }
+      if (k === T.String) {
+        let j = i;
+        while (j + 1 < e && lx.kind[j + 1] === T.String) j++;
+        this.constant(i, j);
+        if (j + 1 < e) this.adjacent(j, j + 1);
+        i = j;
+        continue;
+      }
+      if (k === T.Number) {
+        if (i + 1 < e) this.adjacent(i, i + 1);
+        continue;
+      }
+      // Name
+      const id = lx.val[i];
+      if (id === N.None) {
+        if (i + 1 < e) this.adjacent(i, i + 1);
+        continue;
+      }
+      if (id === N.Lambda) {
+        (pendingLambdas ??= []).push(depth);
+        continue;
+      }
+      if (id === N.For && lambdaDepths) {
+        while (lambdaDepths.length > 0 && lambdaDepths[lambdaDepths.length - 1] >= depth) lambdaDepths.pop();
+        continue;
+      }
+      if (isHardKeyword(id)) continue;
+      if (i + 1 < e && !(i === s && (id === N.Type || id === N.Match || id === N.Case))) this.adjacent(i, i + 1);
+      if (i + 1 < e && lx.kind[i + 1] === T.Op && lx.val[i + 1] === Op.LParen) {
+        if (i > s && lx.kind[i - 1] === T.Name && (lx.val[i - 1] === N.Def || lx.val[i - 1] === N.Class)) continue;
+        const close = lx.match[i + 1] < 0 ? e : lx.match[i + 1];
+        let callFrames = frames;
+        if (lambdaDepths && lambdaDepths.length > 0) {
+          callFrames = [...frames];
+          for (let l = 0; l < lambdaDepths.length; l++) callFrames.push("lambda");
+        }
+        this.call(s, i, close, id, callFrames);
+      }
+    }
+  }
+
+  private adjacent(i: number, j: number): void {
+    const lx = this.lx;
+    const k = lx.kind[j];
+    if (k === T.Op) return;
+    if (k === T.Name && isHardKeyword(lx.val[j])) return;
+    if (lx.kind[i] === T.String && k === T.String) return;
+    this.diag(lx.tline[j], "invalid syntax: two expressions without an operator between them (Python 2 syntax?)");
+  }
+
+  /** The dotted callee chain ending at NAME token `i`, as parts, stopping at `s`. */
+  private chain(s: number, i: number): string[] {
+    const lx = this.lx;
+    const parts = [this.text1(i)];
+    let k = i - 1;
+    while (k - 1 >= s && lx.kind[k] === T.Op && lx.val[k] === Op.Dot && lx.kind[k - 1] === T.Name && parts.length < 16) {
+      parts.unshift(this.text1(k - 1));
+      k -= 2;
+    }
+    return parts;
+  }
+
+  private call(s: number, i: number, close: number, id: number, frames: Frame[]): void {
+    const lx = this.lx;
+    const line = lx.tline[i];
+    const a0 = i + 2;
+    switch (id) {
+      case N.ImportModule:
+      case N.DunderImport: {
+        const first = this.stringArg(a0, close);
+        if (!first) return;
+        let pkg: string | null = null;
+        if (first[1] < close) {
+          const second = this.stringArg(first[1] + 1, close);
+          if (second) pkg = second[0];
+        }
+        this.facts.importCalls.push({
+          func: id === N.ImportModule ? "import_module" : "__import__",
+          line,
+          module: first[0],
+          package: pkg,
+          context: contextOf(frames),
+        });
+        return;
+      }
+      case N.Patch:
+      case N.Object:
+      case N.Dict:
+      case N.Multiple:
+      case N.Setattr:
+      case N.Delattr: {
+        const parts = this.chain(s, i);
+        const last = parts[parts.length - 1];
+        const prev = parts.length > 1 ? parts[parts.length - 2] : "";
+        const isPatch = last === "patch";
+        const isPatchMember = prev === "patch" && (last === "object" || last === "dict" || last === "multiple");
+        const isMonkey = prev === "monkeypatch" && (last === "setattr" || last === "delattr");
+        if (!isPatch && !isPatchMember && !isMonkey) return;
+        const callee = parts.join(".");
+        const first = this.stringArg(a0, close);
+        if (first && !(last === "object")) {
+          this.facts.patchTargets.push({ line, callee, target: first[0], objectText: null, attribute: null });
+          return;
+        }
+        if (last === "object" || isMonkey) {
+          const comma = this.nextComma(a0, close);
+          if (comma < 0 || comma === a0) return;
+          const attr = this.stringArg(comma + 1, close);
+          this.facts.patchTargets.push({ line, callee, target: null, objectText: this.text(a0, comma), attribute: attr ? attr[0] : null });
+        }
+        return;
+      }
+      case N.Connect: {
+        if (i - 1 <= s || lx.kind[i - 1] !== T.Op || lx.val[i - 1] !== Op.Dot) return;
+        const parts = this.chain(s, i);
+        if (parts.length < 2) return;
+        this.facts.connects.push({ line, signal: parts.slice(0, -1).join("."), args: this.text(a0, close), context: contextOf(frames) });
+        return;
+      }
+      case N.Register: {
+        const parts = this.chain(s, i);
+        if (parts.length >= 2 && parts[parts.length - 2] === "site") {
+          this.facts.adminRegisters.push({ line, args: this.text(a0, close) });
+        }
+        return;
+      }
+    }
+  }
+
+  private nextComma(a: number, close: number): number {
+    const lx = this.lx;
+    for (let i = a; i < close; i++) {
+      if (lx.kind[i] !== T.Op) continue;
+      const v = lx.val[i];
+      if ((v === Op.LParen || v === Op.LBracket || v === Op.LBrace) && lx.match[i] > 0) i = lx.match[i];
+      else if (v === Op.Comma) return i;
+    }
+    return -1;
+  }
+
+  /** A positional argument at `a` that is exactly a str literal run: [value, index after it]. */
+  private stringArg(a: number, close: number): [string, number] | null {
+    const lx = this.lx;
+    if (a >= close || lx.kind[a] !== T.String) return null;
+    let j = a;
+    while (j + 1 < close && lx.kind[j + 1] === T.String) j++;
+    const after = j + 1;
+    if (after < close && !(lx.kind[after] === T.Op && lx.val[after] === Op.Comma)) return null;
+    const v = this.runValue(a, j);
+    return v === null ? null : [v, after];
+  }
+
+  /** The str value of an implicitly concatenated run of string tokens [a, b], or null. */
+  private runValue(a: number, b: number): string | null {
+    let out = "";
+    for (let i = a; i <= b; i++) {
+      const v = this.stringValue(i);
+      if (v === null) return null;
+      out += v;
+    }
+    return out;
+  }
+
+  private stringValue(i: number): string | null {
+    const lx = this.lx;
+    const flags = lx.val[i];
+    if (flags & (S.Bytes | S.Format | S.Unterminated)) return null;
+    const [cs, ce] = stringContent(lx, i);
+    const raw = decodeSlice(lx.buf, cs, ce, this.encoding);
+    return flags & S.Raw ? raw : unescapePython(raw);
+  }
+
+  /** A run of string tokens [a, b]: record it when its value is a dotted path. */
+  private constant(a: number, b: number): void {
+    const lx = this.lx;
+    const buf = lx.buf;
+    for (let i = a; i <= b; i++) {
+      if (lx.val[i] & (S.Bytes | S.Format | S.Unterminated)) return;
+      const [cs, ce] = stringContent(lx, i);
+      // Cheap byte pre-check: only identifier characters, dots and escapes.
+      for (let p = cs; p < ce; p++) {
+        const c = buf[p];
+        if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 92)) return;
+      }
+    }
+    const value = this.runValue(a, b);
+    if (value !== null && isDottedPath(value)) this.facts.dottedStrings.push({ line: lx.tline[a], value });
+  }
+
+  private dunderAll(a: number, b: number): void {
+    const lx = this.lx;
+    let i = a + 1;
+    let extend = false;
+    if (i < b && lx.kind[i] === T.Op && lx.val[i] === Op.Colon) {
+      // Annotated: __all__: list[str] = [...]
+      while (i < b && !(lx.kind[i] === T.Op && lx.val[i] === Op.Eq)) {
+        if (lx.kind[i] === T.Op && lx.match[i] > i) i = lx.match[i];
+        i++;
+      }
+      if (i >= b) return;
+    } else if (i < b && lx.kind[i] === T.Op && lx.val[i] === Op.PlusEq) {
+      extend = true;
+    } else if (
+      i + 2 < b &&
+      lx.kind[i] === T.Op &&
+      lx.val[i] === Op.Dot &&
+      lx.kind[i + 1] === T.Name &&
+      lx.kind[i + 2] === T.Op &&
+      lx.val[i + 2] === Op.LParen &&
+      lx.match[i + 2] === b - 1
+    ) {
+      const method = this.text1(i + 1);
+      if (method !== "extend" && method !== "append") return;
+      const inner: [number, number] = [i + 3, b - 1];
+      const names = method === "append" ? this.singleString(inner[0], inner[1]) : this.stringSequence(inner[0], inner[1]);
+      this.setAll(names, true);
+      return;
+    } else if (!(i < b && lx.kind[i] === T.Op && lx.val[i] === Op.Eq)) return;
+    i++;
+    this.setAll(this.stringSequence(i, b), extend);
+  }
+
+  private setAll(names: string[] | null, extend: boolean): void {
+    const prev = this.facts.all;
+    if (names === null) {
+      this.facts.all = { names: extend && prev ? prev.names : [], dynamic: true };
+    } else if (extend && prev) {
+      this.facts.all = { names: [...prev.names, ...names], dynamic: prev.dynamic };
+    } else {
+      this.facts.all = { names, dynamic: false };
+    }
+  }
+
+  private singleString(s: number, e: number): string[] | null {
+    const lx = this.lx;
+    if (s >= e || lx.kind[s] !== T.String) return null;
+    for (let j = s; j < e; j++) if (this.lx.kind[j] !== T.String) return null;
+    const v = this.runValue(s, e - 1);
+    return v === null ? null : [v];
+  }
+
+  /** `[...]`, `(...)` or a bare tuple of string literals spanning [s, e); null when anything else. */
+  private stringSequence(s: number, e: number): string[] | null {
+    const lx = this.lx;
+    if (s >= e) return null;
+    if (lx.kind[s] === T.Op && (lx.val[s] === Op.LBracket || lx.val[s] === Op.LParen)) {
+      if (lx.match[s] !== e - 1) return null;
+      const inner = this.stringItems(s + 1, e - 1);
+      // `("a")` is a string, not a tuple.
+      if (inner && lx.val[s] === Op.LParen && inner.length === 1 && !(lx.kind[e - 2] === T.Op && lx.val[e - 2] === Op.Comma)) return null;
+      return inner;
+    }
+    const items = this.stringItems(s, e);
+    if (items === null) return null;
+    // A bare string is not a sequence of names: `__all__ = "a"` is a str.
+    let hasComma = false;
+    for (let j = s; j < e; j++) if (lx.kind[j] === T.Op) hasComma = true;
+    return hasComma ? items : null;
+  }
+
+  private stringItems(s: number, e: number): string[] | null {
+    const lx = this.lx;
+    const out: string[] = [];
+    let i = s;
+    while (i < e) {
+      if (lx.kind[i] !== T.String) return null;
+      let j = i;
+      while (j + 1 < e && lx.kind[j + 1] === T.String) j++;
+      const v = this.runValue(i, j);
+      if (v === null) return null;
+      out.push(v);
+      i = j + 1;
+      if (i < e) {
+        if (lx.kind[i] !== T.Op || lx.val[i] !== Op.Comma) return null;
+        i++;
+      }
+    }
+    return out;
+  }
+
+  // ---- text ---------------------------------------------------------------------------
+
+  private text1(i: number): string {
+    const lx = this.lx;
+    const s = lx.start[i];
+    const e = lx.end[i];
+    const buf = lx.buf;
+    for (let p = s; p < e; p++) if (buf[p] >= 128) return decodeSlice(buf, s, e, this.encoding);
+    return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("latin1");
+  }
+
+  /** Normalised source text of tokens [a, b): comments dropped, spacing canonical. */
+  private text(a: number, b: number): string {
+    const lx = this.lx;
+    let out = "";
+    for (let i = a; i < b && out.length < MAX_TEXT; i++) {
+      if (i > a && lx.start[i] > lx.end[i - 1]) {
+        const prev = lx.kind[i - 1] === T.Op ? lx.val[i - 1] : 0;
+        const cur = lx.kind[i] === T.Op ? lx.val[i] : 0;
+        const noSpaceAfter = prev === Op.LParen || prev === Op.LBracket || prev === Op.LBrace || prev === Op.Dot;
+        const noSpaceBefore = cur === Op.RParen || cur === Op.RBracket || cur === Op.RBrace || cur === Op.Comma || cur === Op.Dot || cur === Op.Colon;
+        if (!noSpaceAfter && !noSpaceBefore) out += " ";
+      }
+      if (lx.kind[i] === T.String) out += decodeSlice(lx.buf, lx.start[i], lx.end[i], this.encoding).replace(/\s+/g, " ");
+      else out += this.text1(i);
+    }
+    return out.length > MAX_TEXT ? out.slice(0, MAX_TEXT) + "…" : out;
+  }
+}
+
