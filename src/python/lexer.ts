@@ -100,6 +100,16 @@ export interface LexDiagnostic {
   message: string;
 }
 
+const shared = {
+  kind: new Uint8Array(1024),
+  start: new Int32Array(1024),
+  end: new Int32Array(1024),
+  tline: new Int32Array(1024),
+  eline: new Int32Array(1024),
+  val: new Int32Array(1024),
+  match: new Int32Array(1024),
+};
+
 const CLOSER_OF: Record<number, number> = { 40: 41, 91: 93, 123: 125 };
 
 export class Lexer {
@@ -108,17 +118,18 @@ export class Lexer {
   private line = 1;
   readonly diagnostics: LexDiagnostic[] = [];
 
-  // Current logical line.
+  // Current logical line. The arrays are shared by every Lexer (scanning is synchronous), so
+  // scanning many files allocates nothing per file.
   n = 0;
-  kind = new Uint8Array(256);
-  start = new Int32Array(256);
-  end = new Int32Array(256);
-  tline = new Int32Array(256);
-  eline = new Int32Array(256);
+  kind = shared.kind;
+  start = shared.start;
+  end = shared.end;
+  tline = shared.tline;
+  eline = shared.eline;
   /** NAME: names.ts id; OP: operator code; STRING: flags | prefixLen << 4 | quoteLen << 8. */
-  val = new Int32Array(256);
+  val = shared.val;
   /** For brackets: index of the matching bracket token in this line (-1 when unmatched). */
-  match = new Int32Array(256);
+  match = shared.match;
   indent = 0;
   lineStart = 1;
   lineEnd = 1;
@@ -126,6 +137,8 @@ export class Lexer {
   private stack: number[] = []; // indices of open bracket tokens
   private physStart = false; // a newline was crossed inside brackets
   private physLinePos = 0;
+  /** Whether any \r occurs: without one, line ends can be found with a native search. */
+  private readonly hasCR: boolean;
 
   constructor(
     buf: Uint8Array,
@@ -134,6 +147,7 @@ export class Lexer {
   ) {
     this.buf = buf;
     this.pos = skip;
+    this.hasCR = buf.indexOf(13) >= 0;
   }
 
   get lineNumber(): number {
@@ -152,13 +166,13 @@ export class Lexer {
       b.set(a);
       return b;
     };
-    this.kind = g8(this.kind);
-    this.start = g32(this.start);
-    this.end = g32(this.end);
-    this.tline = g32(this.tline);
-    this.eline = g32(this.eline);
-    this.val = g32(this.val);
-    this.match = g32(this.match);
+    this.kind = shared.kind = g8(this.kind);
+    this.start = shared.start = g32(this.start);
+    this.end = shared.end = g32(this.end);
+    this.tline = shared.tline = g32(this.tline);
+    this.eline = shared.eline = g32(this.eline);
+    this.val = shared.val = g32(this.val);
+    this.match = shared.match = g32(this.match);
   }
 
   private push(kind: T, s: number, e: number, sl: number, v: number): number {
@@ -235,6 +249,11 @@ export class Lexer {
 
   private skipComment(): void {
     const buf = this.buf;
+    if (!this.hasCR) {
+      const nl = buf.indexOf(10, this.pos);
+      this.pos = nl < 0 ? buf.length : nl;
+      return;
+    }
     let i = this.pos;
     const len = buf.length;
     while (i < len && buf[i] !== 10 && buf[i] !== 13) i++;
@@ -249,9 +268,12 @@ export class Lexer {
       const p = this.pos;
       const c = buf[p];
       switch (CLS[c]) {
-        case C_SPACE:
-          this.pos++;
+        case C_SPACE: {
+          let i = p + 1;
+          while (buf[i] === 32) i++;
+          this.pos = i;
           break;
+        }
         case C_NL:
           this.newline();
           if (this.stack.length === 0) return;

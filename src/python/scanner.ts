@@ -48,6 +48,21 @@ interface Block {
 }
 
 const EMPTY: Frame[] = [];
+const KEYWORD_TEXT: Record<number, string> = {
+  [N.If]: "if",
+  [N.Elif]: "elif",
+  [N.Else]: "else",
+  [N.While]: "while",
+  [N.For]: "for",
+  [N.Try]: "try",
+  [N.Except]: "except",
+  [N.Finally]: "finally",
+  [N.With]: "with",
+  [N.Def]: "def",
+  [N.Class]: "class",
+  [N.Match]: "match",
+  [N.Case]: "case",
+};
 const MAX_TEXT = 400;
 
 export function scanPython(source: Uint8Array): PyFileFacts {
@@ -261,7 +276,7 @@ class Scanner {
     }
     const hc = this.headerColon(first, n);
     const line = lx.tline[0];
-    const keyword = lx.buf.subarray(lx.start[first - 1], lx.end[first - 1]).toString();
+    const keyword = KEYWORD_TEXT[kw] ?? "statement";
     if (hc < 0) {
       this.diag(line, `expected ':' after '${keyword}' header`);
       this.scanExpr(first, n, this.frames);
@@ -1009,8 +1024,14 @@ class Scanner {
     const s = lx.start[i];
     const e = lx.end[i];
     const buf = lx.buf;
-    for (let p = s; p < e; p++) if (buf[p] >= 128) return decodeSlice(buf, s, e, this.encoding);
-    return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("latin1");
+    if (e - s > 24) return decodeSlice(buf, s, e, this.encoding);
+    let out = "";
+    for (let p = s; p < e; p++) {
+      const c = buf[p];
+      if (c >= 128) return decodeSlice(buf, s, e, this.encoding);
+      out += String.fromCharCode(c);
+    }
+    return out;
   }
 
   /** Normalised source text of tokens [a, b): comments dropped, spacing canonical. */
