@@ -88,8 +88,12 @@ export function describeContext(ctx: ExecutionContext): string {
   switch (ctx.kind) {
     case "top":
       return "at module top level";
-    case "conditional":
-      return `at module level inside ${ctx.frames.map(describeFrame).join(" > ")}`;
+    case "conditional": {
+      const f = ctx.frames;
+      const last = f[f.length - 1];
+      const elif = last.startsWith("if:") && last.endsWith(":body") && f.length > 1 && f[f.length - 2].startsWith("if:") && f[f.length - 2].endsWith(":else");
+      return `at module level, conditionally (inside ${elif ? "an `elif`" : describeFrame(last)})`;
+    }
     case "class_body":
       return `in the body of class ${ctx.scope}`;
     case "import_error_fallback":
@@ -108,9 +112,10 @@ export function describeContext(ctx: ExecutionContext): string {
 }
 
 function describeFrame(f: Frame): string {
-  if (f.startsWith("if:")) return f.endsWith(":else") ? "an `else`/`elif` branch" : "an `if`";
+  if (f.startsWith("if:")) return f.endsWith(":else") ? "an `else`" : "an `if`";
   if (f.startsWith("try:except")) return "an `except` handler";
-  if (f.startsWith("try:")) return `a \`try\` ${f.slice(4)}`;
+  if (f === "try:body") return "a `try`";
+  if (f.startsWith("try:")) return `a \`try\`'s \`${f.slice(4)}\``;
   if (f.startsWith("class:")) return `class ${f.slice(6)}`;
   if (f.startsWith("for:")) return "a `for` loop";
   if (f.startsWith("while:")) return "a `while` loop";

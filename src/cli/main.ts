@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/** The `django-startup-guard` command line. */
+import { flag, parseArgs, UsageError } from "./args";
+import { renderScanText, scanPaths } from "./scan";
+
+const VERSION = "0.1.0";
+
+export const HELP = `django-startup-guard ${VERSION}: keeps django.setup() fast and intact.
+
+Usage:
+  django-startup-guard scan PATH... [--format text|json]
+      Print the import inventory of Python files or directories: every import, the line,
+      and whether it runs when the module is imported (and under what condition).
+
+  django-startup-guard --help | --version
+
+Exit status: 0 on success, 2 on a usage error or unreadable input.
+`;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "--help":
+      case "-h":
+      case "help":
+        io.out(HELP);
+        return command === undefined ? 2 : 0;
+      case "--version":
+        io.out(`${VERSION}\n`);
+        return 0;
+      case "scan": {
+        const p = parseArgs(rest, { format: { value: true, choices: ["text", "json"] }, help: { value: false } });
+        if (p.flags.has("help")) {
+          io.out(HELP);
+          return 0;
+        }
+        if (p.positionals.length === 0) throw new UsageError("scan needs at least one file or directory");
+        const result = scanPaths(p.positionals);
+        io.out((flag(p, "format") === "json" ? JSON.stringify(result, null, 2) : renderScanText(result)) + "\n");
+        return result.errors.length > 0 ? 2 : 0;
+      }
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`django-startup-guard: ${e.message}\nRun 'django-startup-guard --help' for usage.\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    isTTY: Boolean(process.stdout.isTTY),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`django-startup-guard: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}

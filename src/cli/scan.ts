@@ -1,0 +1,60 @@
+/** `django-startup-guard scan PATH...`: the import inventory of files, for debugging and curiosity. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describeContext } from "../python/context";
+import { scanPython } from "../python/scanner";
+import type { ExecutionContext, PyFileFacts, PyImport } from "../python/types";
+import { listPythonFiles } from "../core/files";
+
+export interface ScanOutput {
+  files: { path: string; facts: PyFileFacts }[];
+  errors: { path: string; message: string }[];
+}
+
+export function scanPaths(targets: string[]): ScanOutput {
+  const out: ScanOutput = { files: [], errors: [] };
+  for (const target of targets) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(target);
+    } catch (e) {
+      out.errors.push({ path: target, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      continue;
+    }
+    const files = stat.isDirectory() ? listPythonFiles(target).map((f) => path.join(target, f)) : [target];
+    for (const file of files) {
+      try {
+        out.files.push({ path: file, facts: scanPython(fs.readFileSync(file)) });
+      } catch (e) {
+        out.errors.push({ path: file, message: `cannot read: ${(e as Error).message}` });
+      }
+    }
+  }
+  return out;
+}
+
+export function importText(i: PyImport): string {
+  const names = (list: PyImport["names"]) => list.map((n) => (n.asname ? `${n.name} as ${n.asname}` : n.name)).join(", ");
+  const lazy = i.lazy ? "lazy " : "";
+  if (i.kind === "import") return `${lazy}import ${names(i.names)}`;
+  return `${lazy}from ${".".repeat(i.level)}${i.module} import ${i.star ? "*" : names(i.names)}`;
+}
+
+export function renderScanText(o: ScanOutput): string {
+  const lines: string[] = [];
+  for (const f of o.files) {
+    lines.push(f.path);
+    const rows: [number, string, ExecutionContext][] = f.facts.imports.map((i) => [i.line, importText(i), i.context]);
+    for (const c of f.facts.importCalls) rows.push([c.line, `${c.func}(${JSON.stringify(c.module)})`, c.context]);
+    rows.sort((a, b) => a[0] - b[0]);
+    const width = Math.min(60, Math.max(0, ...rows.map((r) => r[1].length)));
+    for (const [line, text, ctx] of rows) {
+      lines.push(`  ${String(line).padStart(5)}  ${text.padEnd(width)}  ${ctx.atImport ? "runs at import" : "not at import"}: ${describeContext(ctx)}`);
+    }
+    for (const d of f.facts.diagnostics) lines.push(`  ${String(d.line).padStart(5)}  ! ${d.message}`);
+  }
+  for (const e of o.errors) lines.push(`error: ${e.path}: ${e.message}`);
+  const imports = o.files.reduce((n, f) => n + f.facts.imports.length, 0);
+  lines.push(`${o.files.length} files, ${imports} import statements${o.errors.length ? `, ${o.errors.length} errors` : ""}`);
+  return lines.join("\n");
+}

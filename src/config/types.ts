@@ -1,0 +1,179 @@
+/**
+ * The configuration vocabulary: rule ids, the resolved `Config`, the partial layers it is
+ * built from, and the defaults. Pure data, no I/O.
+ */
+
+import type { ReviewError, SeveritySetting } from "../core/types";
+
+/** Every rule the guard knows, in the order the docs list them. */
+export const RULE_IDS = [
+  "heavy-import-at-startup",
+  "side-effect-import-removed",
+  "module-moved-without-shim",
+] as const;
+
+export type RuleId = (typeof RULE_IDS)[number];
+
+/** Every value a severity setting may take, from quietest to loudest. */
+export const SEVERITY_SETTINGS: readonly SeveritySetting[] = ["off", "message", "warn", "fail"];
+
+export function isRuleId(value: unknown): value is RuleId {
+  return typeof value === "string" && (RULE_IDS as readonly string[]).includes(value);
+}
+
+export function isSeveritySetting(value: unknown): value is SeveritySetting {
+  return typeof value === "string" && (SEVERITY_SETTINGS as readonly string[]).includes(value);
+}
+
+export interface RuleConfig {
+  severity: SeveritySetting;
+}
+
+/** Severities for the files matching `files` (picomatch globs, `dot: true`). Later overrides win. */
+export interface Override {
+  files: string[];
+  rules: Partial<Record<RuleId, SeveritySetting>>;
+}
+
+/** The resolved configuration every part of the guard reads. */
+export interface Config {
+  /**
+   * Documentation page the findings link to. A rule's link is this URL with the rule's
+   * anchor as fragment; a `{rule}` placeholder, when present, is replaced by the rule id instead.
+   */
+  docsUrl: string;
+  rules: Record<RuleId, RuleConfig>;
+  /** Dotted module names that must not be imported at startup (prefix match on dotted boundaries). */
+  heavyModules: string[];
+  /** Decorator names (last dotted part or full dotted name) that register signal receivers. */
+  receiverDecorators: string[];
+  /** Files holding exception classes: moving them breaks `except`/`mock.patch` targets elsewhere. */
+  exceptionModuleGlobs: string[];
+  overrides: Override[];
+  /** Paths the guard does not report on. */
+  exclude: string[];
+  /** `DJANGO_SETTINGS_MODULE`; null means "discover it" (manage.py, wsgi.py, asgi.py...). */
+  settingsModule: string | null;
+  /** Directories (repo-relative, POSIX, no trailing slash; `.` is the root) that hold top-level packages. */
+  sourceRoots: string[];
+  /** Test files: never on the startup path, but they import moved modules. */
+  testGlobs: string[];
+  /** Files larger than this are not parsed (reported as `file-too-large`). */
+  maxFileBytes: number;
+}
+
+/**
+ * One layer of configuration (a pyproject table, or the Danger/CLI options), every key
+ * optional. `extend*` lists are appended to whatever the earlier layers resolved.
+ */
+export interface PartialConfig {
+  docsUrl?: string;
+  rules?: Partial<Record<RuleId, SeveritySetting>>;
+  heavyModules?: string[];
+  extendHeavyModules?: string[];
+  receiverDecorators?: string[];
+  extendReceiverDecorators?: string[];
+  exceptionModuleGlobs?: string[];
+  extendExceptionModuleGlobs?: string[];
+  overrides?: Override[];
+  exclude?: string[];
+  extendExclude?: string[];
+  settingsModule?: string | null;
+  sourceRoots?: string[];
+  testGlobs?: string[];
+  extendTestGlobs?: string[];
+  maxFileBytes?: number;
+}
+
+/** A configuration problem: always `kind: "config"`; `where` is `file:line` or the options' name. */
+export interface ConfigError extends ReviewError {
+  kind: "config";
+}
+
+export const DEFAULT_DOCS_URL =
+  "https://github.com/PostHog/posthog/blob/master/docs/internal/django-startup-time.md";
+
+/**
+ * All three rules default to `warn`: the analysis is static and a `fail` blocks the merge,
+ * so a team opts into failing builds per rule once it trusts the findings.
+ */
+export const DEFAULT_RULE_SEVERITIES: Readonly<Record<RuleId, SeveritySetting>> = {
+  "heavy-import-at-startup": "warn",
+  "side-effect-import-removed": "warn",
+  "module-moved-without-shim": "warn",
+};
+
+/**
+ * The third-party part of a real monorepo's forbidden-at-setup list. Its first-party entries
+ * (API route aggregator, AI agent core, query engine) are project-specific: add yours with
+ * `extend_heavy_modules`.
+ */
+export const DEFAULT_HEAVY_MODULES: readonly string[] = [
+  "chdb",
+  "scipy",
+  "numpy",
+  "pandas",
+  "pyarrow",
+  "google.genai",
+  "mimesis",
+  "stripe",
+  "dagster",
+  "dlt",
+  "user_agents",
+  "databricks",
+  "snowflake",
+  "temporalio",
+  "modal",
+  "aiohttp",
+  "s3fs",
+  "openai",
+  "anthropic",
+  "boto3",
+  "botocore",
+  "pkg_resources",
+  "django.test",
+  "infi.clickhouse_orm",
+];
+
+export const DEFAULT_RECEIVER_DECORATORS: readonly string[] = ["receiver"];
+
+export const DEFAULT_EXCEPTION_MODULE_GLOBS: readonly string[] = [
+  "**/exceptions.py",
+  "**/errors.py",
+  "**/exceptions/__init__.py",
+];
+
+export const DEFAULT_TEST_GLOBS: readonly string[] = [
+  "**/test_*.py",
+  "**/*_test.py",
+  "**/tests/**",
+  "**/conftest.py",
+];
+
+/**
+ * Nothing is excluded by default. Migrations are not on the startup path (the graph never
+ * reaches them), but they do import project modules, and `migrate` breaks when one of those
+ * moves without a shim, so excluding them would hide real `module-moved-without-shim` cases.
+ */
+export const DEFAULT_EXCLUDE: readonly string[] = [];
+
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+
+/** A fresh, mutable copy of the defaults. */
+export function defaultConfig(): Config {
+  const rules = {} as Record<RuleId, RuleConfig>;
+  for (const id of RULE_IDS) rules[id] = { severity: DEFAULT_RULE_SEVERITIES[id] };
+  return {
+    docsUrl: DEFAULT_DOCS_URL,
+    rules,
+    heavyModules: [...DEFAULT_HEAVY_MODULES],
+    receiverDecorators: [...DEFAULT_RECEIVER_DECORATORS],
+    exceptionModuleGlobs: [...DEFAULT_EXCEPTION_MODULE_GLOBS],
+    overrides: [],
+    exclude: [...DEFAULT_EXCLUDE],
+    settingsModule: null,
+    sourceRoots: ["."],
+    testGlobs: [...DEFAULT_TEST_GLOBS],
+    maxFileBytes: DEFAULT_MAX_FILE_BYTES,
+  };
+}

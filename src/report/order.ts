@@ -1,0 +1,52 @@
+/** One order and one copy of each finding, whatever the order the rules produced them in. */
+
+import { type Finding, type ReviewError, SEVERITY_RANK } from "../core/types";
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Severity (fail first), then file, line (file-level findings first), rule, message. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    compareText(a.file, b.file) ||
+    (a.line ?? 0) - (b.line ?? 0) ||
+    compareText(a.rule, b.rule) ||
+    compareText(a.message, b.message)
+  );
+}
+
+function findingKey(f: Finding): string {
+  return JSON.stringify([f.rule, f.file, f.line, f.message]);
+}
+
+/**
+ * Sorted, with duplicates (same rule, file, line and message) removed; of duplicates the
+ * most severe one is kept. Does not modify its input.
+ */
+export function orderFindings(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return [...findings].sort(compareFindings).filter((f) => {
+    const key = findingKey(f);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Errors in their original order, identical ones once. */
+export function uniqueErrors(errors: readonly ReviewError[]): ReviewError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = JSON.stringify([e.kind, e.where, e.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** `file:line`, or `file` for file-level findings. */
+export function location(f: Pick<Finding, "file" | "line">): string {
+  return f.line === null ? f.file : `${f.file}:${f.line}`;
+}
