@@ -64,6 +64,13 @@ const KEYWORD_TEXT: Record<number, string> = {
   [N.Case]: "case",
 };
 const MAX_TEXT = 400;
+const IDENT_LIKE = /^[\p{ID_Start}_][\p{ID_Continue}]*$/u;
+
+/** `-=`, `*=`, `|=`...: an operator of two or three bytes ending in `=` that is not a comparison. */
+function isAugmentedAssign(op: number): boolean {
+  const last = op > 0xffff ? op >>> 16 : op >>> 8;
+  return last === 61 && op !== Op.EqEq && op !== (60 | (61 << 8)) && op !== (62 | (61 << 8)) && op !== (33 | (61 << 8));
+}
 
 export function scanPython(source: Uint8Array): PyFileFacts {
   return new Scanner(source).run();
@@ -954,6 +961,10 @@ class Scanner {
       const names = method === "append" ? this.singleString(inner[0], inner[1]) : this.stringSequence(inner[0], inner[1]);
       this.setAll(names, true);
       return;
+    } else if (i < b && lx.kind[i] === T.Op && isAugmentedAssign(lx.val[i])) {
+      // `__all__ -= ...` and the like: no longer a known literal, names so far kept.
+      this.setAll(null, true);
+      return;
     } else if (!(i < b && lx.kind[i] === T.Op && lx.val[i] === Op.Eq)) return;
     i++;
     this.setAll(this.stringSequence(i, b), extend);
@@ -1024,14 +1035,20 @@ class Scanner {
     const s = lx.start[i];
     const e = lx.end[i];
     const buf = lx.buf;
-    if (e - s > 24) return decodeSlice(buf, s, e, this.encoding);
+    if (e - s > 24) return this.wideText(s, e);
     let out = "";
     for (let p = s; p < e; p++) {
       const c = buf[p];
-      if (c >= 128) return decodeSlice(buf, s, e, this.encoding);
+      if (c >= 128) return this.wideText(s, e);
       out += String.fromCharCode(c);
     }
     return out;
+  }
+
+  /** A token's text; identifiers with non-ASCII characters are NFKC-normalised as CPython does. */
+  private wideText(s: number, e: number): string {
+    const t = decodeSlice(this.lx.buf, s, e, this.encoding);
+    return IDENT_LIKE.test(t) ? t.normalize("NFKC") : t;
   }
 
   /** Normalised source text of tokens [a, b): comments dropped, spacing canonical. */
