@@ -80,4 +80,6 @@ export interface ChangeSet {
   head: RevisionReader;
   /** Non-fatal problems met while reading the change (missing patches, truncated lists...). */
   errors: ReviewError[];
+  /** Releases readers (git child processes); safe to call twice. */
+  close?: () => Promise<void>;
 }
