@@ -85,9 +85,22 @@ function firstLines(buf: Uint8Array, from: number): string[] {
   return out;
 }
 
+function mayHaveCookie(buf: Uint8Array, from: number): boolean {
+  let i = from;
+  for (let line = 0; line < 2; line++) {
+    while (buf[i] === 32 || buf[i] === 9 || buf[i] === 12) i++;
+    if (buf[i] === 35) return true;
+    // Line 2 counts only when line 1 is blank.
+    if (buf[i] !== 10 && buf[i] !== 13) return false;
+    i += buf[i] === 13 && buf[i + 1] === 10 ? 2 : 1;
+  }
+  return false;
+}
+
 export function detectEncoding(buf: Uint8Array): SourceEncoding {
   const bom = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-  const lines = firstLines(buf, bom);
+  // The cookie is a comment on line 1 or 2: skip the regex when neither starts with '#'.
+  const lines = mayHaveCookie(buf, bom) ? firstLines(buf, bom) : [];
   let cookie: { raw: string; line: number } | null = null;
   for (let i = 0; i < lines.length; i++) {
     const m = COOKIE.exec(lines[i]);

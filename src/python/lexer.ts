@@ -12,7 +12,7 @@
  * per token.
  */
 import { decodeSlice } from "./encoding";
-import { N, nameId } from "./names";
+import { isHardKeyword, N, nameId } from "./names";
 
 const IDENTIFIER = /^[\p{ID_Start}_][\p{ID_Continue}\u00B7\u0387\u1369-\u1371\u19DA]*$/u;
 const IDENTIFIER_CHAR = /[\p{ID_Continue}_\u00B7]/u;
@@ -133,6 +133,14 @@ export class Lexer {
   indent = 0;
   lineStart = 1;
   lineEnd = 1;
+  /** The line has a string or a name the scanner looks for in expressions. */
+  interesting = false;
+  /** The line has two operands in a row somewhere (possibly legal: `match x`, `type X = ...`). */
+  adjacent = false;
+  /** The line has a `;` (outside brackets or not). */
+  semicolon = false;
+  private lastOperand = false;
+  private lastString = false;
 
   private stack: number[] = []; // indices of open bracket tokens
   private physStart = false; // a newline was crossed inside brackets
@@ -176,6 +184,20 @@ export class Lexer {
   }
 
   private push(kind: T, s: number, e: number, sl: number, v: number): number {
+    // Operand followed by operand (`print "x"`, `1 2`) is a syntax error the scanner reports;
+    // strings and a few names make the line worth a closer look.
+    let operand = false;
+    if (kind === T.Name) {
+      operand = !isHardKeyword(v);
+      if (v >= N.ImportModule) this.interesting = true;
+    } else if (kind === T.Number) operand = true;
+    else if (kind === T.String) {
+      this.interesting = true;
+      operand = !this.lastString;
+    }
+    if (operand && this.lastOperand) this.adjacent = true;
+    this.lastOperand = operand || (kind === T.String && this.lastOperand);
+    this.lastString = kind === T.String;
     const i = this.n;
     if (i === this.kind.length) this.grow();
     this.kind[i] = kind;
@@ -228,8 +250,13 @@ export class Lexer {
     }
     this.indent = col;
     this.lineStart = this.line;
-    this.stack.length = 0;
+    if (this.stack.length > 0) this.stack.length = 0;
     this.physStart = false;
+    this.interesting = false;
+    this.adjacent = false;
+    this.semicolon = false;
+    this.lastOperand = false;
+    this.lastString = false;
     this.tokens();
     this.lineEnd = this.n > 0 ? this.eline[this.n - 1] : this.lineStart;
     return true;
@@ -369,6 +396,7 @@ export class Lexer {
           if (e === p + 2 && c === 60 && buf[p + 1] === 62) this.diag(this.line, "invalid syntax: '<>' (use '!=')");
           let v = 0;
           for (let k = e - 1; k >= p; k--) v = (v << 8) | buf[k];
+          if (v === 59) this.semicolon = true;
           this.pos = e;
           this.push(T.Op, p, e, this.line, v);
           break;
@@ -500,6 +528,7 @@ export class Lexer {
       this.pos = Math.min(i, len);
       return false;
     }
+    if (!this.hasCR) return this.tripleFast(q, i);
     for (;;) {
       if (i >= len) break;
       const c = buf[i];
@@ -524,6 +553,31 @@ export class Lexer {
     }
     this.pos = len;
     return false;
+  }
+
+  /**
+   * A triple-quoted body in a file without carriage returns: jump between quote characters
+   * with the native search, then count the newlines crossed the same way.
+   */
+  private tripleFast(q: number, from: number): boolean {
+    const buf = this.buf;
+    let i = from;
+    let end = -1;
+    for (;;) {
+      const j = buf.indexOf(q, i);
+      if (j < 0) break;
+      let k = j;
+      while (k > from && buf[k - 1] === 92) k--;
+      if ((j - k) % 2 === 0 && buf[j + 1] === q && buf[j + 2] === q) {
+        end = j + 3;
+        break;
+      }
+      i = j + 1;
+    }
+    const stop = end < 0 ? buf.length : end;
+    for (let nl = buf.indexOf(10, from); nl >= 0 && nl < stop; nl = buf.indexOf(10, nl + 1)) this.line++;
+    this.pos = stop;
+    return end >= 0;
   }
 
   /**

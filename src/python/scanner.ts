@@ -417,6 +417,10 @@ class Scanner {
   /** Simple statements in [s, e), split at top-level semicolons. */
   private simple(s: number, e: number, frames: Frame[]): void {
     const lx = this.lx;
+    if (!lx.semicolon) {
+      if (e > s) this.statement(s, e, frames);
+      return;
+    }
     let a = s;
     for (let i = s; i <= e; i++) {
       if (i < e) {
@@ -723,6 +727,8 @@ class Scanner {
    */
   private scanExpr(s: number, e: number, frames: Frame[]): void {
     const lx = this.lx;
+    // Most lines hold nothing to look at: no string, no interesting name, no adjacent operands.
+    if (!lx.interesting && !lx.adjacent) return;
     let depth = 0;
     let lambdaDepths: number[] | null = null; // depths of active lambda bodies
     let pendingLambdas: number[] | null = null; // depths of lambdas whose ':' is not seen yet
