@@ -86,6 +86,7 @@ class Scanner {
   private decorators: { line: number; text: string; callee: string; frames: Frame[] }[] = [];
   private lastEnd = 0;
   private frames: Frame[] = EMPTY;
+  private readonly interned = new Map<Frame[], Map<Frame, Frame[]>>();
 
   constructor(source: Uint8Array) {
     const enc = detectEncoding(source);
@@ -133,6 +134,31 @@ class Scanner {
   }
 
   // ---- blocks -------------------------------------------------------------------------
+
+  /**
+   * `parent` plus one frame, interned: the same nesting gives the same array, so contexts are
+   * computed once per block shape and nothing is allocated for repeated shapes.
+   */
+  private child(parent: Frame[], frame: Frame): Frame[] {
+    let m = this.interned.get(parent);
+    if (m === undefined) {
+      m = new Map();
+      this.interned.set(parent, m);
+    }
+    let c = m.get(frame);
+    if (c === undefined) {
+      c = [...parent, frame];
+      m.set(frame, c);
+    }
+    return c;
+  }
+
+  /** The frames of an `else` (or of the test of an `elif`) after the if-chain's tests so far. */
+  private elseChain(sib: Sibling): Frame[] {
+    let f = sib.base;
+    for (const t of sib.tests) f = this.child(f, `if:${t}:else`);
+    return f;
+  }
 
   private close(b: Block, endLine: number): void {
     if (b.owner) b.owner.endLine = endLine;
@@ -299,21 +325,21 @@ class Scanner {
       case N.If: {
         const t = this.classifyTest(first, hc);
         nextSib = { type: "if", headerIndent: lx.indent, base, tests: [t], handled: false, line };
-        body = [...base, `if:${t}:body`];
+        body = this.child(base, `if:${t}:body`);
         break;
       }
       case N.Elif: {
         if (!sib || sib.type !== "if") {
           this.diag(line, "invalid syntax: 'elif' without a matching 'if'");
           const t = this.classifyTest(first, hc);
-          body = [...base, `if:${t}:body`];
+          body = this.child(base, `if:${t}:body`);
           break;
         }
-        headerFrames = [...sib.base, ...sib.tests.map((x) => `if:${x}:else`)];
+        headerFrames = this.elseChain(sib);
         const t = this.classifyTest(first, hc);
         sib.tests.push(t);
         nextSib = sib;
-        body = [...headerFrames, `if:${t}:body`];
+        body = this.child(headerFrames, `if:${t}:body`);
         break;
       }
       case N.Else:
@@ -321,15 +347,15 @@ class Scanner {
           this.diag(line, "invalid syntax: 'else' without a matching statement");
           break;
         }
-        if (sib.type === "if") body = [...sib.base, ...sib.tests.map((x) => `if:${x}:else`)];
+        if (sib.type === "if") body = this.elseChain(sib);
         else if (sib.type === "try") {
-          body = [...sib.base, "try:else"];
+          body = this.child(sib.base, "try:else");
           nextSib = sib;
-        } else body = [...sib.base, sib.type === "loop-for" ? "for:else" : "while:else"];
+        } else body = this.child(sib.base, sib.type === "loop-for" ? "for:else" : "while:else");
         break;
       case N.Try:
         nextSib = { type: "try", headerIndent: lx.indent, base, tests: [], handled: false, line };
-        body = [...base, "try:body"];
+        body = this.child(base, "try:body");
         break;
       case N.Except:
         if (!sib || sib.type !== "try") {
@@ -338,7 +364,7 @@ class Scanner {
         }
         sib.handled = true;
         nextSib = sib;
-        body = [...sib.base, `try:except:${this.classifyCaught(first, hc)}`];
+        body = this.child(sib.base, `try:except:${this.classifyCaught(first, hc)}`);
         break;
       case N.Finally:
         if (!sib || sib.type !== "try") {
@@ -346,21 +372,21 @@ class Scanner {
           break;
         }
         sib.handled = true;
-        body = [...sib.base, "try:finally"];
+        body = this.child(sib.base, "try:finally");
         break;
       case N.While:
       case N.For:
         nextSib = { type: kw === N.For ? "loop-for" : "loop-while", headerIndent: lx.indent, base, tests: [], handled: false, line };
-        body = [...base, kw === N.For ? "for:body" : "while:body"];
+        body = this.child(base, kw === N.For ? "for:body" : "while:body");
         break;
       case N.With:
-        body = [...base, "with"];
+        body = this.child(base, "with");
         break;
       case N.Match:
         isMatch = true;
         break;
       case N.Case:
-        body = [...base, "match"];
+        body = this.child(base, "match");
         break;
       case N.Def:
       case N.Class: {
