@@ -97,8 +97,22 @@ function stdlibDir(): string {
   return runPython(["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"]).trim();
 }
 
+/**
+ * A scenario that needs a newer Python than the oracle's (PEP 810 `lazy import` is 3.15)
+ * declares it in its scenario.json (`minPython`); its files cannot be judged by this CPython.
+ */
+function needsNewerPython(dir: string): boolean {
+  const spec = path.join(dir, "scenario.json");
+  if (!fs.existsSync(spec)) return false;
+  const min = (JSON.parse(fs.readFileSync(spec, "utf8")) as { minPython?: string }).minPython;
+  if (min === undefined) return false;
+  const [maj, mnr] = min.split(".").map(Number);
+  const [cmaj, cmnr] = runPython(["-c", "import sys; print(sys.version_info[0], sys.version_info[1])"]).trim().split(" ").map(Number);
+  return maj > cmaj || (maj === cmaj && mnr > cmnr);
+}
+
 function collectPy(dir: string, out: string[]): string[] {
-  if (!fs.existsSync(dir)) return out;
+  if (!fs.existsSync(dir) || needsNewerPython(dir)) return out;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
