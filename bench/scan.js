@@ -21,7 +21,6 @@ const os = require("os");
 const path = require("path");
 const { spawnSync } = require("child_process");
 const { performance } = require("perf_hooks");
-const { Buffer } = require("buffer");
 
 const PYTHON = process.env.PYTHON || "python3";
 const SCANNER = path.resolve(process.env.BENCH_SCANNER || path.join(__dirname, "..", "dist", "python", "scanner.js"));

@@ -24,7 +24,7 @@ import {
 const ALLOWED_KEYS =
   "docsUrl, rules, heavyModules, extendHeavyModules, receiverDecorators, extendReceiverDecorators, " +
   "exceptionModuleGlobs, extendExceptionModuleGlobs, overrides, exclude, extendExclude, settingsModule, " +
-  "sourceRoots, testGlobs, extendTestGlobs, maxFileBytes";
+  "sourceRoots, testGlobs, extendTestGlobs, maxFileBytes, startupRoots, cacheDir, subsystemThreshold";
 const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, module-moved-without-shim";
 
 describe("defaults", () => {
@@ -50,6 +50,9 @@ describe("defaults", () => {
     expect(config.settingsModule).toBeNull();
     expect(config.sourceRoots).toEqual(["."]);
     expect(config.maxFileBytes).toBe(2 * 1024 * 1024);
+    expect(config.startupRoots).toEqual([]);
+    expect(config.cacheDir).toBe(".startup-guard-cache");
+    expect(config.subsystemThreshold).toBe(40);
   });
 
   it("hands out fresh copies", () => {
@@ -94,6 +97,10 @@ describe("validateOptions", () => {
     ["globs lose a leading ./", { exclude: ["./vendor/**"] }, { exclude: ["vendor/**"] }],
     ["duplicates collapse", { heavyModules: ["a", "a"] }, { heavyModules: ["a"] }],
     ["max bytes", { maxFileBytes: 1000 }, { maxFileBytes: 1000 }],
+    ["startup roots", { startupRoots: ["myproject.settings", "myproject.celery"] }, { startupRoots: ["myproject.settings", "myproject.celery"] }],
+    ["cache dir loses a trailing slash", { cacheDir: "/tmp/guard-cache/" }, { cacheDir: "/tmp/guard-cache" }],
+    ["relative cache dir", { cacheDir: ".cache/startup" }, { cacheDir: ".cache/startup" }],
+    ["subsystem threshold", { subsystemThreshold: 25 }, { subsystemThreshold: 25 }],
   ];
   it.each(valid)("accepts %s", (_name, options, expected) => {
     const { config, errors } = validateOptions(options, "options");
@@ -137,6 +144,10 @@ describe("validateOptions", () => {
     ["javascript: docs URL", { docsUrl: "javascript:alert(1)" }, 'docsUrl: expected an http(s) URL, got the string "javascript:alert(1)"'],
     ["zero bytes", { maxFileBytes: 0 }, "maxFileBytes: expected a positive whole number of bytes, got the number 0"],
     ["fractional bytes", { maxFileBytes: 1.5 }, "maxFileBytes: expected a positive whole number of bytes, got the number 1.5"],
+    ["bad startup root", { startupRoots: ["myproject/settings.py"] }, 'startupRoots[0]: "myproject/settings.py" is not a dotted Python name'],
+    ["empty cache dir", { cacheDir: " " }, 'cacheDir: expected a directory path (relative to the repository root, or absolute), got the string " "'],
+    ["cache dir not a string", { cacheDir: false }, "cacheDir: expected a directory path (relative to the repository root, or absolute), got the boolean false"],
+    ["zero threshold", { subsystemThreshold: 0 }, "subsystemThreshold: expected a positive whole number of modules, got the number 0"],
     [
       "bad settings module",
       { settingsModule: "posthog/settings.py" },
@@ -190,6 +201,9 @@ extend_receiver_decorators = ["mutable_receiver"]
 settings_module = "posthog.settings"
 source_roots = [".", "common"]
 max_file_bytes = 1048576
+startup_roots = ["posthog.settings", "posthog.celery"]
+cache_dir = ".cache/startup-guard"
+subsystem_threshold = 30
 rules = { "heavy-import-at-startup" = "fail" }
 
 [[tool.django-startup-guard.overrides]]
@@ -218,6 +232,9 @@ describe("parsePyprojectConfig", () => {
       settingsModule: "posthog.settings",
       sourceRoots: [".", "common"],
       maxFileBytes: 1048576,
+      startupRoots: ["posthog.settings", "posthog.celery"],
+      cacheDir: ".cache/startup-guard",
+      subsystemThreshold: 30,
       rules: { "heavy-import-at-startup": "fail" },
       overrides: [
         { files: ["**/management/commands/**"], rules: { "heavy-import-at-startup": "off" } },
@@ -275,7 +292,7 @@ describe("parsePyprojectConfig", () => {
         {
           where: "pyproject.toml:2",
           message:
-            'tool.django-startup-guard: unknown key "heavy-modules" (did you mean "heavy_modules"?); allowed keys: docs_url, rules, heavy_modules, extend_heavy_modules, receiver_decorators, extend_receiver_decorators, exception_module_globs, extend_exception_module_globs, overrides, exclude, extend_exclude, settings_module, source_roots, test_globs, extend_test_globs, max_file_bytes',
+            'tool.django-startup-guard: unknown key "heavy-modules" (did you mean "heavy_modules"?); allowed keys: docs_url, rules, heavy_modules, extend_heavy_modules, receiver_decorators, extend_receiver_decorators, exception_module_globs, extend_exception_module_globs, overrides, exclude, extend_exclude, settings_module, source_roots, test_globs, extend_test_globs, max_file_bytes, startup_roots, cache_dir, subsystem_threshold',
         },
       ],
     ],

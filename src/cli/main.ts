@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `django-startup-guard` command line. */
 import { flag, parseArgs, UsageError } from "./args";
+import type { Io } from "./io";
+import { reviewCommand } from "./review";
 import { renderScanText, scanPaths } from "./scan";
 
 const VERSION = "0.1.0";
@@ -8,20 +10,28 @@ const VERSION = "0.1.0";
 export const HELP = `django-startup-guard ${VERSION}: keeps django.setup() fast and intact.
 
 Usage:
+  django-startup-guard review --base REV [--head REV] [--repo DIR] [--format text|json|markdown]
+                             [--fail-on message|warn|fail|never] [--config FILE.json]
+  django-startup-guard review --diff FILE|- [--base REV] [--repo DIR] ...
+      Review a change (merge-base of REV and HEAD up to HEAD, like a pull request; or a
+      unified diff against the checkout in --repo) for django.setup() regressions:
+        heavy-import-at-startup      a heavy module newly imported at setup
+        side-effect-import-removed   receivers/models/admin no longer registered at setup
+        module-moved-without-shim    a moved module still referenced at its old path
+      Configuration: [tool.django-startup-guard] in pyproject.toml at the base revision,
+      overridden by --config (a JSON object with the dangerfile's option keys).
+      Exit status: 1 when a finding is at or above --fail-on (default: fail).
+
   django-startup-guard scan PATH... [--format text|json]
       Print the import inventory of Python files or directories: every import, the line,
       and whether it runs when the module is imported (and under what condition).
 
   django-startup-guard --help | --version
 
-Exit status: 0 on success, 2 on a usage error or unreadable input.
+Exit status: 0 on success, 1 on findings at --fail-on, 2 on a usage error or unreadable
+input (a missing base commit says how to fetch it).
 `;
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  isTTY: boolean;
-}
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,6 +46,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case "--version":
         io.out(`${VERSION}\n`);
         return 0;
+      case "review": {
+        const code = await reviewCommand(rest, io);
+        if (code === -1) io.out(HELP);
+        return Math.max(code, 0);
+      }
       case "scan": {
         const p = parseArgs(rest, { format: { value: true, choices: ["text", "json"] }, help: { value: false } });
         if (p.flags.has("help")) {

@@ -2,8 +2,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describeContext } from "../python/context";
+import { importStatementText } from "../python/format";
 import { scanPython } from "../python/scanner";
-import type { ExecutionContext, PyFileFacts, PyImport } from "../python/types";
+import type { ExecutionContext, PyFileFacts } from "../python/types";
 import { listPythonFiles } from "../core/files";
 
 export interface ScanOutput {
@@ -33,18 +34,11 @@ export function scanPaths(targets: string[]): ScanOutput {
   return out;
 }
 
-export function importText(i: PyImport): string {
-  const names = (list: PyImport["names"]) => list.map((n) => (n.asname ? `${n.name} as ${n.asname}` : n.name)).join(", ");
-  const lazy = i.lazy ? "lazy " : "";
-  if (i.kind === "import") return `${lazy}import ${names(i.names)}`;
-  return `${lazy}from ${".".repeat(i.level)}${i.module} import ${i.star ? "*" : names(i.names)}`;
-}
-
 export function renderScanText(o: ScanOutput): string {
   const lines: string[] = [];
   for (const f of o.files) {
     lines.push(f.path);
-    const rows: [number, string, ExecutionContext][] = f.facts.imports.map((i) => [i.line, importText(i), i.context]);
+    const rows: [number, string, ExecutionContext][] = f.facts.imports.map((i) => [i.line, importStatementText(i), i.context]);
     for (const c of f.facts.importCalls) rows.push([c.line, `${c.func}(${JSON.stringify(c.module)})`, c.context]);
     rows.sort((a, b) => a[0] - b[0]);
     const width = Math.min(60, Math.max(0, ...rows.map((r) => r[1].length)));

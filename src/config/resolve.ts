@@ -66,6 +66,9 @@ export function applyLayer(base: Config, layer: PartialConfig): Config {
   if (layer.settingsModule !== undefined) out.settingsModule = layer.settingsModule;
   if (layer.sourceRoots !== undefined) out.sourceRoots = [...layer.sourceRoots];
   if (layer.maxFileBytes !== undefined) out.maxFileBytes = layer.maxFileBytes;
+  if (layer.startupRoots !== undefined) out.startupRoots = [...layer.startupRoots];
+  if (layer.cacheDir !== undefined) out.cacheDir = layer.cacheDir;
+  if (layer.subsystemThreshold !== undefined) out.subsystemThreshold = layer.subsystemThreshold;
   return out;
 }
 

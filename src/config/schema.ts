@@ -27,7 +27,9 @@ type Kind =
   | "roots"
   | "overrides"
   | "settingsModule"
-  | "bytes";
+  | "bytes"
+  | "dir"
+  | "count";
 
 interface FieldSpec {
   camel: keyof PartialConfig;
@@ -53,6 +55,9 @@ export const FIELDS: readonly FieldSpec[] = [
   { camel: "testGlobs", snake: "test_globs", kind: "globs" },
   { camel: "extendTestGlobs", snake: "extend_test_globs", kind: "globs" },
   { camel: "maxFileBytes", snake: "max_file_bytes", kind: "bytes" },
+  { camel: "startupRoots", snake: "startup_roots", kind: "modules" },
+  { camel: "cacheDir", snake: "cache_dir", kind: "dir" },
+  { camel: "subsystemThreshold", snake: "subsystem_threshold", kind: "count" },
 ];
 
 export type PathSegment = string | number;
@@ -189,6 +194,14 @@ function validateField(kind: Kind, raw: unknown, path: PathSegment[], ctx: Valid
     case "bytes":
       if (typeof raw === "number" && Number.isSafeInteger(raw) && raw > 0) return raw;
       report(ctx, path, `expected a positive whole number of bytes, got ${describeValue(raw, ctx.style)}`);
+      return undefined;
+    case "count":
+      if (typeof raw === "number" && Number.isSafeInteger(raw) && raw > 0) return raw;
+      report(ctx, path, `expected a positive whole number of modules, got ${describeValue(raw, ctx.style)}`);
+      return undefined;
+    case "dir":
+      if (typeof raw === "string" && raw.trim() !== "" && !raw.includes("\0")) return raw.replace(/\/+$/, "") || "/";
+      report(ctx, path, `expected a directory path (relative to the repository root, or absolute), got ${describeValue(raw, ctx.style)}`);
       return undefined;
   }
 }

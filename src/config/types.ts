@@ -60,6 +60,18 @@ export interface Config {
   testGlobs: string[];
   /** Files larger than this are not parsed (reported as `file-too-large`). */
   maxFileBytes: number;
+  /**
+   * Modules that start the startup graph instead of the settings module and its installed
+   * apps (for projects whose setup the static reading cannot find). Empty: discover.
+   */
+  startupRoots: string[];
+  /** Directory of the scan cache, relative to the repository root unless absolute. */
+  cacheDir: string;
+  /**
+   * A first-party module that alone brings at least this many first-party modules onto the
+   * startup path is a "heavy subsystem" (see StartupGraph.dominatedCount).
+   */
+  subsystemThreshold: number;
 }
 
 /**
@@ -83,6 +95,9 @@ export interface PartialConfig {
   testGlobs?: string[];
   extendTestGlobs?: string[];
   maxFileBytes?: number;
+  startupRoots?: string[];
+  cacheDir?: string;
+  subsystemThreshold?: number;
 }
 
 /** A configuration problem: always `kind: "config"`; `where` is `file:line` or the options' name. */
@@ -159,6 +174,10 @@ export const DEFAULT_EXCLUDE: readonly string[] = [];
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
+export const DEFAULT_CACHE_DIR = ".startup-guard-cache";
+
+export const DEFAULT_SUBSYSTEM_THRESHOLD = 40;
+
 /** A fresh, mutable copy of the defaults. */
 export function defaultConfig(): Config {
   const rules = {} as Record<RuleId, RuleConfig>;
@@ -175,5 +194,8 @@ export function defaultConfig(): Config {
     sourceRoots: ["."],
     testGlobs: [...DEFAULT_TEST_GLOBS],
     maxFileBytes: DEFAULT_MAX_FILE_BYTES,
+    startupRoots: [],
+    cacheDir: DEFAULT_CACHE_DIR,
+    subsystemThreshold: DEFAULT_SUBSYSTEM_THRESHOLD,
   };
 }

@@ -679,7 +679,10 @@ export class Lexer {
           }
           break;
         case 58: // ':' at depth 0 starts the format spec
-          if (depths[d] === 0) modes.push(2), depths.push(0);
+          if (depths[d] === 0) {
+            modes.push(2);
+            depths.push(0);
+          }
           this.pos++;
           break;
         case 10:

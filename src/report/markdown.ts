@@ -18,6 +18,8 @@ export const DEFAULT_TITLE = "Django startup guard";
 export interface SummaryOptions {
   /** Heading text (plain text, escaped). Default `Django startup guard`. */
   title?: string;
+  /** How many further findings were posted as inline comments on the diff (not repeated here). */
+  inlineCount?: number;
 }
 
 /** One step of a chain as shown: the link's file (or module) and the line importing the next link. */
@@ -115,8 +117,13 @@ export function renderSummaryMarkdown(
   const uniqueNotes = [...new Set(notes)];
   const out: string[] = [`## ${escapeMarkdown(opts.title ?? DEFAULT_TITLE)}`, ""];
 
+  const inline = opts.inlineCount ?? 0;
+  if (inline > 0) {
+    out.push(`${inline} finding${inline === 1 ? " is" : "s are"} posted as inline comment${inline === 1 ? "" : "s"} on the changed lines.`);
+    out.push("");
+  }
   if (ordered.length === 0) {
-    out.push("✅ No startup-time regressions found.");
+    if (inline === 0) out.push("✅ No startup-time regressions found.");
   } else {
     out.push(countLine(ordered));
     out.push("");

@@ -1,0 +1,163 @@
+/**
+ * One review, from a change set to findings: configuration as of the base revision, the
+ * facts of every Python module at head (and base, by swapping in the changed files' base
+ * versions), the startup graphs, the rules. Knows nothing of Danger, the CLI or GitHub.
+ */
+import { resolveConfig, type Config } from "../config";
+import { buildGraphs } from "../graph";
+import { scanPython } from "../python/scanner";
+import type { PyFileFacts } from "../python/types";
+import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
+import { runRules } from "./engine";
+import type { ChangeSet, ChangedFile, Finding, ReviewError, RevisionReader } from "./types";
+
+export interface ReviewInput {
+  changeSet: ChangeSet;
+  /** Plugin or CLI options (validated strictly, merged over the base's pyproject table). */
+  options?: unknown;
+  optionsWhere?: string;
+  /** Option keys the adapter handles itself. */
+  extraOptionKeys?: readonly string[];
+}
+
+export interface ReviewResult {
+  findings: Finding[];
+  errors: ReviewError[];
+  notes: string[];
+  config: Config;
+  stats: { pythonFiles: number; changedPythonFiles: number; seconds: number };
+}
+
+const isPython = (p: string) => p.endsWith(".py") || p.endsWith(".pyi");
+
+function looksBinary(bytes: Buffer): boolean {
+  return bytes.subarray(0, 8000).includes(0);
+}
+
+function toLines(bytes: Buffer): string[] {
+  return bytes.toString("utf8").split(/\r\n|\r|\n/);
+}
+
+async function readText(reader: RevisionReader, path: string, errors: ReviewError[]): Promise<string | null> {
+  try {
+    const b = await reader.read(path);
+    return b === null ? null : b.toString("utf8");
+  } catch (e) {
+    errors.push({ kind: "read", where: `${path}@${reader.rev}`, message: (e as Error).message });
+    return null;
+  }
+}
+
+interface Version {
+  bytes: Buffer;
+  facts: PyFileFacts;
+}
+
+/** Read and scan one changed file version, reporting (not throwing) what makes it unreadable. */
+async function loadChanged(reader: RevisionReader, path: string, config: Config, errors: ReviewError[]): Promise<Version | null> {
+  let bytes: Buffer | null;
+  try {
+    bytes = await reader.read(path);
+  } catch (e) {
+    errors.push({ kind: "read", where: `${path}@${reader.rev}`, message: `could not read the file: ${(e as Error).message}` });
+    return null;
+  }
+  if (bytes === null) return null;
+  if (bytes.length > config.maxFileBytes) {
+    errors.push({ kind: "file-too-large", where: path, message: `${bytes.length} bytes is over max_file_bytes (${config.maxFileBytes}); the file was not analysed` });
+    return null;
+  }
+  if (looksBinary(bytes)) {
+    errors.push({ kind: "binary", where: path, message: "contains NUL bytes; not analysed as Python" });
+    return null;
+  }
+  return { bytes, facts: scanPython(bytes) };
+}
+
+export async function review(input: ReviewInput): Promise<ReviewResult> {
+  const started = process.hrtime.bigint();
+  const cs = input.changeSet;
+  const errors: ReviewError[] = [];
+
+  // Configuration: the base's pyproject is in force; the head's is only compared.
+  const resolved = resolveConfig({
+    pyprojectAtBase: await readText(cs.base, "pyproject.toml", errors),
+    pyprojectAtHead: await readText(cs.head, "pyproject.toml", errors),
+    options: input.options,
+    optionsWhere: input.optionsWhere,
+    extraOptionKeys: input.extraOptionKeys,
+  });
+  const config = resolved.config;
+  errors.push(...resolved.errors);
+
+  // Changed Python files, both versions.
+  const changed: ChangedFile[] = cs.files.filter((f) => !f.binary && (isPython(f.path) || (f.oldPath !== null && isPython(f.oldPath))));
+  const versions = new Map<ChangedFile, { base: Version | null; head: Version | null }>();
+  for (const f of changed) {
+    const basePath = f.status === "added" || f.status === "copied" ? null : (f.oldPath ?? f.path);
+    const head = f.status === "deleted" || !isPython(f.path) ? null : await loadChanged(cs.head, f.path, config, errors);
+    const base = basePath === null || !isPython(basePath) ? null : await loadChanged(cs.base, basePath, config, errors);
+    versions.set(f, { base, head });
+    if (head) for (const d of head.facts.diagnostics.slice(0, 3)) errors.push({ kind: "syntax", where: `${f.path}:${d.line}`, message: `${d.message} (findings for the rest of the file are still reported)` });
+  }
+
+  // Every module at head and base, and the startup graphs.
+  const baseOverrides = new Map<string, Buffer | null>();
+  for (const [f, v] of versions) {
+    const basePath = f.status === "added" || f.status === "copied" ? null : (f.oldPath ?? f.path);
+    if (basePath !== null) baseOverrides.set(basePath, v.base?.bytes ?? null);
+    if (basePath !== f.path) baseOverrides.set(f.path, null);
+  }
+  const headFiles = (await cs.head.listFiles()).filter(isPython);
+  const graphs = await buildGraphs({
+    headFiles,
+    readHead: (p) => cs.head.read(p),
+    baseOverrides,
+    config,
+  });
+  errors.push(...graphs.errors);
+
+  const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head);
+  const base = new RepoSide("base", graphs.baseFacts, config.sourceRoots, graphs.base);
+  const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
+    v === null ? null : { path, facts: v.facts, module: side.moduleOf(path), lines: toLines(v.bytes) };
+  const changes: FileChangeModel[] = changed.map((f) => {
+    const v = versions.get(f) ?? { base: null, head: null };
+    const basePath = f.status === "added" || f.status === "copied" ? null : (f.oldPath ?? f.path);
+    return {
+      path: f.path,
+      oldPath: f.oldPath,
+      status: f.status,
+      base: basePath === null ? null : version(base, basePath, v.base),
+      head: version(head, f.path, v.head),
+      added: new Set(f.addedLines),
+      patchMissing: f.patchMissing,
+    };
+  });
+  const model: ReviewModel = { config, changes, head, base };
+
+  const lineCache = new Map<string, string[] | null>();
+  const readLines = async (path: string, side: "head" | "base") => {
+    const key = `${side}:${path}`;
+    if (!lineCache.has(key)) {
+      const known = changes.find((c) => (side === "head" ? c.head?.path : c.base?.path) === path);
+      const v = side === "head" ? known?.head : known?.base;
+      if (v) lineCache.set(key, v.lines);
+      else {
+        const text = await readText(side === "head" ? cs.head : cs.base, path, errors);
+        lineCache.set(key, text === null ? null : text.split(/\r\n|\r|\n/));
+      }
+    }
+    return lineCache.get(key) ?? null;
+  };
+  const ran = await runRules(model, readLines);
+  errors.push(...ran.errors);
+
+  return {
+    findings: ran.findings,
+    errors: [...cs.errors, ...errors],
+    notes: [...resolved.notes, ...graphs.notes],
+    config,
+    stats: { pythonFiles: headFiles.length, changedPythonFiles: changes.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The Danger.js adapter: picks the change source (local git when the checkout has both
+ * commits, else GitHub's API through `danger.github.api`), runs the review, and reports
+ * through Danger's globals. Findings on lines the change added become inline comments; the
+ * rest go into one summary. It never throws: a failure becomes one warning that says what
+ * went wrong.
+ *
+ * A plugin must not `require("danger")` at run time: the DSL arrives as globals.
+ */
+import type { DangerDSLType } from "danger";
+import { review, type ReviewResult } from "../core/review";
+import type { ChangeSet, Finding, Severity } from "../core/types";
+import { escapeMarkdown, orderFindings, renderInlineMessage, renderSummaryMarkdown } from "../report";
+import { gitChangeSet } from "../source/git";
+import { githubChangeSet, type GitHubApi } from "../source/github";
+import { isSourceError } from "../source/errors";
+
+type Report = (message: string, file?: string, line?: number) => void;
+
+export interface DangerGlobals {
+  danger: DangerDSLType;
+  warn: Report;
+  fail: Report;
+  message: Report;
+  markdown: Report;
+}
+
+/** Options only the Danger adapter reads (the rest is configuration, validated strictly). */
+export interface DangerAdapterOptions {
+  /** Repository checkout (default: the current directory). */
+  repo?: string;
+  /** `auto` (default): local git when both commits are present, else the GitHub API. */
+  source?: "auto" | "git" | "github";
+  /** Summary heading. */
+  title?: string;
+}
+
+export const ADAPTER_KEYS = ["repo", "source", "title"] as const;
+
+function globals(): DangerGlobals | null {
+  const g = globalThis as unknown as Partial<DangerGlobals>;
+  if (!g.danger || !g.warn || !g.fail || !g.message || !g.markdown) return null;
+  return g as DangerGlobals;
+}
+
+async function hasCommit(repo: string, sha: string): Promise<boolean> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve) => {
+    execFile("git", ["-C", repo, "cat-file", "-e", `${sha}^{commit}`], (err) => resolve(err === null));
+  });
+}
+
+async function changeSetFor(dsl: DangerDSLType, opts: DangerAdapterOptions): Promise<ChangeSet> {
+  const repo = opts.repo ?? process.cwd();
+  const source = opts.source ?? "auto";
+  const pr = dsl.github?.pr;
+  if (pr && source !== "git") {
+    const baseSha = pr.base.sha;
+    const headSha = pr.head.sha;
+    const local = source === "auto" && (await hasCommit(repo, baseSha)) && (await hasCommit(repo, headSha));
+    if (!local) {
+      return githubChangeSet({
+        api: dsl.github.api as unknown as GitHubApi,
+        owner: pr.base.repo.owner.login,
+        repo: pr.base.repo.name,
+        pull: pr.number,
+        baseSha,
+        headSha,
+      });
+    }
+    return gitChangeSet({ repo, base: baseSha, head: headSha });
+  }
+  return gitChangeSet({ repo, base: dsl.git.base, head: dsl.git.head || "HEAD" });
+}
+
+/** Post a review through Danger's verbs. Exposed for tests. */
+export function report(result: Pick<ReviewResult, "findings" | "errors" | "notes">, g: DangerGlobals, title?: string): void {
+  const verbs: Record<Severity, Report> = { fail: g.fail, warn: g.warn, message: g.message };
+  const ordered = orderFindings(result.findings);
+  const inline = ordered.filter((f) => f.inDiff && f.line !== null);
+  const rest = ordered.filter((f) => !(f.inDiff && f.line !== null));
+  for (const f of inline) verbs[f.severity](renderInlineMessage(f), f.file, f.line as number);
+  if (rest.length === 0 && result.errors.length === 0 && inline.length === 0) return;
+  // Findings outside the diff cannot be inline comments (GitHub would reject the whole review):
+  // they are in the summary, and one plain verb per severity keeps Danger's status right.
+  for (const severity of ["fail", "warn"] as const) {
+    const n = rest.filter((f: Finding) => f.severity === severity).length;
+    if (n > 0) verbs[severity](`${n} django-startup finding${n === 1 ? "" : "s"} at \`${severity}\` on lines outside the diff: see the summary below.`);
+  }
+  if (rest.length > 0 || result.errors.length > 0 || result.notes.length > 0) {
+    g.markdown(renderSummaryMarkdown(rest, result.errors, result.notes, { title, inlineCount: inline.length }));
+  }
+}
+
+/**
+ * Review the pull request for django.setup() regressions. In a dangerfile:
+ *
+ *     import djangoStartup from "danger-plugin-django-startup";
+ *     schedule(djangoStartup({ rules: { "heavy-import-at-startup": "fail" } }));
+ */
+export default async function djangoStartup(options: Record<string, unknown> = {}): Promise<void> {
+  const g = globals();
+  if (g === null) {
+    throw new Error("danger-plugin-django-startup must run inside Danger (danger ci / danger local / danger pr): the danger globals are missing");
+  }
+  const adapter = options as DangerAdapterOptions;
+  let cs: ChangeSet | null = null;
+  try {
+    cs = await changeSetFor(g.danger, adapter);
+    const result = await review({ changeSet: cs, options: omit(options, ADAPTER_KEYS), optionsWhere: "dangerfile options" });
+    report(result, g, adapter.title);
+  } catch (e) {
+    const msg = isSourceError(e) ? e.message : `${(e as Error).message ?? String(e)}`;
+    g.warn(`django-startup-guard could not review this change: ${escapeMarkdown(msg)}`);
+  } finally {
+    await cs?.close?.().catch(() => undefined);
+  }
+}
+
+function omit(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!keys.includes(k)) out[k] = v;
+  return out;
+}

@@ -1,0 +1,182 @@
+/**
+ * Scanner facts for every Python file of the head revision and, by swapping in only the
+ * changed files, of the base revision: one repository scan per pull request, served from the
+ * scan cache when it can be (entries are decoded only when asked for), on worker threads
+ * when there is much to scan.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { blobSha, type ScanCache, stateKey } from "./cache";
+import { FactsMap } from "./facts-map";
+import { scanAll } from "./scan-pool";
+import { isFacts, type ScanItem, scanItem } from "./scan-item";
+
+export interface CollectInput {
+  /** Repository-relative paths of the head revision's Python files (`.py`, `.pyi`). */
+  paths: string[];
+  readHead(path: string): Promise<Buffer | null>;
+  /** When the head is a checkout on disk: its directory, so files are read directly (and by workers). */
+  headRoot?: string;
+  baseOverrides: Map<string, Buffer | null>;
+  headBlobShas?: Map<string, string>;
+  cache?: ScanCache;
+  maxFileBytes: number;
+  workerThreshold?: number;
+  workers?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Collected {
+  head: FactsMap;
+  base: FactsMap;
+  /** Paths not scanned, with why (over the size limit, unreadable), per revision. */
+  headSkipped: Map<string, string>;
+  baseSkipped: Map<string, string>;
+  /** Key of this repository state (head paths and blobs, base overrides), when a cache is used. */
+  stateKey: string | null;
+  stats: { files: number; scanned: number; cached: number; stateHit: boolean };
+}
+
+function skipReason(enc: string, maxBytes: number): string {
+  if (enc.startsWith("L")) return `larger than max_file_bytes (${enc.slice(1)} > ${maxBytes} bytes); not read`;
+  return `could not be read (${enc.slice(1)})`;
+}
+
+function sorted(xs: string[]): string[] {
+  for (let i = 1; i < xs.length; i++) if (xs[i - 1] > xs[i]) return [...xs].sort();
+  return xs;
+}
+
+export async function collectFacts(input: CollectInput): Promise<Collected> {
+  const { cache, maxFileBytes } = input;
+  const head = new FactsMap();
+  const headSkipped = new Map<string, string>();
+  const stats = { files: input.paths.length, scanned: 0, cached: 0, stateHit: false };
+  const read = async (p: string): Promise<Buffer | null> => {
+    if (input.headRoot !== undefined) {
+      try {
+        return fs.readFileSync(path.join(input.headRoot, p));
+      } catch {
+        return null;
+      }
+    }
+    return input.readHead(p);
+  };
+  const accept = (p: string, enc: string, map: FactsMap, skipped: Map<string, string>): void => {
+    if (isFacts(enc)) map.setEncoded(p, enc);
+    else skipped.set(p, skipReason(enc, maxFileBytes));
+  };
+
+  // 1. Blob SHAs (only needed to use a cache). Files git did not give one are read and hashed here.
+  const shas = new Map<string, string>();
+  const bytesOf = new Map<string, Buffer>();
+  if (cache !== undefined) {
+    for (const p of input.paths) {
+      const known = input.headBlobShas?.get(p);
+      if (known !== undefined) {
+        shas.set(p, known);
+        continue;
+      }
+      const b = await read(p);
+      if (b === null) continue;
+      bytesOf.set(p, b);
+      shas.set(p, blobSha(b));
+    }
+  }
+  const baseShas = new Map<string, string | null>();
+  for (const [p, b] of input.baseOverrides) baseShas.set(p, b === null ? null : blobSha(b));
+
+  // 2. The pack of this exact state, else blobs from recent packs.
+  let key: string | null = null;
+  if (cache !== undefined) {
+    const parts: string[] = [`max=${maxFileBytes}`];
+    for (const p of sorted(input.paths)) parts.push(`${p}\0${shas.get(p) ?? "-"}`);
+    for (const p of sorted([...baseShas.keys()])) parts.push(`base:${p}\0${baseShas.get(p) ?? "-"}`);
+    key = stateKey(parts);
+    stats.stateHit = cache.loadState(key);
+    if (!stats.stateHit) cache.loadRecent();
+  }
+  const used = new Map<string, string | Buffer>(); // sha -> entry, for the pack of this state
+
+  // 3. Head: cached entries (decoded when first asked for), then scan the rest.
+  const todo: string[] = [];
+  for (const p of input.paths) {
+    const sha = shas.get(p);
+    const hit = sha === undefined || cache === undefined ? undefined : cache.find(sha);
+    if (hit === undefined || sha === undefined) {
+      todo.push(p);
+      continue;
+    }
+    const raw = hit.pack.raw(hit.i);
+    if (raw[0] === 0x5b) {
+      const abs = input.headRoot === undefined ? undefined : path.join(input.headRoot, p);
+      // A corrupt entry is rescanned from the checkout, when there is one.
+      head.setDeferred(p, () => hit.pack.text(hit.i) ?? (abs === undefined ? undefined : scanItem({ abs }, maxFileBytes).enc));
+    } else {
+      const enc = hit.pack.text(hit.i);
+      // A size marker is reusable only if the limit still excludes the file.
+      if (enc === null || !(enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes)) {
+        todo.push(p);
+        continue;
+      }
+      headSkipped.set(p, skipReason(enc, maxFileBytes));
+    }
+    if (!stats.stateHit) used.set(sha, raw);
+    stats.cached++;
+  }
+  const items: ScanItem[] = [];
+  const itemPaths: string[] = [];
+  for (const p of todo) {
+    let b: Buffer | null | undefined = bytesOf.get(p);
+    if (b === undefined && input.headRoot === undefined) b = await input.readHead(p);
+    if (b === null) {
+      headSkipped.set(p, "could not be read");
+      continue;
+    }
+    const hash = cache !== undefined && !shas.has(p);
+    items.push(b !== undefined ? { bytes: b, hash } : { abs: path.resolve(input.headRoot as string, p), hash });
+    itemPaths.push(p);
+  }
+  const results = await scanAll(items, {
+    maxBytes: maxFileBytes,
+    threshold: input.workerThreshold,
+    workers: input.workers,
+    onProgress: input.onProgress,
+  });
+  results.forEach((r, i) => {
+    const p = itemPaths[i];
+    stats.scanned++;
+    if (r.enc.startsWith("E")) {
+      headSkipped.set(p, skipReason(r.enc, maxFileBytes));
+      return;
+    }
+    accept(p, r.enc, head, headSkipped);
+    const sha = shas.get(p) ?? r.sha;
+    if (sha !== null && cache !== undefined) used.set(sha, r.enc);
+  });
+
+  // 4. Base: the head's facts, with the changed files swapped in.
+  const base = new FactsMap();
+  const baseSkipped = new Map<string, string>();
+  for (const p of input.paths) {
+    if (input.baseOverrides.has(p)) continue;
+    if (head.has(p)) base.link(p, head);
+    const why = headSkipped.get(p);
+    if (why !== undefined) baseSkipped.set(p, why);
+  }
+  for (const [p, bytes] of input.baseOverrides) {
+    if (bytes === null || !/\.pyi?$/.test(p)) continue;
+    const sha = baseShas.get(p) as string;
+    let enc = cache?.get(sha);
+    if (enc === undefined || !(isFacts(enc) || (enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes))) {
+      enc = scanItem({ bytes }, maxFileBytes).enc;
+      stats.scanned++;
+    }
+    accept(p, enc, base, baseSkipped);
+    if (cache !== undefined) used.set(sha, enc);
+  }
+
+  // 5. Remember this state.
+  if (cache !== undefined && key !== null && !stats.stateHit) cache.saveState(key, used);
+  return { head, base, headSkipped, baseSkipped, stateKey: key, stats };
+}

@@ -1,0 +1,62 @@
+/**
+ * Finding `DJANGO_SETTINGS_MODULE` without running anything: the literal that `manage.py`,
+ * `wsgi.py`, `asgi.py` or `celery.py` give to `os.environ.setdefault(...)` (or assign to
+ * `os.environ[...]`). A value must also be a string the scanner saw in code (not in a
+ * comment or docstring) when it is dotted.
+ */
+import type { PyFileFacts } from "../python/types";
+import type { ModuleIndex } from "./module-index";
+
+const ENTRY_FILES = ["manage.py", "wsgi.py", "asgi.py", "celery.py"];
+const SETTING = /DJANGO_SETTINGS_MODULE['"]\s*(?:,|\]\s*=)\s*[rRuU]?(['"])([A-Za-z_][A-Za-z0-9_.]*)\1/g;
+
+export interface Discovered {
+  module: string;
+  /** `file:line` of the literal. */
+  where: string;
+}
+
+export interface DiscoverSource {
+  paths: Iterable<string>;
+  read(path: string): Promise<Buffer | null>;
+  facts(path: string): PyFileFacts | undefined;
+}
+
+function rank(path: string): [number, number] {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return [ENTRY_FILES.indexOf(base), path.split("/").length];
+}
+
+/** Every settings module named by the entry-point files, most trusted first. */
+export async function discoverSettings(src: DiscoverSource): Promise<Discovered[]> {
+  const files = [...src.paths].filter((p) => ENTRY_FILES.includes(p.slice(p.lastIndexOf("/") + 1)));
+  files.sort((a, b) => {
+    const [ka, da] = rank(a);
+    const [kb, db] = rank(b);
+    return ka - kb || da - db || (a < b ? -1 : a > b ? 1 : 0);
+  });
+  const out: Discovered[] = [];
+  for (const file of files) {
+    const bytes = await src.read(file);
+    if (bytes === null) continue;
+    const text = bytes.toString("utf8");
+    const facts = src.facts(file);
+    for (const m of text.matchAll(SETTING)) {
+      const at = m.index ?? 0;
+      const lineStart = text.lastIndexOf("\n", at) + 1;
+      if (text.slice(lineStart, at).includes("#")) continue;
+      const value = m[2];
+      const line = text.slice(0, at).split("\n").length;
+      if (value.includes(".") && facts && !facts.dottedStrings.some((d) => d.value === value)) continue;
+      if (!out.some((d) => d.module === value)) out.push({ module: value, where: `${file}:${line}` });
+    }
+  }
+  return out;
+}
+
+/** The discovered module to use: the first one that is in the repository, else the first one. */
+export function pickSettings(found: Discovered[], index: ModuleIndex): { chosen: Discovered | null; others: Discovered[] } {
+  const inRepo = found.find((d) => index.resolve(d.module) !== null);
+  const chosen = inRepo ?? found[0] ?? null;
+  return { chosen, others: found.filter((d) => d !== chosen) };
+}

@@ -1,0 +1,101 @@
+/**
+ * The startup graph: which modules `django.setup()` imports, and through which chain of
+ * imports, at the head and at the base of a pull request, read from source alone.
+ *
+ * One scan serves both revisions: the head's files are scanned (or served from the scan
+ * cache), and the base's facts are the head's with only the changed files swapped in.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ReviewError } from "../core/types";
+import type { PyFileFacts } from "../python/types";
+import { buildStartupGraph } from "./build";
+import { stateKey } from "./cache";
+import { ReachedGraph } from "./startup-graph";
+import { collectFacts } from "./collect";
+import type { GraphInput, StartupGraph } from "./types";
+
+export type { GraphInput, StartupGraph, StartupModule } from "./types";
+export { ScanCache, blobSha } from "./cache";
+export { listWorktree, type Worktree } from "./worktree";
+
+const PYTHON = /\.pyi?$/;
+
+/** The configuration keys a graph depends on. */
+function configKey(config: GraphInput["config"]): string {
+  const { sourceRoots, startupRoots, settingsModule, heavyModules, maxFileBytes } = config;
+  return JSON.stringify({ sourceRoots, startupRoots, settingsModule, heavyModules, maxFileBytes });
+}
+
+export interface Graphs {
+  head: StartupGraph;
+  base: StartupGraph;
+  /** Scanner facts by path (decoded on first access); base = head with the changed files swapped in. */
+  headFacts: Map<string, PyFileFacts>;
+  baseFacts: Map<string, PyFileFacts>;
+  /** Files on the head's startup path that could not be read (too large, unreadable). */
+  errors: ReviewError[];
+  /** Plain-text remarks about how the head's graph was built (settings found, fallbacks used). */
+  notes: string[];
+}
+
+function summary(head: StartupGraph, skipped: Map<string, string>): { errors: ReviewError[]; notes: string[] } {
+  const errors: ReviewError[] = [];
+  for (const u of head.unresolved) {
+    const why = skipped.get(u.where);
+    if (why !== undefined) errors.push({ kind: why.startsWith("larger") ? "file-too-large" : "unreadable", where: u.where, message: `${u.what}: ${u.why}` });
+  }
+  const notes = [...head.notes];
+  const others = head.unresolved.length - errors.length;
+  if (others > 0) {
+    notes.push(`The startup graph could not resolve ${others} thing${others === 1 ? "" : "s"} statically (run \`django-startup-guard startup\` to list them); findings that depend on them may be missing.`);
+  }
+  return { errors, notes };
+}
+
+export async function buildGraphs(input: GraphInput): Promise<Graphs> {
+  const { config } = input;
+  const headPaths = input.headFiles.filter((p) => PYTHON.test(p));
+  const collected = await collectFacts({
+    paths: headPaths,
+    readHead: input.readHead,
+    headRoot: input.headRoot,
+    baseOverrides: input.baseOverrides,
+    headBlobShas: input.headBlobShas,
+    cache: input.cache,
+    maxFileBytes: config.maxFileBytes,
+    workerThreshold: input.workerThreshold,
+    onProgress: input.onProgress,
+  });
+  const readHead = async (p: string): Promise<Buffer | null> => {
+    if (input.headRoot !== undefined) {
+      try {
+        return fs.readFileSync(path.join(input.headRoot, p));
+      } catch {
+        return null;
+      }
+    }
+    return input.readHead(p);
+  };
+  // A repository state seen before (same blobs, same overrides, same configuration): its graphs are stored.
+  const graphKey = (side: string): string | null =>
+    input.cache === undefined || collected.stateKey === null ? null : stateKey([collected.stateKey, side, configKey(config)]);
+  const cached = async (side: string, build: () => Promise<ReachedGraph>): Promise<ReachedGraph> => {
+    const key = graphKey(side);
+    const hit = key === null ? null : ReachedGraph.fromJSON(input.cache?.loadGraph(key));
+    if (hit !== null) return hit;
+    const g = await build();
+    if (key !== null) input.cache?.saveGraph(key, g.toJSON());
+    return g;
+  };
+  const head = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config }));
+  const extra = summary(head, collected.headSkipped);
+  if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra };
+
+  const basePaths = headPaths.filter((p) => !(input.baseOverrides.has(p) && input.baseOverrides.get(p) === null));
+  const inHead = new Set(headPaths);
+  for (const [p, b] of input.baseOverrides) if (b !== null && !inHead.has(p) && PYTHON.test(p)) basePaths.push(p);
+  const readBase = async (p: string): Promise<Buffer | null> => (input.baseOverrides.has(p) ? (input.baseOverrides.get(p) ?? null) : readHead(p));
+  const base = await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config }));
+  return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra };
+}

@@ -1,0 +1,43 @@
+/**
+ * Breadth-first reachability from the startup roots (all at distance 0), so every module's
+ * recorded parent gives a shortest chain of imports. Edges are resolved lazily: only the
+ * modules setup reaches are ever resolved. Ties go to the earlier root, then the earlier
+ * import line.
+ */
+import type { Edge } from "./edges";
+
+export interface Reached {
+  names: string[];
+  ids: Map<string, number>;
+  /** Parent in the BFS tree (-1 for a root) and the import line in the parent's file. */
+  parent: number[];
+  line: (number | null)[];
+  depth: number[];
+  /** Successors of each reached module (for dominators). */
+  succ: number[][];
+}
+
+export async function reach(roots: string[], edgesOf: (module: string) => Promise<Edge[]>): Promise<Reached> {
+  const r: Reached = { names: [], ids: new Map(), parent: [], line: [], depth: [], succ: [] };
+  const add = (name: string, parent: number, line: number | null): number => {
+    const id = r.names.length;
+    r.names.push(name);
+    r.ids.set(name, id);
+    r.parent.push(parent);
+    r.line.push(line);
+    r.depth.push(parent < 0 ? 0 : r.depth[parent] + 1);
+    r.succ.push([]);
+    return id;
+  };
+  for (const root of roots) if (!r.ids.has(root)) add(root, -1, null);
+  for (let cur = 0; cur < r.names.length; cur++) {
+    const edges = await edgesOf(r.names[cur]);
+    const succ = r.succ[cur];
+    for (const e of edges) {
+      let id = r.ids.get(e.target);
+      if (id === undefined) id = add(e.target, cur, e.line);
+      if (id !== cur) succ.push(id);
+    }
+  }
+  return r;
+}

@@ -1,0 +1,98 @@
+/**
+ * What `django.setup()` reads from the settings module, statically: `INSTALLED_APPS` and
+ * the classes `LOGGING` makes `logging.config.dictConfig` import (handler `class`/`()`,
+ * formatter `()`/`class`, filter `()`), plus a custom `LOGGING_CONFIG` callable. Whatever
+ * cannot be read is reported, never guessed.
+ */
+import type { Unresolved } from "./edges";
+import { dictGet, type Value } from "./literal";
+import type { ModuleValues, ValueReader } from "./values";
+
+export interface AppEntry {
+  entry: string;
+  /** `file:line` of the string in INSTALLED_APPS. */
+  where: string;
+}
+
+export interface SettingsInfo {
+  /** The settings module's values, or null when it is not in the repository. */
+  values: ModuleValues | null;
+  /** INSTALLED_APPS entries; null when INSTALLED_APPS could not be read at all. */
+  installedApps: AppEntry[] | null;
+  /** Dotted object paths the logging configuration imports. */
+  loggingImports: AppEntry[];
+  unresolved: Unresolved[];
+  notes: string[];
+}
+
+function where(v: Value, fallback: string): string {
+  return `${v.file ?? fallback}:${v.line}`;
+}
+
+export async function readDjangoSettings(module: string, reader: ValueReader): Promise<SettingsInfo> {
+  const values = await reader.read(module);
+  const info: SettingsInfo = { values, installedApps: null, loggingImports: [], unresolved: [], notes: [] };
+  if (values === null) return info;
+  const file = values.file;
+  const stars = values.opaqueStars.map((s) => s.module).join(", ");
+
+  const apps = values.bindings.get("INSTALLED_APPS");
+  if (apps === undefined) {
+    if (stars) {
+      info.unresolved.push({ what: "INSTALLED_APPS", where: file, why: `not set in the repository's settings; it may come from \`from ${stars} import *\`` });
+    } else {
+      info.installedApps = [];
+      info.notes.push(`${module} does not set INSTALLED_APPS: no application is installed.`);
+    }
+  } else if (apps.value.t === "seq") {
+    info.installedApps = [];
+    for (const item of apps.value.items) {
+      if (item.t === "str") info.installedApps.push({ entry: item.v, where: where(item, file) });
+      else if (item.t === "unknown") info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: item.why });
+      else info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: "not a string" });
+    }
+    if (apps.conditional) {
+      info.notes.push(`INSTALLED_APPS is set or changed under a condition (last at ${apps.file}:${apps.line}); every entry the reader saw is counted as installed.`);
+    }
+  } else {
+    const why = apps.value.t === "unknown" ? apps.value.why : "not a list or tuple";
+    info.unresolved.push({ what: "INSTALLED_APPS", where: `${apps.file}:${apps.line}`, why });
+  }
+
+  const config = values.bindings.get("LOGGING_CONFIG");
+  if (config !== undefined && config.value.t === "const" && config.value.v === null) return info;
+  if (config !== undefined) {
+    if (config.value.t === "str") info.loggingImports.push({ entry: config.value.v, where: `${config.file}:${config.line}` });
+    else info.unresolved.push({ what: "LOGGING_CONFIG", where: `${config.file}:${config.line}`, why: config.value.t === "unknown" ? config.value.why : "not a string" });
+  }
+  const logging = values.bindings.get("LOGGING");
+  if (logging === undefined) return info;
+  if (logging.value.t !== "dict") {
+    const why = logging.value.t === "unknown" ? logging.value.why : "not a dict";
+    info.unresolved.push({ what: "LOGGING", where: `${logging.file}:${logging.line}`, why: `${why}; the classes it names are not followed` });
+    return info;
+  }
+  const sections: [string, string[]][] = [
+    ["handlers", ["class", "()"]],
+    ["formatters", ["()", "class"]],
+    ["filters", ["()"]],
+  ];
+  for (const [section, keys] of sections) {
+    const table = dictGet(logging.value, section);
+    if (table === undefined) continue;
+    if (table.t !== "dict") {
+      info.unresolved.push({ what: `LOGGING["${section}"]`, where: where(table, logging.file), why: table.t === "unknown" ? table.why : "not a dict" });
+      continue;
+    }
+    for (const e of table.entries) {
+      if (e.value.t !== "dict") continue;
+      for (const k of keys) {
+        const v = dictGet(e.value, k);
+        if (v === undefined) continue;
+        if (v.t === "str") info.loggingImports.push({ entry: v.v, where: where(v, logging.file) });
+        else if (v.t === "unknown") info.unresolved.push({ what: `LOGGING ${section} "${k}"`, where: where(v, logging.file), why: v.why });
+      }
+    }
+  }
+  return info;
+}

@@ -1,0 +1,141 @@
+/** The queries over one revision's reached import graph (see types.ts for the contract). */
+import type { ChainLink } from "../core/types";
+import { dominatedCounts, immediateDominators } from "./dominators";
+import type { LazyAccess, Unresolved } from "./edges";
+import type { Reached } from "./reach";
+import type { StartupGraph, StartupModule } from "./types";
+
+export interface GraphParts {
+  settingsModule: string | null;
+  roots: { module: string; reason: string }[];
+  reached: Reached;
+  /** File of a first-party module (null for a namespace package); undefined for third-party. */
+  fileOf(module: string): string | null | undefined;
+  unresolved: Unresolved[];
+  notes: string[];
+  lazy: LazyAccess[];
+  stats: { files: number; modules: number; edges: number };
+}
+
+/** A graph as stored in the cache (everything the queries need). */
+interface Stored {
+  v: 1;
+  settingsModule: string | null;
+  roots: { module: string; reason: string }[];
+  names: string[];
+  parent: number[];
+  line: (number | null)[];
+  succ: number[][];
+  /** File of each module: a path, null (namespace package) or false (third-party). */
+  files: (string | null | false)[];
+  unresolved: Unresolved[];
+  notes: string[];
+  lazy: LazyAccess[];
+  stats: { files: number; modules: number; edges: number };
+}
+
+export class ReachedGraph implements StartupGraph {
+  readonly settingsModule: string | null;
+  readonly roots: { module: string; reason: string }[];
+  readonly unresolved: Unresolved[];
+  readonly notes: string[];
+  readonly lazy: LazyAccess[];
+  readonly stats: { files: number; modules: number; edges: number };
+  private readonly r: Reached;
+  private readonly fileOf: (module: string) => string | null | undefined;
+  private dominated: number[] | null = null;
+
+  constructor(parts: GraphParts) {
+    this.settingsModule = parts.settingsModule;
+    this.roots = parts.roots;
+    this.r = parts.reached;
+    this.fileOf = parts.fileOf;
+    this.unresolved = parts.unresolved;
+    this.notes = parts.notes;
+    this.lazy = parts.lazy;
+    this.stats = parts.stats;
+  }
+
+  toJSON(): Stored {
+    const r = this.r;
+    return {
+      v: 1,
+      settingsModule: this.settingsModule,
+      roots: this.roots,
+      names: r.names,
+      parent: r.parent,
+      line: r.line,
+      succ: r.succ,
+      files: r.names.map((n) => this.fileOf(n) ?? (this.fileOf(n) === null ? null : false)),
+      unresolved: this.unresolved,
+      notes: this.notes,
+      lazy: this.lazy,
+      stats: this.stats,
+    };
+  }
+
+  /** A graph from `toJSON()` output; null when the data is not one. */
+  static fromJSON(data: unknown): ReachedGraph | null {
+    const d = data as Stored | null;
+    if (d === null || typeof d !== "object" || d.v !== 1 || !Array.isArray(d.names) || d.names.length !== d.parent?.length) return null;
+    const ids = new Map<string, number>();
+    d.names.forEach((n, i) => ids.set(n, i));
+    const depth = d.parent.map(() => 0);
+    d.parent.forEach((p, i) => (depth[i] = p < 0 ? 0 : depth[p] + 1)); // parents come first (BFS order)
+    const files = new Map<string, string | null>();
+    d.names.forEach((n, i) => {
+      if (d.files[i] !== false) files.set(n, d.files[i] as string | null);
+    });
+    return new ReachedGraph({
+      settingsModule: d.settingsModule,
+      roots: d.roots,
+      reached: { names: d.names, ids, parent: d.parent, line: d.line, depth, succ: d.succ },
+      fileOf: (m) => files.get(m),
+      unresolved: d.unresolved,
+      notes: d.notes,
+      lazy: d.lazy,
+      stats: d.stats,
+    });
+  }
+
+  private chainOf(id: number): ChainLink[] {
+    const links: ChainLink[] = [];
+    for (let v = id; v >= 0; v = this.r.parent[v]) {
+      const name = this.r.names[v];
+      links.push({ module: name, file: this.fileOf(name) ?? null, line: this.r.line[v] });
+    }
+    return links.reverse();
+  }
+
+  chainTo(module: string): ChainLink[] | null {
+    const id = this.r.ids.get(module);
+    return id === undefined ? null : this.chainOf(id);
+  }
+
+  chainToPrefix(prefix: string): ChainLink[] | null {
+    let best = -1;
+    const under = `${prefix}.`;
+    this.r.names.forEach((name, id) => {
+      if ((name === prefix || name.startsWith(under)) && (best < 0 || this.r.depth[id] < this.r.depth[best])) best = id;
+    });
+    return best < 0 ? null : this.chainOf(best);
+  }
+
+  modules(): StartupModule[] {
+    return this.r.names.map((name, id) => {
+      const file = this.fileOf(name);
+      return { name, firstParty: file !== undefined, file: file ?? null, chain: this.chainOf(id) };
+    });
+  }
+
+  dominatedCount(module: string): number {
+    const id = this.r.ids.get(module);
+    if (id === undefined) return 0;
+    if (this.dominated === null) {
+      const roots = this.r.parent.flatMap((p, v) => (p < 0 ? [v] : []));
+      const idom = immediateDominators(this.r.names.length, this.r.succ, roots);
+      this.dominated = dominatedCounts(idom, (v) => typeof this.fileOf(this.r.names[v]) === "string");
+    }
+    return this.dominated[id];
+  }
+}

@@ -1,0 +1,56 @@
+/** The startup graph's public vocabulary (re-exported by index.ts). */
+import type { ChainLink } from "../core/types";
+import type { Config } from "../config/types";
+import type { ScanCache } from "./cache";
+
+export interface StartupModule {
+  name: string;
+  firstParty: boolean;
+  file: string | null;
+  chain: ChainLink[];
+}
+
+export interface StartupGraph {
+  settingsModule: string | null;
+  roots: { module: string; reason: string }[];
+  /** Shortest chain from a startup root to `module` (first link = the root, line null), or null if setup does not import it. */
+  chainTo(module: string): ChainLink[] | null;
+  /** Shortest chain to any imported module equal to `prefix` or under it (`scipy` matches `scipy.stats`). */
+  chainToPrefix(prefix: string): ChainLink[] | null;
+  /** Every module setup imports: name, firstParty, file, chain (breadth-first order). */
+  modules(): StartupModule[];
+  /** First-party modules reachable at setup only through `module` (for "heavy subsystem" detection). */
+  dominatedCount(module: string): number;
+  unresolved: { what: string; where: string; why: string }[];
+  notes: string[];
+  /**
+   * `from pkg import name` statements on the startup path that CPython answers through
+   * `pkg.__getattr__` (PEP 562): the graph follows what that `__getattr__` imports for the name.
+   */
+  lazy: { package: string; name: string; where: string }[];
+  /** Counts over the whole repository: modules indexed, and import-time edges resolved on the startup path. */
+  stats: { files: number; modules: number; edges: number };
+}
+
+export interface GraphInput {
+  /** Every file path at head (repo-relative POSIX), and a reader for its bytes. */
+  headFiles: string[];
+  readHead(path: string): Promise<Buffer | null>;
+  /**
+   * Files whose base version differs: path -> base bytes (null = absent at base). Paths absent
+   * here are identical at base. Also paths that exist only at base (deleted/renamed-from)
+   * appear here with their base bytes.
+   */
+  baseOverrides: Map<string, Buffer | null>;
+  config: Config;
+  /** Content-addressed scan cache (optional). */
+  cache?: ScanCache;
+  /** Blob SHA per head path when known (from `git ls-files -s` / `git ls-tree`), used as cache keys; else hash the bytes. */
+  headBlobShas?: Map<string, string>;
+  /** When the head revision is a checkout on disk: its directory. Files are then read directly (scan workers read them themselves). */
+  headRoot?: string;
+  /** Scan progress (files done, total), e.g. for a progress bar. */
+  onProgress?(done: number, total: number): void;
+  /** Scan on worker threads above this many uncached files (default 2,000). */
+  workerThreshold?: number;
+}

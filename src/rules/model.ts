@@ -1,0 +1,144 @@
+/**
+ * The semantic model every rule asks: both revisions of the changed files, every Python
+ * module at head (and base, by swapping in the changed files' base versions), module names,
+ * and (when built) the startup graphs. Rules are thin queries over this; they never read
+ * files or know where the change came from.
+ */
+import type { Config } from "../config";
+import { isTestFile } from "../config";
+import type { ChainLink, ChangeStatus } from "../core/types";
+import { importedModules, moduleForPath, type ModuleName } from "../graph/modules";
+import type { PyFileFacts, PyImport } from "../python/types";
+
+/** What the rules ask of a startup graph (see src/graph). */
+export interface StartupGraphView {
+  /** Shortest chain from a startup root to `module`, or null when setup does not import it. */
+  chainTo(module: string): ChainLink[] | null;
+  /** Shortest chain to any imported module equal to `prefix` or under it. */
+  chainToPrefix(prefix: string): ChainLink[] | null;
+  /** First-party modules setup reaches only through `module`. */
+  dominatedCount(module: string): number;
+}
+
+export interface FileVersion {
+  path: string;
+  facts: PyFileFacts;
+  module: ModuleName | null;
+  /** Source lines (for pragmas and fix suggestions). */
+  lines: string[];
+}
+
+export interface FileChangeModel {
+  path: string;
+  oldPath: string | null;
+  status: ChangeStatus;
+  base: FileVersion | null;
+  head: FileVersion | null;
+  /** Head lines the change added. */
+  added: ReadonlySet<number>;
+  patchMissing: boolean;
+}
+
+export class RepoSide {
+  private byModule: Map<string, string> | null = null;
+
+  constructor(
+    readonly name: "base" | "head",
+    /** Every Python file at this revision: path -> facts. */
+    readonly files: ReadonlyMap<string, PyFileFacts>,
+    private readonly sourceRoots: readonly string[],
+    /** The startup graph of this revision, when one was built. */
+    readonly graph: StartupGraphView | null,
+  ) {}
+
+  /** The file defining `module` at this revision (`a/b.py` before `a/b/__init__.py` as CPython's finder does for... packages win). */
+  moduleFile(module: string): string | null {
+    if (this.byModule === null) {
+      const m = new Map<string, string>();
+      for (const path of this.files.keys()) {
+        const mod = moduleForPath(path, this.sourceRoots);
+        if (mod === null || path.endsWith(".pyi")) continue;
+        // A package (directory) shadows a same-named module file, as CPython's path finder does.
+        if (!m.has(mod.module) || mod.isPackage) m.set(mod.module, path);
+      }
+      this.byModule = m;
+    }
+    return this.byModule.get(module) ?? null;
+  }
+
+  moduleOf(path: string): ModuleName | null {
+    return moduleForPath(path, this.sourceRoots);
+  }
+
+  /**
+   * The modules an import statement in `path` names, resolved to absolute dotted names,
+   * keeping only `from a import b` submodules that exist as files here.
+   */
+  importTargets(path: string, imp: PyImport): string[] {
+    const mod = this.moduleOf(path);
+    const out: string[] = [];
+    for (const t of importedModules(imp, mod?.module ?? null, mod?.isPackage ?? false)) {
+      if (!t.maybe || this.moduleFile(t.module) !== null) out.push(t.module);
+    }
+    return out;
+  }
+
+  /** The most specific module an import statement brings in (its last target). */
+  mainTargets(path: string, imp: PyImport): string[] {
+    const mod = this.moduleOf(path);
+    const all = importedModules(imp, mod?.module ?? null, mod?.isPackage ?? false);
+    const definite = all.filter((t) => !t.maybe);
+    const base = definite.length > 0 ? [definite[definite.length - 1].module] : [];
+    const subs = all.filter((t) => t.maybe && this.moduleFile(t.module) !== null).map((t) => t.module);
+    return subs.length > 0 ? subs : base;
+  }
+}
+
+export interface ReviewModel {
+  config: Config;
+  /** Changed Python files (added, modified, deleted, renamed), in a stable order. */
+  changes: FileChangeModel[];
+  head: RepoSide;
+  base: RepoSide;
+}
+
+/** Files Django imports during `django.setup()` by convention, whatever the graph says. */
+export function isCertainlyOnStartup(path: string): boolean {
+  const p = `/${path}`;
+  return (
+    /\/(apps|models|admin)\.py$/.test(p) ||
+    /\/models\/[^]*\.py$/.test(p) ||
+    /\/settings(\/[^]*)?\.py$/.test(p) ||
+    /\/settings_[^/]*\.py$/.test(p)
+  );
+}
+
+/** A file that may be on the startup path: any non-test module (until a graph says otherwise). */
+export function mayBeOnStartup(config: Config, path: string): boolean {
+  return !isTestFile(config, path) && !/(^|\/)(migrations|management\/commands)\//.test(path) && !path.endsWith("/conftest.py");
+}
+
+/** True for `ready` methods of AppConfig classes: Django calls them during setup. */
+export function isReadyScope(facts: PyFileFacts, path: string, scope: string): boolean {
+  const dot = scope.indexOf(".");
+  if (dot < 0 || scope.slice(dot + 1) !== "ready") return false;
+  const cls = facts.classes.find((c) => c.qualname === scope.slice(0, dot));
+  if (cls === undefined) return false;
+  return path.endsWith("apps.py") || cls.bases.some((b) => /(^|\.)\w*AppConfig$/.test(b));
+}
+
+export interface SetupImport {
+  imp: PyImport;
+  /** "module" for module-level import-time execution, "ready" for AppConfig.ready(). */
+  via: "module" | "ready";
+}
+
+/** Imports that run during django.setup() if this file is imported then: import-time ones and those in AppConfig.ready(). */
+export function setupTimeImports(facts: PyFileFacts, path: string): SetupImport[] {
+  const out: SetupImport[] = [];
+  for (const imp of facts.imports) {
+    if (imp.context.atImport) out.push({ imp, via: "module" });
+    else if (imp.context.kind === "function" && isReadyScope(facts, path, imp.context.scope)) out.push({ imp, via: "ready" });
+  }
+  return out;
+}

@@ -1,0 +1,163 @@
+/**
+ * side-effect-import-removed
+ *
+ * What: an `apps.py` (module level or `AppConfig.ready()`), a `models.py` or a
+ * `models/__init__.py` imported a first-party module at the base and no longer does at the
+ * head (set semantics after resolving relative imports: reordering removes nothing; deleting
+ * the file removes everything), and that module registers something when imported: signal
+ * receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models, or
+ * admin registrations. With a startup graph, only modules setup no longer reaches by any
+ * other chain are reported.
+ *
+ * Why: Django connects a receiver only when its module is imported, and registers a model
+ * only when its class is defined. Drop the import and the receivers silently stop firing in
+ * every process that does not happen to import the module some other way (Celery, migrate,
+ * shell), and the models stop registering. Nothing fails: cache invalidation and audit logs
+ * just stop.
+ *
+ * Fix: keep (or restore) the import, from `AppConfig.ready()` for receivers
+ * (`from . import signals  # noqa: F401`) and from `models/__init__.py` for models.
+ */
+import { isTestFile } from "../config";
+import { headLineFor } from "../core/line-map";
+import { importStatementText } from "../python/format";
+import type { PyFileFacts, PyImport } from "../python/types";
+import type { FileChangeModel, RepoSide, ReviewModel } from "./model";
+import { setupTimeImports } from "./model";
+import type { RawFinding, Rule } from "./rule";
+
+/** Files Django imports for their side effects at setup. */
+export function isRegistrationFile(path: string): boolean {
+  return /(^|\/)(apps\.py|models\.py|models\/__init__\.py)$/.test(path);
+}
+
+interface SideImport {
+  module: string;
+  imp: PyImport;
+  via: "module" | "ready";
+}
+
+/** First-party modules the file imports at setup time, by resolved dotted name. */
+function sideImports(side: RepoSide, path: string, facts: PyFileFacts): Map<string, SideImport> {
+  const out = new Map<string, SideImport>();
+  const self = side.moduleOf(path)?.module ?? null;
+  for (const { imp, via } of setupTimeImports(facts, path)) {
+    for (const module of side.mainTargets(path, imp)) {
+      if (module === self || side.moduleFile(module) === null || out.has(module)) continue;
+      out.set(module, { module, imp, via });
+    }
+  }
+  return out;
+}
+
+interface Effects {
+  receivers: string[];
+  models: string[];
+  admin: string[];
+}
+
+function lastPart(callee: string): string {
+  const i = callee.lastIndexOf(".");
+  return i < 0 ? callee : callee.slice(i + 1);
+}
+
+/** What importing a module registers with Django. */
+function effectsOf(path: string, facts: PyFileFacts, receiverDecorators: readonly string[]): Effects {
+  const receivers: string[] = [];
+  for (const d of facts.decorators) {
+    if (receiverDecorators.includes(d.callee) || receiverDecorators.includes(lastPart(d.callee))) {
+      receivers.push(`${d.target} (@${d.text}) at ${path}:${d.line}`);
+    }
+  }
+  for (const c of facts.connects) receivers.push(`${c.signal}.connect(${c.args}) at ${path}:${c.line}`);
+  const models = facts.classes
+    .filter((c) => c.context.kind === "top" && c.bases.some((b) => /(^|\.)(Model|[A-Za-z]*Model)$/.test(b) && !/Config$/.test(b)))
+    .map((c) => `${c.name} at ${path}:${c.line}`);
+  const admin = [
+    ...facts.adminRegisters.map((a) => `admin.site.register(${a.args}) at ${path}:${a.line}`),
+    ...facts.decorators.filter((d) => /(^|\.)admin\.register$/.test(d.callee)).map((d) => `@${d.text} on ${d.target} at ${path}:${d.line}`),
+  ];
+  return { receivers, models, admin };
+}
+
+function headLocation(change: FileChangeModel, lost: SideImport): number | null {
+  const head = change.head;
+  if (!head || !change.base) return null;
+  // The statement was edited (e.g. `from . import signals, search` -> `from . import signals`):
+  // point at the edited statement.
+  const edited = head.facts.imports.find(
+    (i) => change.added.has(i.line) && i.level === lost.imp.level && i.module === lost.imp.module && i.kind === lost.imp.kind,
+  );
+  if (edited) return edited.line;
+  // Removed outright: the head line that now stands where it was.
+  return headLineFor(change.base.lines, head.lines, lost.imp.line);
+}
+
+export const sideEffectImportRemoved: Rule = {
+  meta: {
+    id: "side-effect-import-removed",
+    defaultSeverity: "warn",
+    docsAnchor: "side-effect-import-removed",
+    docs: {
+      what: "An apps.py, models.py or models/__init__.py stops importing a module whose import registers signal receivers, models or admin classes.",
+      why: "Receivers connect and models register only when their module is imported. Without the import they silently stop working in every process that does not import the module some other way (Celery, Temporal, migrate, shell): no error anywhere.",
+      fix: "Keep the import, in AppConfig.ready() for receivers (`from . import signals  # noqa: F401`) or in models/__init__.py for models.",
+      example: {
+        bad: "# products/analytics/backend/apps.py\nclass AnalyticsConfig(AppConfig):\n    def ready(self):\n        from . import signals  # was: from . import signals, activity_logging",
+        good: "# products/analytics/backend/apps.py\nclass AnalyticsConfig(AppConfig):\n    def ready(self):\n        from . import activity_logging, signals  # noqa: F401 (connects receivers)",
+      },
+    },
+  },
+
+  check(model: ReviewModel): RawFinding[] {
+    const findings: RawFinding[] = [];
+    const decorators = model.config.receiverDecorators;
+    for (const change of model.changes) {
+      const basePath = change.base?.path ?? null;
+      if (change.base === null || basePath === null || !isRegistrationFile(basePath) || isTestFile(model.config, basePath)) continue;
+      const before = sideImports(model.base, basePath, change.base.facts);
+      const after = change.head && isRegistrationFile(change.path) ? sideImports(model.head, change.path, change.head.facts) : new Map<string, SideImport>();
+      for (const [module, lost] of before) {
+        if (after.has(module)) continue;
+        const stillReached = model.head.graph?.chainTo(module) ?? null;
+        if (stillReached !== null) continue;
+        const file = model.head.moduleFile(module) ?? model.base.moduleFile(module);
+        const facts = file === null ? null : (model.head.files.get(file) ?? model.base.files.get(file) ?? null);
+        const effects = file && facts ? effectsOf(file, facts, decorators) : { receivers: [], models: [], admin: [] };
+        const lineText = change.base.lines[lost.imp.line - 1] ?? "";
+        const noqa = /#\s*noqa\b[^#]*F401/.test(lineText) || /#\s*noqa\s*$/.test(lineText);
+        const count = effects.receivers.length + effects.models.length + effects.admin.length;
+        if (count === 0 && !noqa) continue;
+        const parts: string[] = [];
+        if (effects.receivers.length) parts.push(`${effects.receivers.length} signal receiver${effects.receivers.length > 1 ? "s" : ""} stop connecting`);
+        if (effects.models.length) parts.push(`${effects.models.length} model${effects.models.length > 1 ? "s" : ""} stop registering`);
+        if (effects.admin.length) parts.push(`${effects.admin.length} admin registration${effects.admin.length > 1 ? "s" : ""} stop running`);
+        const where = lost.via === "ready" ? `${lost.imp.context.scope}()` : basePath;
+        const consequence = parts.length ? parts.join(", ") : "its import was marked as a side-effect import (# noqa: F401)";
+        const gone = change.head === null ? `${basePath} is deleted` : `${where} no longer imports it`;
+        findings.push({
+          file: change.head ? change.path : basePath,
+          line: change.head ? headLocation(change, lost) : null,
+          side: change.head ? "head" : "base",
+          message: `\`${module}\` is no longer imported at setup (${gone}; it was \`${importStatementText(lost.imp)}\` at ${basePath}:${lost.imp.line}): ${consequence}.`,
+          details: [...effects.receivers.map((r) => `receiver: ${r}`), ...effects.models.map((m) => `model: ${m}`), ...effects.admin.map((a) => `admin: ${a}`)],
+          fixCode: { path: change.head ? change.path : basePath, language: "python", code: restoreLine(lost, change) },
+        });
+      }
+    }
+    return findings;
+  },
+};
+
+/** The import to put back: only the lost name when the statement imported several. */
+function restoreLine(lost: SideImport, change: FileChangeModel): string {
+  const imp = lost.imp;
+  const name = lost.module.slice(lost.module.lastIndexOf(".") + 1);
+  const own = imp.kind === "from" && imp.names.length > 1 ? imp.names.find((n) => n.name === name) : undefined;
+  let single: string;
+  if (own) single = importStatementText({ ...imp, names: [own] });
+  else if (imp.line === imp.endLine) single = change.base?.lines[imp.line - 1]?.trim() ?? importStatementText(imp);
+  else single = importStatementText(imp);
+  const withNoqa = /#\s*noqa/.test(single) ? single : `${single}  # noqa: F401 (imported for its side effects)`;
+  return lost.via === "ready" ? `    def ready(self):\n        ${withNoqa}` : withNoqa;
+}

@@ -1,0 +1,128 @@
+/**
+ * The Danger adapter with the globals provided as Danger provides them: inline comments only
+ * for lines in the diff, one summary for the rest, local git or the GitHub API as the source,
+ * and never an exception out of the plugin.
+ */
+import type { GitHubDSL } from "danger";
+import djangoStartup, { report } from "../src/danger";
+import type { Finding } from "../src/core/types";
+import { cleanupRepos, makeRepo, type TestRepo } from "./helpers/git-repo";
+import { startFakeGitHub, type FakeGitHub } from "./helpers/fake-github";
+import { DJANGO_BASE } from "./helpers/rule-tester";
+
+type Call = [string, string, string | undefined, number | undefined];
+
+function installGlobals(dsl: unknown): Call[] {
+  const calls: Call[] = [];
+  const g = globalThis as Record<string, unknown>;
+  g.danger = dsl;
+  for (const verb of ["warn", "fail", "message", "markdown"]) {
+    g[verb] = (msg: string, file?: string, line?: number) => calls.push([verb, msg, file, line]);
+  }
+  return calls;
+}
+
+afterEach(() => {
+  for (const k of ["danger", "warn", "fail", "message", "markdown"]) delete (globalThis as Record<string, unknown>)[k];
+});
+afterAll(cleanupRepos);
+
+function prRepo(): TestRepo {
+  const repo = makeRepo();
+  for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
+  repo.commit("base");
+  repo.git("checkout", "-q", "-b", "pr");
+  repo.write("shop/models.py", `import numpy\n${DJANGO_BASE["shop/models.py"]}`);
+  // ready() and its side-effect import deleted: the finding's line is not one the PR added.
+  repo.write("shop/apps.py", DJANGO_BASE["shop/apps.py"].replace("\n    def ready(self):\n        from . import signals  # noqa: F401\n", ""));
+  repo.commit("pr");
+  return repo;
+}
+
+test("danger local: in-diff findings inline, the rest in one summary, status kept by a plain verb", async () => {
+  const repo = prRepo();
+  const calls = installGlobals({ git: { base: "main", head: "HEAD" } });
+  await djangoStartup({ repo: repo.dir });
+  const inline = calls.filter((c) => c[2] !== undefined);
+  expect(inline.map((c) => [c[0], c[2], c[3]])).toEqual([["warn", "shop/models.py", 1]]);
+  expect(inline[0][1]).toContain("heavy-import-at-startup");
+  const summaries = calls.filter((c) => c[0] === "markdown");
+  expect(summaries).toHaveLength(1);
+  expect(summaries[0][1]).toContain("side-effect-import-removed");
+  expect(summaries[0][1]).toContain("1 finding is posted as inline comment");
+  expect(calls.filter((c) => c[0] === "warn" && c[2] === undefined).map((c) => c[1])).toEqual([
+    "1 django-startup finding at `warn` on lines outside the diff: see the summary below.",
+  ]);
+});
+
+test("a missing base commit is one clear warning, not a crash", async () => {
+  const repo = prRepo();
+  const calls = installGlobals({ git: { base: "no-such-branch", head: "HEAD" } });
+  await expect(djangoStartup({ repo: repo.dir })).resolves.toBeUndefined();
+  expect(calls).toHaveLength(1);
+  expect(calls[0][0]).toBe("warn");
+  expect(calls[0][1]).toMatch(/could not review this change: .*no\\?-such\\?-branch.*fetch\\?-depth/s);
+});
+
+test("invalid options are reported by name and the review still runs", async () => {
+  const repo = prRepo();
+  const calls = installGlobals({ git: { base: "main", head: "HEAD" } });
+  await djangoStartup({ repo: repo.dir, rulez: {} });
+  const summary = calls.find((c) => c[0] === "markdown")?.[1] ?? "";
+  expect(summary).toMatch(/rulez/);
+  expect(calls.some((c) => c[2] === "shop/models.py")).toBe(true);
+});
+
+test("outside Danger the plugin says so", async () => {
+  await expect(djangoStartup({})).rejects.toThrow(/must run inside Danger/);
+});
+
+test("report(): nothing at all is posted for a clean review", () => {
+  const calls = installGlobals({});
+  report({ findings: [], errors: [], notes: [] }, globalThis as never);
+  expect(calls).toEqual([]);
+});
+
+test("report(): a fail outside the diff fails the run through one plain fail()", () => {
+  const calls = installGlobals({});
+  const f: Finding = { rule: "module-moved-without-shim", severity: "fail", file: "a.py", line: 3, message: "m", why: "w", fix: "f", docs: "https://x/#a", inDiff: false };
+  report({ findings: [f], errors: [], notes: [] }, globalThis as never);
+  expect(calls.map((c) => c[0])).toEqual(["fail", "markdown"]);
+});
+
+describe("on GitHub without the commits locally", () => {
+  let gh: FakeGitHub;
+  afterAll(async () => gh?.close());
+
+  test("the change comes from the pull-request files API, renames included", async () => {
+    const base = { ...DJANGO_BASE, "shop/exceptions.py": "class OrderError(Exception):\n    pass\n", "shop/views.py": "from shop.exceptions import OrderError\n" };
+    const head: Record<string, string> = { ...base, "shop/errors/__init__.py": "", "shop/errors/order.py": base["shop/exceptions.py"] };
+    delete head["shop/exceptions.py"];
+    gh = await startFakeGitHub({
+      owner: "acme",
+      repo: "shop",
+      revisions: { b0: base, h1: head },
+      pulls: {
+        7: {
+          base: "b0",
+          head: "h1",
+          files: [
+            { filename: "shop/errors/order.py", previous_filename: "shop/exceptions.py", status: "renamed", changes: 0 },
+            { filename: "shop/errors/__init__.py", status: "added", patch: "", changes: 0 },
+          ],
+        },
+      },
+    });
+    const octokitPath = require.resolve("@octokit/rest", { paths: [require.resolve("danger")] });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- danger's own CommonJS Octokit, resolved at run time
+    const { Octokit } = require(octokitPath) as { Octokit: new (o: { baseUrl: string }) => GitHubDSL["api"] };
+    const pr = { number: 7, base: { sha: "b0", repo: { name: "shop", owner: { login: "acme" } } }, head: { sha: "h1" } };
+    const calls = installGlobals({ git: { base: "b0", head: "h1" }, github: { pr, api: new Octokit({ baseUrl: gh.baseUrl }) } });
+    await djangoStartup({ repo: makeRepo().dir });
+    // shop/views.py:1 is not a line of the diff: the finding is in the summary, not inline.
+    expect(calls.map((c) => c[0])).toEqual(["warn", "markdown"]);
+    expect(calls[1][1]).toContain("module-moved-without-shim");
+    expect(calls[1][1]).toMatch(/shop\\?\.errors\\?\.order/);
+    expect(calls[1][1]).toMatch(/shop\/views\.py:1/);
+  });
+});

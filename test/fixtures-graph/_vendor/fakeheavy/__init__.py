@@ -1,0 +1,2 @@
+"""Stands in for a heavy third-party package (scipy, stripe...)."""
+LOADED = True

@@ -1,0 +1,4 @@
+from .category import Category
+from .product import Product
+
+__all__ = ["Category", "Product"]

@@ -1,0 +1,1 @@
+import fakeheavy.tasks  # noqa: F401  (a Celery worker imports tasks; setup does not)

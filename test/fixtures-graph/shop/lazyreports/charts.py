@@ -1,0 +1,1 @@
+import fakeheavy.stats  # noqa: F401

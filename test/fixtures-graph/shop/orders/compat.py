@@ -1,0 +1,1 @@
+COMPAT = True

@@ -1,0 +1,1 @@
+from .workflows import checkout, refund  # noqa: F401  eager: every workflow

@@ -1,0 +1,1 @@
+import fakeheavy  # noqa: F401

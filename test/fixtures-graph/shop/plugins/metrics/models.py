@@ -1,0 +1,1 @@
+from plugins.metrics.registry import REGISTRY  # noqa: F401

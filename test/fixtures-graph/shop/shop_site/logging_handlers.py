@@ -1,0 +1,5 @@
+import logging
+
+
+class StartupHandler(logging.StreamHandler):
+    pass

@@ -1,0 +1,224 @@
+/**
+ * Building both revisions' graphs from one scan, the facts codec, the scan cache, the
+ * worker pool, and listing a working tree with git's blob SHAs.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { defaultConfig } from "../src/config";
+import { listPythonFiles } from "../src/core/files";
+import { blobSha, buildGraphs, listWorktree, ScanCache } from "../src/graph";
+import { decodeFacts, encodeFacts } from "../src/graph/codec";
+import { collectFacts, type CollectInput } from "../src/graph/collect";
+import { FactsMap } from "../src/graph/facts-map";
+import type { ScanItem } from "../src/graph/scan-item";
+import { scanAll } from "../src/graph/scan-pool";
+import { scanPython } from "../src/python/scanner";
+import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
+
+afterAll(cleanupRepos);
+
+const HEAD: Record<string, string> = {
+  "manage.py": 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_.settings")\n',
+  "site_/__init__.py": "",
+  "site_/settings.py": 'INSTALLED_APPS = ["shop"]\n',
+  "shop/__init__.py": "",
+  "shop/models.py": "import shop.pricing\n",
+  "shop/pricing.py": "import scipy.stats\n",
+  "shop/util.py": "",
+};
+
+function input(files: Record<string, string>, overrides: Record<string, string | null> = {}) {
+  return {
+    headFiles: Object.keys(files),
+    readHead: async (p: string) => (p in files ? Buffer.from(files[p]) : null),
+    baseOverrides: new Map(Object.entries(overrides).map(([p, v]) => [p, v === null ? null : Buffer.from(v)])),
+    config: defaultConfig(),
+  };
+}
+
+describe("buildGraphs: head and base from one scan", () => {
+  it("swaps in the base versions of changed files only", async () => {
+    const g = await buildGraphs(
+      input(HEAD, {
+        "shop/pricing.py": "def price():\n    import scipy.stats\n", // modified: the import was deferred at base
+        "shop/util.py": null, // added by the PR
+        "shop/old.py": "import legacy\n", // deleted by the PR
+      }),
+    );
+    expect(g.head.chainToPrefix("scipy")?.map((l) => [l.module, l.line])).toEqual([
+      ["shop.models", null],
+      ["shop.pricing", 1],
+      ["scipy", 1],
+    ]);
+    expect(g.base.chainToPrefix("scipy")).toBeNull();
+    expect(g.headFacts.has("shop/util.py")).toBe(true);
+    expect(g.baseFacts.has("shop/util.py")).toBe(false);
+    expect(g.headFacts.has("shop/old.py")).toBe(false);
+    expect(g.baseFacts.get("shop/old.py")?.imports[0].module).toBe("legacy");
+    // Unchanged files share one decoded object.
+    expect(g.baseFacts.get("shop/models.py")).toBe(g.headFacts.get("shop/models.py"));
+    expect(g.baseFacts.get("shop/pricing.py")).not.toBe(g.headFacts.get("shop/pricing.py"));
+    expect(g.errors).toEqual([]);
+  });
+
+  it("uses one graph for both sides when nothing changed", async () => {
+    const g = await buildGraphs(input(HEAD));
+    expect(g.base).toBe(g.head);
+    // site_, site_.settings, shop, shop.models, shop.pricing, scipy, scipy.stats; 2 + 2 edges.
+    expect(g.head.stats).toEqual({ files: 7, modules: 7, edges: 4 });
+  });
+
+  it("reports files on the startup path too large to read", async () => {
+    const g = await buildGraphs({ ...input(HEAD), config: { ...defaultConfig(), maxFileBytes: 12 } });
+    expect(g.errors).toEqual([
+      {
+        kind: "file-too-large",
+        where: "site_/settings.py",
+        message: "site_.settings: larger than max_file_bytes (26 > 12 bytes); not read; its imports are not followed",
+      },
+      {
+        kind: "file-too-large",
+        where: "shop/models.py",
+        message: "shop.models: larger than max_file_bytes (20 > 12 bytes); not read; its imports are not followed",
+      },
+    ]);
+    // The settings values are still read (INSTALLED_APPS): only the scan is skipped.
+    expect(g.head.chainTo("shop.models")).not.toBeNull();
+  });
+});
+
+describe("facts codec", () => {
+  it("round-trips every fact of real files exactly", () => {
+    const dir = path.join(__dirname, "fixtures-graph");
+    const stdlib = "/usr/lib/python3.11";
+    const files = listPythonFiles(dir).map((f) => path.join(dir, f));
+    if (fs.existsSync(stdlib)) files.push(...listPythonFiles(stdlib).slice(0, 300).map((f) => path.join(stdlib, f)));
+    for (const f of files) {
+      const facts = scanPython(fs.readFileSync(f));
+      expect([f, decodeFacts(encodeFacts(facts))]).toEqual([f, facts]);
+    }
+    const lazy = scanPython(Buffer.from("lazy import a.b\nlazy from c import d\ndef f():\n    lazy = 1\n"));
+    expect(decodeFacts(encodeFacts(lazy))).toEqual(lazy);
+  });
+
+  it("a FactsMap behaves as a Map and decodes on demand", () => {
+    const facts = scanPython(Buffer.from("import os\n"));
+    const m = new FactsMap().setEncoded("a.py", encodeFacts(facts)).setEncoded("bad.py", "not json");
+    m.set("b.py", facts);
+    expect(m.size).toBe(3);
+    expect([...m.keys()]).toEqual(["a.py", "bad.py", "b.py"]);
+    expect(m.get("a.py")).toEqual(facts);
+    expect(m.get("a.py")).toBe(m.get("a.py"));
+    expect(m.get("bad.py")).toBeUndefined(); // a corrupt entry is no entry
+    expect([...m].map(([k]) => k)).toEqual(["a.py", "b.py"]);
+    const linked = new FactsMap().link("a.py", m);
+    expect(linked.get("a.py")).toBe(m.get("a.py"));
+  });
+});
+
+describe("scan cache", () => {
+  const collect = (dir: string, files: Record<string, string>, extra: Partial<CollectInput> = {}) =>
+    collectFacts({
+      paths: Object.keys(files),
+      readHead: async (p) => Buffer.from(files[p]),
+      baseOverrides: new Map(),
+      cache: new ScanCache(dir),
+      maxFileBytes: 1 << 20,
+      ...extra,
+    });
+
+  it("serves a repeated state from its pack, and a new state's unchanged blobs from recent packs", async () => {
+    const dir = tempDir();
+    const cold = await collect(dir, HEAD);
+    expect(cold.stats).toMatchObject({ stateHit: false, cached: 0, scanned: 7 });
+    const warm = await collect(dir, HEAD);
+    expect(warm.stats).toMatchObject({ stateHit: true, cached: 7, scanned: 0 });
+    expect(warm.head.get("shop/models.py")).toEqual(cold.head.get("shop/models.py"));
+    const next = await collect(dir, { ...HEAD, "shop/util.py": "import os\n" });
+    expect(next.stats).toMatchObject({ stateHit: false, cached: 6, scanned: 1 });
+  });
+
+  it("keys entries by git blob SHA, as given or computed", async () => {
+    expect(blobSha(Buffer.from("hello\n"))).toBe("ce013625030ba8dba906f756967f9e9ca394464a"); // git hash-object
+    const dir = tempDir();
+    const shas = new Map(Object.entries(HEAD).map(([p, t]) => [p, blobSha(Buffer.from(t))]));
+    await collect(dir, HEAD);
+    // Given SHAs: nothing is read at all.
+    const warm = await collect(dir, HEAD, { headBlobShas: shas, readHead: async () => null });
+    expect(warm.stats).toMatchObject({ stateHit: true, cached: 7 });
+  });
+
+  it("ignores a corrupt pack and leaves no temporary files", async () => {
+    const dir = tempDir();
+    await collect(dir, HEAD);
+    const packDir = path.join(dir, fs.readdirSync(dir)[0]);
+    const packs = fs.readdirSync(packDir);
+    expect(packs).toEqual([expect.stringMatching(/^state-[0-9a-f]{40}\.pack$/)]);
+    const file = path.join(packDir, packs[0]);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 3] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    const again = await collect(dir, HEAD);
+    expect(again.stats).toMatchObject({ stateHit: false, scanned: 7 });
+    expect(again.head.get("shop/models.py")?.imports[0].module).toBe("shop.pricing");
+    fs.writeFileSync(file, bytes.subarray(0, 100)); // truncated
+    expect((await collect(dir, HEAD)).stats.stateHit).toBe(false);
+    expect(fs.readdirSync(packDir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("is safe when runs share it", async () => {
+    const dir = tempDir();
+    const runs = await Promise.all([1, 2, 3, 4].map((i) => collect(dir, { ...HEAD, "shop/util.py": `X = ${i % 2}\n` })));
+    for (const r of runs) expect(r.head.get("shop/util.py")?.lineCount).toBe(2);
+    const again = await collect(dir, { ...HEAD, "shop/util.py": "X = 1\n" });
+    expect(again.stats.stateHit).toBe(true);
+  });
+});
+
+describe("worker pool", () => {
+  const worker = path.join(__dirname, "..", "dist", "graph", "scan-worker.js");
+
+  it("scans on worker threads exactly as in this thread", async () => {
+    if (!fs.existsSync(worker)) throw new Error(`${worker} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
+    const dir = path.join(__dirname, "fixtures-graph");
+    const items: ScanItem[] = listPythonFiles(dir).map((f) => ({ abs: path.join(dir, f), hash: true }));
+    items.push({ abs: path.join(dir, "does-not-exist.py") });
+    const progress: number[] = [];
+    const threaded = await scanAll(items, { maxBytes: 200, threshold: 0, workers: 2, workerScript: worker, onProgress: (d) => progress.push(d) });
+    const here = await scanAll(items, { maxBytes: 200, workerScript: null });
+    expect(threaded).toEqual(here);
+    expect(threaded[threaded.length - 1]).toEqual({ sha: null, enc: "EENOENT" });
+    expect(here.some((r) => r.enc.startsWith("L"))).toBe(true);
+    expect(progress[progress.length - 1]).toBe(items.length);
+  });
+});
+
+describe("listWorktree", () => {
+  it("gives git's blob SHAs for clean files only, and sees untracked and deleted files", async () => {
+    const repo = makeRepo();
+    repo.write("app/a.py", "import os\n");
+    repo.write("app/b.py", "x = 1\n");
+    repo.write("app/c.py", "");
+    repo.write("notes.txt", "");
+    repo.write("node_modules/x.py", "");
+    repo.commit("base");
+    repo.write("app/b.py", "x = 2\n"); // modified, unstaged
+    repo.write("app/new.py", ""); // untracked
+    repo.rm("app/c.py"); // deleted
+    const wt = await listWorktree(repo.dir);
+    expect(wt.git).toBe(true);
+    expect(wt.files).toEqual(["app/a.py", "app/b.py", "app/new.py"]);
+    expect([...wt.shas]).toEqual([["app/a.py", blobSha(Buffer.from("import os\n"))]]);
+    const sub = await listWorktree(path.join(repo.dir, "app"));
+    expect(sub.files).toEqual(["a.py", "b.py", "new.py"]);
+  });
+
+  it("walks the directory outside a git repository", async () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, "p"));
+    fs.writeFileSync(path.join(dir, "p", "m.py"), "");
+    const wt = await listWorktree(dir);
+    expect(wt).toMatchObject({ files: ["p/m.py"], git: false });
+    expect(wt.shas.size).toBe(0);
+  });
+});

@@ -1,0 +1,103 @@
+/** `django-startup-guard startup` and `why`: output shapes, plain answers, usage errors. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { startupCommand, whyCommand } from "../src/cli/startup";
+import { cleanupRepos, tempDir } from "./helpers/git-repo";
+
+afterAll(cleanupRepos);
+
+const SHOP = path.join(__dirname, "fixtures-graph", "shop");
+
+async function run(cmd: typeof startupCommand, argv: string[], isTTY = false): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await cmd(argv, { out: (s) => (out += s), err: (s) => (err += s), isTTY });
+  return { code, out, err };
+}
+
+describe("startup", () => {
+  it("prints settings, roots, every module with its chain, and unresolved, as JSON", async () => {
+    const { code, out, err } = await run(startupCommand, ["--repo", SHOP, "--format", "json", "--no-cache"]);
+    expect([code, err]).toEqual([0, ""]);
+    const json = JSON.parse(out);
+    expect(Object.keys(json)).toEqual(["settings", "roots", "modules", "unresolved"]);
+    expect(json.settings).toBe("shop_site.settings.dev");
+    expect(json.roots[0]).toEqual({ module: "shop_site", reason: "parent package of shop_site.settings.dev" });
+    expect(json.modules.find((m: { name: string }) => m.name === "fakeheavy")).toEqual({
+      name: "fakeheavy",
+      first_party: false,
+      chain: [
+        { module: "billing.models", file: "billing/models.py", line: null },
+        { module: "fakeheavy", file: null, line: 3 },
+      ],
+    });
+    expect(json.unresolved).toEqual([]);
+  });
+
+  it("prints text by default", async () => {
+    const { code, out } = await run(startupCommand, ["--repo", SHOP, "--no-cache"]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Settings: shop_site\.settings\.dev\n\nStartup roots \(27\):\n {2}shop_site: parent package of shop_site\.settings\.dev\n/);
+    expect(out).toContain("  fakeheavy [third-party]: billing.models (billing/models.py) -> fakeheavy (billing/models.py:3)\n");
+    expect(out).toContain("  catalog.signals: catalog.apps (catalog/apps.py) -> catalog.signals (catalog/apps.py:10)\n");
+  });
+
+  it("takes --settings, and caches scans in cache_dir", async () => {
+    const repo = tempDir();
+    fs.writeFileSync(path.join(repo, "conf.py"), "INSTALLED_APPS = []\nimport helper\n");
+    fs.writeFileSync(path.join(repo, "helper.py"), "");
+    const { code, out } = await run(startupCommand, ["--repo", repo, "--settings", "conf", "--format", "json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out).modules.map((m: { name: string }) => m.name)).toEqual(["conf", "helper"]);
+    expect(fs.readdirSync(path.join(repo, ".startup-guard-cache"))).toHaveLength(1);
+  });
+});
+
+describe("why", () => {
+  it("gives the chain, with the root's reason", async () => {
+    const { code, out } = await run(whyCommand, ["orders.temporal.workflows.checkout", "--repo", SHOP, "--no-cache"]);
+    expect(code).toBe(0);
+    expect(out).toBe(
+      [
+        "django.setup() imports orders.temporal.workflows.checkout:",
+        "  orders.models (orders/models.py): startup root, models of installed app orders",
+        "  orders.temporal (orders/temporal/__init__.py): imported at orders/models.py:7",
+        "  orders.temporal.workflows.checkout (orders/temporal/workflows/checkout.py): imported at orders/temporal/__init__.py:1",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("matches a prefix (`scipy` covers `scipy.stats`)", async () => {
+    const { out } = await run(whyCommand, ["orders.temporal.workflows", "--repo", SHOP, "--no-cache", "--format", "json"]);
+    expect(JSON.parse(out)).toMatchObject({ module: "orders.temporal.workflows", imported: true });
+    const { out: text } = await run(whyCommand, ["fakeheavy.fast", "--repo", SHOP, "--no-cache"]);
+    expect(text.split("\n")[0]).toBe("django.setup() imports fakeheavy.fast:");
+  });
+
+  it("says plainly when setup does not import the module, and exits 0", async () => {
+    const { code, out } = await run(whyCommand, ["catalog.views", "--repo", SHOP, "--no-cache"]);
+    expect(code).toBe(0);
+    expect(out).toBe("django.setup() does not import catalog.views (settings: shop_site.settings.dev).\n");
+    const json = await run(whyCommand, ["catalog.views", "--repo", SHOP, "--no-cache", "--format", "json"]);
+    expect(JSON.parse(json.out)).toEqual({ settings: "shop_site.settings.dev", module: "catalog.views", imported: false, chain: null, unresolved: [] });
+  });
+});
+
+describe("usage errors exit 2", () => {
+  const cases: [string, typeof startupCommand, string[], string][] = [
+    ["why without a module", whyCommand, ["--repo", SHOP], "why needs exactly one module name"],
+    ["why with a path", whyCommand, ["a/b.py"], "'a/b.py' is not a dotted module name"],
+    ["unknown flag", startupCommand, ["--repos", SHOP], "unknown option '--repos'"],
+    ["bad format", startupCommand, ["--format", "xml"], "option '--format' must be one of text, json"],
+    ["missing repo", startupCommand, ["--repo", "/nonexistent/dir"], "--repo /nonexistent/dir: not a directory"],
+    ["bad settings", startupCommand, ["--repo", SHOP, "--settings", "a/b"], "--settings: expected a dotted module name"],
+    ["stray argument", startupCommand, ["extra"], "startup takes no arguments"],
+  ];
+  it.each(cases)("%s", async (_name, cmd, argv, message) => {
+    const { code, out, err } = await run(cmd, argv);
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err).toContain(message);
+  });
+});

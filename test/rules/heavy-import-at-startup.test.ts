@@ -1,0 +1,124 @@
+import { cleanupRepos } from "../helpers/git-repo";
+import { DJANGO_BASE, type ReviewCase, runReviewCase, summarise } from "../helpers/rule-tester";
+
+afterAll(cleanupRepos);
+
+const MODELS = DJANGO_BASE["shop/models.py"];
+const RULE = "heavy-import-at-startup";
+
+const invalid: ReviewCase[] = [
+  {
+    name: "module-scope import of a heavy module in a models module",
+    base: DJANGO_BASE,
+    head: { "shop/models.py": `import numpy\n${MODELS}` },
+    expect: [`${RULE} shop/models.py:1 warn`],
+    check: (r) => {
+      const f = r.findings[0];
+      expect(f.inDiff).toBe(true);
+      expect(f.message).toContain("numpy");
+      expect(f.chain?.map((l) => l.module)).toEqual(expect.arrayContaining(["shop.models", "numpy"]));
+    },
+  },
+  {
+    name: "an import moved from a function to module scope counts as added",
+    base: { ...DJANGO_BASE, "shop/models.py": `${MODELS}\n\ndef stats():\n    import scipy.stats\n    return scipy.stats\n` },
+    head: { "shop/models.py": `import scipy.stats\n${MODELS}\n\ndef stats():\n    return scipy.stats\n` },
+    expect: [`${RULE} shop/models.py:1 warn`],
+  },
+  {
+    name: "an import inside AppConfig.ready() runs during setup",
+    base: DJANGO_BASE,
+    head: { "shop/apps.py": DJANGO_BASE["shop/apps.py"] + "        import pandas  # noqa: F401\n" },
+    expect: [`${RULE} shop/apps.py:9 warn`],
+  },
+  {
+    name: "a class-body import and a module-level import_module() literal",
+    base: DJANGO_BASE,
+    head: { "shop/models.py": `import importlib\n${MODELS}    import stripe\n\nboto = importlib.import_module("boto3")\n` },
+    expect: [`${RULE} shop/models.py:7 warn`, `${RULE} shop/models.py:9 warn`],
+  },
+  {
+    name: "from google import genai matches the dotted entry google.genai",
+    base: DJANGO_BASE,
+    head: { "shop/models.py": `from google import genai\n${MODELS}` },
+    expect: [`${RULE} shop/models.py:1 warn`],
+  },
+  {
+    name: "transitive: a new link to a module that imports a heavy one, reported at the new link with its chain",
+    base: { ...DJANGO_BASE, "shop/reports.py": "import pandas\n\n\ndef report():\n    return pandas.DataFrame()\n" },
+    head: { "shop/models.py": `from . import reports  # noqa: F401\n${MODELS}` },
+    expect: [`${RULE} shop/models.py:1 warn`],
+    check: (r) => {
+      expect(r.findings[0].chain?.map((l) => l.module).slice(-3)).toEqual(["shop.models", "shop.reports", "pandas"]);
+      expect(r.findings[0].chain?.[r.findings[0].chain.length - 1].line).toBe(1);
+    },
+  },
+  {
+    name: "a heavy import in a module setup does not reach is only a message",
+    base: { ...DJANGO_BASE, "shop/management/__init__.py": "", "shop/management/commands/__init__.py": "", "shop/management/commands/export.py": "def handle():\n    pass\n" },
+    head: { "shop/management/commands/export.py": "import pandas\n\n\ndef handle():\n    pass\n" },
+    expect: [`${RULE} shop/management/commands/export.py:1 message`],
+  },
+  {
+    name: "severity from the options and the base pyproject's ruff bans",
+    base: { ...DJANGO_BASE, "pyproject.toml": '[tool.ruff.lint.flake8-tidy-imports]\nbanned-module-level-imports = ["shop.heavy_lib"]\n', "shop/heavy_lib.py": "X = 1\n" },
+    head: { "shop/models.py": `from shop import heavy_lib  # noqa: F401\n${MODELS}` },
+    options: { rules: { "heavy-import-at-startup": "fail" } },
+    expect: [`${RULE} shop/models.py:1 fail`],
+  },
+  {
+    name: "a PR cannot silence itself by editing pyproject.toml; the review says so",
+    base: { ...DJANGO_BASE, "pyproject.toml": "[tool.django-startup-guard]\nextend_heavy_modules = []\n" },
+    head: { "pyproject.toml": '[tool.django-startup-guard]\nheavy_modules = []\n[tool.django-startup-guard.rules]\nheavy-import-at-startup = "off"\n', "shop/models.py": `import numpy\n${MODELS}` },
+    expect: [`${RULE} shop/models.py:1 warn`],
+    check: (r) => expect(r.notes.join("\n")).toMatch(/pyproject/),
+  },
+];
+
+const valid: ReviewCase[] = [
+  {
+    name: "under TYPE_CHECKING, inside a function, PEP 810 lazy",
+    base: DJANGO_BASE,
+    head: {
+      "shop/models.py": `from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pandas\nlazy import numpy\n${MODELS}\n\ndef f():\n    import scipy\n    return scipy\n`,
+    },
+    expect: [],
+  },
+  {
+    name: "re-wrapping an existing import or moving it into a try block adds nothing",
+    base: { ...DJANGO_BASE, "shop/models.py": `from numpy import array, zeros\n${MODELS}` },
+    head: { "shop/models.py": `try:\n    from numpy import (\n        array,\n        zeros,\n    )\nexcept ImportError:\n    raise\n${MODELS}` },
+    expect: [],
+  },
+  {
+    name: "a similar-looking name is not a prefix match",
+    base: DJANGO_BASE,
+    head: { "shop/models.py": `import numpy_financial\nimport pandasql\n${MODELS}` },
+    expect: [],
+  },
+  {
+    name: "test modules are never on the startup path",
+    base: { ...DJANGO_BASE, "shop/tests/__init__.py": "", "shop/tests/test_orders.py": "def test_x():\n    pass\n" },
+    head: { "shop/tests/test_orders.py": "import pandas\n\n\ndef test_x():\n    pass\n" },
+    expect: [],
+  },
+  {
+    name: "an inline pragma with a reason accepts the line",
+    base: DJANGO_BASE,
+    head: { "shop/models.py": `import numpy  # startup-guard: allow heavy-import-at-startup -- numpy is already loaded by the ORM extension\n${MODELS}` },
+    expect: [],
+  },
+];
+
+describe(RULE, () => {
+  test.each(invalid.map((c) => [c.name, c] as const))("invalid: %s", async (_n, c) => {
+    const r = await runReviewCase(c);
+    expect(summarise(r)).toEqual([...c.expect].sort());
+    c.check?.(r);
+  });
+  test.each(valid.map((c) => [c.name, c] as const))("valid: %s", async (_n, c) => {
+    const r = await runReviewCase(c);
+    expect(summarise(r)).toEqual([]);
+    c.check?.(r);
+  });
+});
