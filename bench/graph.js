@@ -14,7 +14,8 @@
  * Prints ONE JSON line on stdout; progress goes to stderr.
  *
  * Environment: PYTHON (default python3, for the stdlib location), BENCH_GRAPH_DIR (default
- * <tmp>/django-startup-bench-graph-v<N>), BENCH_GRAPH_MB (default 150).
+ * <tmp>/django-startup-bench-graph-v<N>-<MB>mb), BENCH_GRAPH_MB (default 150),
+ * BENCH_GRAPH_PROFILE (a directory: write V8 CPU profiles of both runs there).
  */
 "use strict";
 
@@ -216,7 +217,16 @@ async function timedBuild() {
   const t0 = performance.now();
   const tree = await listWorktree(REPO);
   const baseOverrides = new Map();
-  for (const p of [...CHANGES.modified, ...CHANGES.deleted]) baseOverrides.set(p, git(["show", `HEAD:${p}`]));
+  const changed = [...CHANGES.modified, ...CHANGES.deleted];
+  // One `git cat-file --batch` for the base versions: "<sha> blob <size>\n<bytes>\n" each.
+  const batch = git(["cat-file", "--batch"], { input: changed.map((p) => `HEAD:${p}\n`).join("") });
+  let at = 0;
+  for (const p of changed) {
+    const nl = batch.indexOf(10, at);
+    const size = Number(batch.toString("latin1", at, nl).split(" ")[2]);
+    baseOverrides.set(p, batch.subarray(nl + 1, nl + 1 + size));
+    at = nl + 1 + size + 1;
+  }
   for (const p of CHANGES.added) baseOverrides.set(p, null);
   const graphs = await buildGraphs({
     headFiles: tree.files,
@@ -243,7 +253,8 @@ async function timedBuild() {
 }
 
 function child(label) {
-  const res = spawnSync(process.execPath, [__filename, "--timed-build"], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const prof = process.env.BENCH_GRAPH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", path.join(process.env.BENCH_GRAPH_PROFILE, label)] : [];
+  const res = spawnSync(process.execPath, [...prof, __filename, "--timed-build"], { encoding: "utf8", maxBuffer: 1 << 26 });
   if (res.status !== 0) throw new Error(`${label} run failed:\n${res.stderr}`);
   const r = JSON.parse(res.stdout.trim().split("\n").pop());
   log(`${label}: ${r.seconds.toFixed(3)} s, ${r.modules} modules, ${r.edges} edges, peak RSS ${r.rss_mb.toFixed(0)} MB`);

@@ -111,8 +111,13 @@ describe("facts codec", () => {
     expect(m.get("a.py")).toBe(m.get("a.py"));
     expect(m.get("bad.py")).toBeUndefined(); // a corrupt entry is no entry
     expect([...m].map(([k]) => k)).toEqual(["a.py", "b.py"]);
-    const linked = new FactsMap().link("a.py", m);
-    expect(linked.get("a.py")).toBe(m.get("a.py"));
+    const over = FactsMap.overlay(m, ["b.py"]);
+    expect(over.get("a.py")).toBe(m.get("a.py"));
+    expect([over.has("b.py"), over.size]).toEqual([false, 1]);
+    over.set("c.py", facts);
+    over.delete("a.py");
+    expect([...over.keys()]).toEqual(["c.py"]);
+    expect(m.has("a.py")).toBe(true);
   });
 });
 
@@ -148,21 +153,28 @@ describe("scan cache", () => {
     expect(warm.stats).toMatchObject({ stateHit: true, cached: 7 });
   });
 
-  it("ignores a corrupt pack and leaves no temporary files", async () => {
+  it("rescans a corrupt entry, ignores a broken pack, and leaves no temporary files", async () => {
     const dir = tempDir();
-    await collect(dir, HEAD);
+    const checkout = tempDir();
+    for (const [p, t] of Object.entries(HEAD)) {
+      fs.mkdirSync(path.join(checkout, path.dirname(p)), { recursive: true });
+      fs.writeFileSync(path.join(checkout, p), t);
+    }
+    const cold = await collect(dir, HEAD, { headRoot: checkout });
     const packDir = path.join(dir, fs.readdirSync(dir)[0]);
     const packs = fs.readdirSync(packDir);
     expect(packs).toEqual([expect.stringMatching(/^state-[0-9a-f]{40}\.pack$/)]);
     const file = path.join(packDir, packs[0]);
     const bytes = fs.readFileSync(file);
-    bytes[bytes.length - 3] ^= 0xff;
+    bytes[bytes.length - 3] ^= 0x01; // inside the last entry
     fs.writeFileSync(file, bytes);
-    const again = await collect(dir, HEAD);
-    expect(again.stats).toMatchObject({ stateHit: false, scanned: 7 });
-    expect(again.head.get("shop/models.py")?.imports[0].module).toBe("shop.pricing");
-    fs.writeFileSync(file, bytes.subarray(0, 100)); // truncated
-    expect((await collect(dir, HEAD)).stats.stateHit).toBe(false);
+    const again = await collect(dir, HEAD, { headRoot: checkout });
+    expect(again.stats).toMatchObject({ stateHit: true, scanned: 0 });
+    for (const p of Object.keys(HEAD)) expect([p, again.head.get(p)]).toEqual([p, cold.head.get(p)]);
+    fs.writeFileSync(file, bytes.subarray(0, 100)); // truncated: not a pack
+    const broken = await collect(dir, HEAD);
+    expect(broken.stats).toMatchObject({ stateHit: false, scanned: 7 });
+    expect(broken.head.get("shop/models.py")?.imports[0].module).toBe("shop.pricing");
     expect(fs.readdirSync(packDir).filter((f) => f.includes(".tmp-"))).toEqual([]);
   });
 

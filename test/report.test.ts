@@ -1,5 +1,6 @@
 import type { ChainLink, Finding, ReviewError } from "../src/core/types";
 import {
+  prose,
   codeBlock,
   escapeHtml,
   escapeMarkdown,
@@ -464,5 +465,19 @@ describe("renderJson", () => {
 
   it("renders an empty report", () => {
     expect(renderJson([], [])).toBe('{\n  "findings": [],\n  "errors": []\n}');
+  });
+});
+
+describe("prose(): rule text with code spans around untrusted names", () => {
+  test.each([
+    ["plain `import chdb` here", "plain `import chdb` here"],
+    ["`<img src=x onerror=alert(1)>` and <b>", "`<img src=x onerror=alert(1)>` and &lt;b&gt;"],
+    ["stray ` backtick @org/team", "stray \\` backtick @&#8203;org/team"],
+  ])("%s", (input, expected) => {
+    expect(prose(input)).toBe(expected);
+  });
+
+  test("a pipe inside a code span in a table cell cannot end the cell", () => {
+    expect(prose("`a|b` c|d", { table: true })).toBe("`a\\|b` c\\|d");
   });
 });

@@ -87,8 +87,9 @@ export function report(result: Pick<ReviewResult, "findings" | "errors" | "notes
     const n = rest.filter((f: Finding) => f.severity === severity).length;
     if (n > 0) verbs[severity](`${n} django-startup finding${n === 1 ? "" : "s"} at \`${severity}\` on lines outside the diff: see the summary below.`);
   }
-  if (rest.length > 0 || result.errors.length > 0 || result.notes.length > 0) {
-    g.markdown(renderSummaryMarkdown(rest, result.errors, result.notes, { title, inlineCount: inline.length }));
+  const inlineChains = inline.filter((f) => f.chain !== undefined && f.chain.length > 1);
+  if (rest.length > 0 || result.errors.length > 0 || result.notes.length > 0 || inlineChains.length > 0) {
+    g.markdown(renderSummaryMarkdown(rest, result.errors, result.notes, { title, inlineCount: inline.length, inlineChains }));
   }
 }
 

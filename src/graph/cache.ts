@@ -20,7 +20,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { CODEC_VERSION } from "./codec";
 
-const MAGIC = "DSGPACK2";
+const MAGIC = "DSGPACK3";
 /** Packs kept per format version (the newest by modification time); graphs likewise, per side. */
 const KEEP_PACKS = 4;
 const KEEP_GRAPHS = 8;
@@ -67,74 +67,142 @@ function crc(bytes: Uint8Array): number {
   return zlib.crc32(bytes) >>> 0;
 }
 
-/** One pack file, read: blob SHA -> encoded facts, decoded to text only on demand. */
+/**
+ * One pack file: blob SHA -> encoded facts. Opening reads only the header; the entries are
+ * read from the open file, in one read, when one is first needed (the open descriptor keeps
+ * the data even if another run replaces or prunes the file meanwhile).
+ */
 export class Pack {
   private readonly index = new Map<string, number>();
+  private body: Buffer | null = null;
+  private fd: number | null;
 
   private constructor(
-    private readonly buf: Buffer,
+    fd: number,
+    private readonly bodyStart: number,
     private readonly offsets: number[],
     private readonly crcs: number[],
-  ) {}
+    private readonly markers: Set<number>,
+  ) {
+    this.fd = fd;
+    closer.register(this, fd, this);
+  }
 
   /** Index of a blob's entry, or -1. */
   find(sha: string): number {
     return this.index.get(sha) ?? -1;
   }
 
-  /** The raw bytes of entry `i` (for copying into another pack). */
-  raw(i: number): Buffer {
-    return this.buf.subarray(this.offsets[i], this.offsets[i + 1]);
+  private data(): Buffer {
+    if (this.body === null) {
+      const size = this.offsets[this.offsets.length - 1];
+      const buf = Buffer.allocUnsafe(size);
+      let got = 0;
+      try {
+        while (got < size) {
+          const n = fs.readSync(this.fd as number, buf, got, size - got, this.bodyStart + got);
+          if (n === 0) break;
+          got += n;
+        }
+      } catch {
+        // unreadable: every entry fails its CRC below
+      }
+      this.body = got === size ? buf : Buffer.alloc(0);
+      this.close();
+    }
+    return this.body;
   }
 
-  /** The text of entry `i`, or null when it fails its CRC. */
-  text(i: number): string | null {
-    const raw = this.raw(i);
-    return crc(raw) === this.crcs[i] ? raw.toString("utf8") : null;
-  }
-
-  static read(file: string): Pack | null {
-    let buf: Buffer;
+  private close(): void {
+    if (this.fd === null) return;
+    closer.unregister(this);
     try {
-      buf = fs.readFileSync(file);
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    this.fd = null;
+  }
+
+  /** The raw bytes of entry `i` (for copying into another pack); empty when unreadable. */
+  raw(i: number): Buffer {
+    return this.data().subarray(this.offsets[i], this.offsets[i + 1]);
+  }
+
+  /** Whether entry `i` holds facts, not a size or read marker (known from the header alone). */
+  holdsFacts(i: number): boolean {
+    return !this.markers.has(i);
+  }
+
+  /** The text of entry `i`, or null when it fails its CRC. Read on its own unless the whole body is loaded. */
+  text(i: number): string | null {
+    const len = this.offsets[i + 1] - this.offsets[i];
+    let raw: Buffer;
+    if (this.body === null && this.fd !== null) {
+      raw = Buffer.allocUnsafe(len);
+      try {
+        if (fs.readSync(this.fd, raw, 0, len, this.bodyStart + this.offsets[i]) !== len) return null;
+      } catch {
+        return null;
+      }
+    } else raw = this.raw(i);
+    return raw.length === len && crc(raw) === this.crcs[i] ? raw.toString("utf8") : null;
+  }
+
+  /** Opens a pack: checks its header (format, counts, total size); null when it is not a valid pack. */
+  static open(file: string): Pack | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, "r");
     } catch {
       return null;
     }
+    let pack: Pack | null = null;
     try {
-      // MAGIC \n format \n count \n shas \n lengths \n crcs \n body
-      let p = 0;
-      const line = (): string => {
-        const nl = buf.indexOf(10, p);
-        if (nl < 0) throw new Error("truncated");
-        const s = buf.toString("latin1", p, nl);
-        p = nl + 1;
-        return s;
-      };
-      if (line() !== MAGIC || line() !== cacheFormat()) return null;
-      const count = Number(line());
-      const shas = line();
-      const lengths = line();
-      const crcs = line();
-      if (!Number.isSafeInteger(count) || shas.length !== count * 40) return null;
+      const size = fs.fstatSync(fd).size;
+      const first = Buffer.alloc(Math.min(256, size));
+      fs.readSync(fd, first, 0, first.length, 0);
+      const nl = first.indexOf(10);
+      // MAGIC format count headerBytes \n shas \n lengths \n crcs \n markers \n body
+      const [magic, format, countText, headText] = first.toString("latin1", 0, nl < 0 ? 0 : nl).split(" ");
+      const count = Number(countText);
+      const headBytes = Number(headText);
+      if (magic !== MAGIC || format !== cacheFormat() || !Number.isSafeInteger(count) || !Number.isSafeInteger(headBytes) || headBytes > size) return null;
+      const head = Buffer.alloc(headBytes - nl - 1);
+      fs.readSync(fd, head, 0, head.length, nl + 1);
+      const [shas, lengths, crcs, markers] = head.toString("latin1").split("\n");
+      if (shas.length !== count * 40) return null;
       const lens = count === 0 ? [] : lengths.split(",").map(Number);
       const sums = count === 0 ? [] : crcs.split(",").map((x) => parseInt(x, 16));
       if (lens.length !== count || sums.length !== count) return null;
       const offsets = new Array<number>(count + 1);
-      let off = p;
+      let off = 0;
       for (let i = 0; i < count; i++) {
         offsets[i] = off;
         off += lens[i];
       }
       offsets[count] = off;
-      if (!Number.isSafeInteger(off) || off !== buf.length) return null;
-      const pack = new Pack(buf, offsets, sums);
+      if (!Number.isSafeInteger(off) || headBytes + off !== size) return null;
+      const marked = new Set(markers === "" ? [] : markers.split(",").map(Number));
+      pack = new Pack(fd, headBytes, offsets, sums, marked);
       for (let i = 0; i < count; i++) pack.index.set(shas.slice(i * 40, i * 40 + 40), i);
       return pack;
     } catch {
       return null;
+    } finally {
+      if (pack === null) fs.closeSync(fd);
     }
   }
 }
+
+/** Closes the descriptor of a pack nobody read entries from, once it is garbage. */
+const closer = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
 
 /** Where a cached entry is: decode it with `pack.text(i)`. */
 export interface CacheHit {
@@ -159,7 +227,7 @@ export class ScanCache {
   /** Loads the pack of exactly this repository state; true when found (and valid). */
   loadState(stateKey: string): boolean {
     const file = this.packFile(stateKey);
-    const pack = Pack.read(file);
+    const pack = Pack.open(file);
     if (pack === null) return false;
     this.packs.unshift(pack);
     touch(file);
@@ -171,7 +239,7 @@ export class ScanCache {
     if (this.loadedRecent) return;
     this.loadedRecent = true;
     for (const file of this.list(/^state-.*\.pack$/).slice(0, limit)) {
-      const pack = Pack.read(file);
+      const pack = Pack.open(file);
       if (pack !== null) this.packs.push(pack);
     }
   }
@@ -206,18 +274,26 @@ export class ScanCache {
       const shas: string[] = [];
       const lengths: number[] = [];
       const crcs: string[] = [];
+      const markers: number[] = [];
       const bodies: Buffer[] = [];
       for (const [sha, enc] of entries) {
         if (sha.length !== 40) continue;
         const b = typeof enc === "string" ? Buffer.from(enc, "utf8") : enc;
+        if (b[0] !== 0x5b) markers.push(shas.length); // not "[": a size or read marker
         shas.push(sha);
         lengths.push(b.length);
         crcs.push(crc(b).toString(16));
         bodies.push(b);
       }
-      const head = `${MAGIC}\n${cacheFormat()}\n${shas.length}\n${shas.join("")}\n${lengths.join(",")}\n${crcs.join(",")}\n`;
+      const index = `${shas.join("")}\n${lengths.join(",")}\n${crcs.join(",")}\n${markers.join(",")}\n`;
+      const prefix = `${MAGIC} ${cacheFormat()} ${shas.length} `;
+      // The header's size counts its own digits: find the fixed point.
+      const fixed = prefix.length + 1 + index.length;
+      let size = fixed;
+      while (fixed + String(size).length !== size) size = fixed + String(size).length;
+      const first = `${prefix}${size}\n`;
       const file = this.packFile(stateKey);
-      this.write(file, [Buffer.from(head, "latin1"), ...bodies]);
+      this.write(file, [Buffer.from(first + index, "latin1"), ...bodies]);
       this.prune(/^state-.*\.pack$/, KEEP_PACKS, file);
     } catch {
       // read-only or full disk: carry on uncached

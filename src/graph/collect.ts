@@ -107,13 +107,13 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       todo.push(p);
       continue;
     }
-    const raw = hit.pack.raw(hit.i);
-    if (raw[0] === 0x5b) {
-      const abs = input.headRoot === undefined ? undefined : path.join(input.headRoot, p);
+    const { pack, i } = hit;
+    if (pack.holdsFacts(i)) {
       // A corrupt entry is rescanned from the checkout, when there is one.
-      head.setDeferred(p, () => hit.pack.text(hit.i) ?? (abs === undefined ? undefined : scanItem({ abs }, maxFileBytes).enc));
+      const root = input.headRoot;
+      head.setDeferred(p, () => pack.text(i) ?? (root === undefined ? undefined : scanItem({ abs: path.join(root, p) }, maxFileBytes).enc));
     } else {
-      const enc = hit.pack.text(hit.i);
+      const enc = pack.text(i);
       // A size marker is reusable only if the limit still excludes the file.
       if (enc === null || !(enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes)) {
         todo.push(p);
@@ -121,7 +121,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       }
       headSkipped.set(p, skipReason(enc, maxFileBytes));
     }
-    if (!stats.stateHit) used.set(sha, raw);
+    if (!stats.stateHit) used.set(sha, pack.raw(i));
     stats.cached++;
   }
   const items: ScanItem[] = [];
@@ -156,22 +156,22 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   });
 
   // 4. Base: the head's facts, with the changed files swapped in.
-  const base = new FactsMap();
+  const base = FactsMap.overlay(head, input.baseOverrides.keys());
   const baseSkipped = new Map<string, string>();
-  for (const p of input.paths) {
-    if (input.baseOverrides.has(p)) continue;
-    if (head.has(p)) base.link(p, head);
-    const why = headSkipped.get(p);
-    if (why !== undefined) baseSkipped.set(p, why);
-  }
+  for (const [p, why] of headSkipped) if (!input.baseOverrides.has(p)) baseSkipped.set(p, why);
   for (const [p, bytes] of input.baseOverrides) {
     if (bytes === null || !/\.pyi?$/.test(p)) continue;
     const sha = baseShas.get(p) as string;
-    let enc = cache?.get(sha);
-    if (enc === undefined || !(isFacts(enc) || (enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes))) {
-      enc = scanItem({ bytes }, maxFileBytes).enc;
-      stats.scanned++;
+    const hit = cache?.find(sha);
+    if (hit !== undefined && hit.pack.holdsFacts(hit.i)) {
+      const { pack, i } = hit;
+      base.setDeferred(p, () => pack.text(i) ?? scanItem({ bytes }, maxFileBytes).enc);
+      if (!stats.stateHit) used.set(sha, pack.raw(i));
+      stats.cached++;
+      continue;
     }
+    const enc = scanItem({ bytes }, maxFileBytes).enc;
+    stats.scanned++;
     accept(p, enc, base, baseSkipped);
     if (cache !== undefined) used.set(sha, enc);
   }

@@ -1,57 +1,68 @@
 /**
  * A `Map<path, PyFileFacts>` that decodes cached facts only when asked: a large repository's
  * facts load in milliseconds and only the files someone reads are decoded. It behaves as an
- * ordinary Map (iteration decodes everything). A map may also take entries from another
- * map (`link`), so the base revision's facts share the head's decoded objects for every
- * unchanged file.
+ * ordinary Map (iteration decodes everything).
+ *
+ * A map can be an overlay on another (`FactsMap.overlay`): the base revision's facts are the
+ * head's, except for the entries set or deleted on the overlay, and they share the head's
+ * decoded objects for every unchanged file.
  */
 import type { PyFileFacts } from "../python/types";
 import { decodeFacts } from "./codec";
 
-/** Encoded text, a map to ask, or a function giving the encoded text (undefined: no entry after all). */
-type Pending = string | FactsMap | (() => string | undefined);
+/** Encoded text, or a function giving it (undefined: no entry after all). Decoded keys map to null. */
+type Pending = string | (() => string | undefined) | null;
 
 export class FactsMap extends Map<string, PyFileFacts> {
-  /** Keys whose value is not decoded yet: the encoded text, or the map to ask. Decoded keys map to null. */
-  private pending: Map<string, Pending | null> = new Map();
+  private pending: Map<string, Pending> = new Map();
+  private parent: FactsMap | null = null;
+  /** Keys of the parent this overlay removes. */
+  private hidden = new Set<string>();
+
+  /** A map with `parent`'s entries, minus `removed`; entries set on it shadow the parent's. */
+  static overlay(parent: FactsMap, removed: Iterable<string> = []): FactsMap {
+    const m = new FactsMap();
+    m.parent = parent;
+    for (const k of removed) m.hidden.add(k);
+    return m;
+  }
 
   /** Adds an entry from its encoded text (see codec.ts). */
   setEncoded(key: string, encoded: string): this {
-    super.delete(key);
-    this.pending.set(key, encoded);
-    return this;
+    return this.setPending(key, encoded);
   }
 
   /** Adds an entry whose encoded text is read only when the entry is first asked for. */
   setDeferred(key: string, text: () => string | undefined): this {
+    return this.setPending(key, text);
+  }
+
+  private setPending(key: string, p: Pending): this {
     super.delete(key);
-    this.pending.set(key, text);
+    this.pending.set(key, p);
+    this.hidden.delete(key);
     return this;
   }
 
-  /** Adds an entry whose value is `other.get(key)`, decoded (once) by `other`. */
-  link(key: string, other: FactsMap): this {
-    super.delete(key);
-    this.pending.set(key, other);
-    return this;
+  private inherits(key: string): boolean {
+    return this.parent !== null && !this.pending.has(key) && !this.hidden.has(key) && this.parent.has(key);
   }
 
   override get(key: string): PyFileFacts | undefined {
     const p = this.pending.get(key);
-    if (p === undefined) return undefined;
+    if (p === undefined) return this.inherits(key) ? this.parent?.get(key) : undefined;
     if (p === null) return super.get(key);
     let facts: PyFileFacts | undefined;
-    if (p instanceof FactsMap) facts = p.get(key);
-    else {
-      const text = typeof p === "string" ? p : p();
-      try {
-        facts = text === undefined ? undefined : decodeFacts(text);
-      } catch {
-        facts = undefined;
-      }
+    const text = typeof p === "string" ? p : p();
+    try {
+      facts = text === undefined ? undefined : decodeFacts(text);
+    } catch {
+      facts = undefined;
     }
     if (facts === undefined) {
+      // A corrupt entry is no entry.
       this.pending.delete(key);
+      this.hidden.add(key);
       return undefined;
     }
     super.set(key, facts);
@@ -60,43 +71,49 @@ export class FactsMap extends Map<string, PyFileFacts> {
   }
 
   override has(key: string): boolean {
-    return this.pending.has(key);
+    return this.pending.has(key) || this.inherits(key);
   }
 
   override set(key: string, value: PyFileFacts): this {
     super.set(key, value);
     // Map's constructor calls set() before field initialisers run.
     (this.pending ??= new Map()).set(key, null);
+    this.hidden?.delete(key);
     return this;
   }
 
   override delete(key: string): boolean {
+    const had = this.has(key);
     super.delete(key);
-    return this.pending.delete(key);
+    this.pending.delete(key);
+    if (this.parent !== null) this.hidden.add(key);
+    return had;
   }
 
   override clear(): void {
     super.clear();
     this.pending.clear();
+    this.parent = null;
+    this.hidden.clear();
   }
 
   override get size(): number {
-    return this.pending.size;
+    let n = this.pending.size;
+    if (this.parent !== null) for (const k of this.parent.keys()) if (this.inherits(k)) n++;
+    return n;
   }
 
-  override keys(): MapIterator<string> {
-    return this.pending.keys();
+  override *keys(): MapIterator<string> {
+    if (this.parent !== null) for (const k of this.parent.keys()) if (this.inherits(k)) yield k;
+    yield* this.pending.keys();
   }
 
   override *values(): MapIterator<PyFileFacts> {
-    for (const k of this.pending.keys()) {
-      const v = this.get(k);
-      if (v !== undefined) yield v;
-    }
+    for (const [, v] of this.entries()) yield v;
   }
 
   override *entries(): MapIterator<[string, PyFileFacts]> {
-    for (const k of this.pending.keys()) {
+    for (const k of [...this.keys()]) {
       const v = this.get(k);
       if (v !== undefined) yield [k, v];
     }

@@ -26,48 +26,49 @@ function git(root: string, args: string[]): Promise<string> {
   });
 }
 
+const SKIPPED = new RegExp(`(?:^|/)(?:${[...SKIP_DIRS].map((d) => d.replace(/[.]/g, "\\.")).join("|")})/`);
+
 function wanted(path: string): boolean {
-  if (!PY.test(path)) return false;
-  const parts = path.split("/");
-  for (let i = 0; i < parts.length - 1; i++) if (SKIP_DIRS.has(parts[i])) return false;
-  return true;
+  return PY.test(path) && !SKIPPED.test(path);
 }
 
 export async function listWorktree(root: string): Promise<Worktree> {
+  const spec = ["--", "*.py", "*.pyi"];
   let staged: string;
-  let status: string;
-  let prefix: string;
+  let changed: string;
+  let untracked: string;
   try {
-    // ls-files paths are relative to `root`; status paths to the repository's top level.
-    [staged, status, prefix] = await Promise.all([
-      git(root, ["ls-files", "-s", "-z", "--", "*.py", "*.pyi"]),
-      git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", "*.py", "*.pyi"]),
-      git(root, ["rev-parse", "--show-prefix"]).then((s) => s.trim()),
+    // All three print paths relative to `root` (and only under it).
+    [staged, changed, untracked] = await Promise.all([
+      git(root, ["ls-files", "-s", "-z", ...spec]),
+      git(root, ["diff-files", "--name-status", "-z", "--relative", "--no-renames", ...spec]),
+      git(root, ["ls-files", "-o", "--exclude-standard", "-z", ...spec]),
     ]);
   } catch {
     return { root, files: listPythonFiles(root), shas: new Map(), git: false };
   }
   const shas = new Map<string, string>();
-  for (const rec of staged.split("\0")) {
-    if (rec === "") continue;
+  const files = new Set<string>();
+  // "<mode> <sha> <stage>\t<path>\0"
+  let at = 0;
+  while (at < staged.length) {
+    const end = staged.indexOf("\0", at);
+    const rec = end < 0 ? staged.slice(at) : staged.slice(at, end);
+    at = end < 0 ? staged.length : end + 1;
     const tab = rec.indexOf("\t");
-    const [mode, sha, stage] = rec.slice(0, tab).split(" ");
+    if (tab < 0 || rec.startsWith("160000")) continue; // a submodule
     const path = rec.slice(tab + 1);
-    if (mode === "160000" || stage !== "0" || !wanted(path)) continue;
-    shas.set(path, sha);
-  }
-  const files = new Set(shas.keys());
-  for (const rec of status.split("\0")) {
-    if (rec.length < 4) continue;
-    const x = rec[0];
-    const y = rec[1];
-    const full = rec.slice(3);
-    if (!full.startsWith(prefix)) continue;
-    const path = full.slice(prefix.length);
     if (!wanted(path)) continue;
-    if (x === "?" || y !== " ") shas.delete(path); // untracked, or the working tree differs from the index
-    if (y === "D" || (x === "D" && y === " ")) files.delete(path);
-    else files.add(path);
+    files.add(path);
+    if (rec.charCodeAt(tab - 1) === 48 /* stage 0 */) shas.set(path, rec.slice(tab - 42, tab - 2));
   }
+  // The working tree differs from the index: no SHA (the collector hashes the file); gone: drop it.
+  const parts = changed.split("\0");
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const path = parts[i + 1];
+    shas.delete(path);
+    if (parts[i] === "D") files.delete(path);
+  }
+  for (const path of untracked.split("\0")) if (path !== "" && wanted(path)) files.add(path);
   return { root, files: [...files].sort(), shas, git: true };
 }

@@ -167,3 +167,20 @@ export function markdownLink(text: string, url: string): string {
 export function terminalSafe(text: string): string {
   return text.replace(/\t/g, " ").replace(NEWLINES, " ").replace(INVISIBLE, "\uFFFD");
 }
+
+/**
+ * Plain-text prose from a rule (which may quote code between backticks, and quotes paths and
+ * module names from the repository): each backtick span becomes a real code span, everything
+ * else is escaped. A stray backtick from the repository only changes where spans fall; every
+ * part is still escaped.
+ */
+export function prose(text: string, opts: { table?: boolean } = {}): string {
+  let out = "";
+  let last = 0;
+  for (const m of text.matchAll(/`([^`\n]+)`/g)) {
+    const at = m.index ?? 0;
+    out += escapeMarkdown(text.slice(last, at)) + inlineCode(m[1], opts);
+    last = at + m[0].length;
+  }
+  return out + escapeMarkdown(text.slice(last));
+}

@@ -6,6 +6,7 @@ export {
   inlineCode,
   markdownLink,
   mermaidLabel,
+  prose,
   safeUrl,
   terminalSafe,
   toSingleLine,

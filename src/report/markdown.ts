@@ -8,6 +8,7 @@ import {
   inlineCode,
   markdownLink,
   mermaidLabel,
+  prose,
 } from "./escape";
 import { location, orderFindings, uniqueErrors } from "./order";
 
@@ -20,6 +21,8 @@ export interface SummaryOptions {
   title?: string;
   /** How many further findings were posted as inline comments on the diff (not repeated here). */
   inlineCount?: number;
+  /** Inline findings whose import chains are drawn here (an inline comment cannot hold a diagram). */
+  inlineChains?: readonly Finding[];
 }
 
 /** One step of a chain as shown: the link's file (or module) and the line importing the next link. */
@@ -69,11 +72,11 @@ function renderDetails(f: Finding): string {
     `<summary>${SEVERITY_EMOJI[f.severity]} ${htmlCode(f.rule)} at ${htmlCode(location(f))}</summary>`,
   );
   out.push("");
-  out.push(`**What:** ${escapeMarkdown(f.message)}`);
+  out.push(`**What:** ${prose(f.message)}`);
   out.push("");
-  out.push(`**Why:** ${escapeMarkdown(f.why)}`);
+  out.push(`**Why:** ${prose(f.why)}`);
   out.push("");
-  out.push(`**Fix:** ${escapeMarkdown(f.fix)}`);
+  out.push(`**Fix:** ${prose(f.fix)}`);
   if (f.chain !== undefined && f.chain.length > 0) {
     out.push("");
     out.push(`**Import chain:** ${renderChain(f.chain)}`);
@@ -90,7 +93,7 @@ function renderDetails(f: Finding): string {
   }
   if (f.details !== undefined && f.details.length > 0) {
     out.push("");
-    for (const d of f.details) out.push(`- ${escapeMarkdown(d)}`);
+    for (const d of f.details) out.push(`- ${prose(d)}`);
   }
   out.push("");
   out.push(`${markdownLink(`Documentation: ${f.rule}`, f.docs)}`);
@@ -134,13 +137,25 @@ export function renderSummaryMarkdown(
         SEVERITY_EMOJI[f.severity],
         markdownLink(f.rule, f.docs),
         inlineCode(location(f), { table: true }),
-        escapeMarkdown(f.message),
+        prose(f.message, { table: true }),
       ];
       out.push(`| ${cells.join(" | ")} |`);
     }
     for (const f of ordered) {
       out.push("");
       out.push(renderDetails(f));
+    }
+  }
+
+  const chains = (opts.inlineChains ?? []).filter((f) => f.chain !== undefined && f.chain.length > 1);
+  if (chains.length > 0) {
+    out.push("");
+    out.push("### Import chains of the inline findings");
+    for (const f of orderFindings(chains)) {
+      out.push("");
+      out.push(`${SEVERITY_EMOJI[f.severity]} ${inlineCode(location(f))}: ${renderChain(f.chain ?? [])}`);
+      out.push("");
+      out.push(renderMermaidChain(f.chain ?? []));
     }
   }
 
@@ -166,7 +181,11 @@ export function renderSummaryMarkdown(
  * suggested code, docs link.
  */
 export function renderInlineMessage(f: Finding): string {
-  const out = [`${inlineCode(f.rule)}: ${escapeMarkdown(f.message)}`, "", `**Fix:** ${escapeMarkdown(f.fix)}`];
+  const out = [`${inlineCode(f.rule)}: ${prose(f.message)}`, "", `**Fix:** ${prose(f.fix)}`];
+  if (f.chain !== undefined && f.chain.length > 1) {
+    out.push("");
+    out.push(`**Import chain:** ${renderChain(f.chain)}`);
+  }
   if (f.fixCode !== undefined) {
     out.push("");
     out.push(codeBlock(f.fixCode.code, f.fixCode.language));
