@@ -171,6 +171,26 @@ export const heavyImportAtStartup: Rule = {
         });
       }
     }
+    // 3. First-party heavy subsystems: setup newly enters a large subtree through one module.
+    if (head !== null && base !== null) {
+      const threshold = model.config.subsystemThreshold;
+      for (const m of head.modules()) {
+        if (!m.firstParty || m.chain.length < 2 || base.chainTo(m.name) !== null) continue;
+        // Only the entry of a newly reached subtree: its parent in the chain was already reached.
+        if (base.chainTo(m.chain[m.chain.length - 2].module) === null) continue;
+        const count = head.dominatedCount(m.name);
+        if (count <= threshold) continue;
+        const at = newEdge(model, m.chain);
+        if (at === null) continue;
+        findings.push({
+          file: at.file,
+          line: at.line,
+          message: `django.setup() now imports \`${m.name}\` and, only through it, ${count} more first-party modules (the subsystem threshold is ${threshold}): ${chainText(m.chain)}.`,
+          fix: `Defer this import into the code that needs \`${m.name}\`, or import a lighter module that does not pull the whole subsystem.`,
+          chain: m.chain,
+        });
+      }
+    }
     return findings;
   },
 };

@@ -18,6 +18,8 @@ export interface StartupGraphView {
   chainToPrefix(prefix: string): ChainLink[] | null;
   /** First-party modules setup reaches only through `module`. */
   dominatedCount(module: string): number;
+  /** Every module setup imports, breadth-first, with its shortest chain. */
+  modules(): { name: string; firstParty: boolean; chain: ChainLink[] }[];
 }
 
 export interface FileVersion {

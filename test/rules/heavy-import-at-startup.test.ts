@@ -73,6 +73,18 @@ const invalid: ReviewCase[] = [
     expect: [`${RULE} shop/models.py:1 warn`],
     check: (r) => expect(r.notes.join("\n")).toMatch(/pyproject/),
   },
+  {
+    name: "a first-party subsystem: setup newly reaches more modules through one import than the threshold",
+    base: {
+      ...DJANGO_BASE,
+      "shop/engine/__init__.py": "from . import a, b, c, d, e  # noqa: F401\n",
+      ...Object.fromEntries(["a", "b", "c", "d", "e"].map((m) => [`shop/engine/${m}.py`, "X = 1\n"])),
+    },
+    head: { "shop/models.py": `from shop import engine  # noqa: F401\n${MODELS}` },
+    options: { subsystemThreshold: 3 },
+    expect: [`${RULE} shop/models.py:1 warn`],
+    check: (r) => expect(r.findings[0].message).toMatch(/shop\.engine.*5 more first-party modules/),
+  },
 ];
 
 const valid: ReviewCase[] = [
