@@ -1,3 +1,5 @@
+import { closest } from "../config/suggest";
+
 /** A small strict argument parser: unknown flags and missing values are errors that name the flag. */
 
 export interface FlagSpec {
@@ -34,7 +36,7 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const s = spec[name];
     if (s === undefined) {
-      const near = Object.keys(spec).find((k) => k.startsWith(name.slice(0, 3)));
+      const near = closest(name, Object.keys(spec));
       throw new UsageError(`unknown option '--${name}'${near ? ` (did you mean --${near}?)` : ""}`);
     }
     let value = "true";

@@ -4,6 +4,7 @@ import { flag, parseArgs, UsageError } from "./args";
 import type { Io } from "./io";
 import { reviewCommand } from "./review";
 import { renderScanText, scanPaths } from "./scan";
+import { STARTUP_HELP, startupCommand, whyCommand } from "./startup";
 
 const VERSION = "0.1.0";
 
@@ -22,12 +23,15 @@ Usage:
       overridden by --config (a JSON object with the dangerfile's option keys).
       Exit status: 1 when a finding is at or above --fail-on (default: fail).
 
+${STARTUP_HELP.replace(/^Usage:\n/, "").replace(/\n\nThe repository is read[^]*$/, "")}
+
   django-startup-guard scan PATH... [--format text|json]
       Print the import inventory of Python files or directories: every import, the line,
       and whether it runs when the module is imported (and under what condition).
 
   django-startup-guard --help | --version
 
+Repositories are read, never executed.
 Exit status: 0 on success, 1 on findings at --fail-on, 2 on a usage error or unreadable
 input (a missing base commit says how to fetch it).
 `;
@@ -51,6 +55,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (code === -1) io.out(HELP);
         return Math.max(code, 0);
       }
+      case "startup":
+        return await startupCommand(rest, io);
+      case "why":
+        return await whyCommand(rest, io);
       case "scan": {
         const p = parseArgs(rest, { format: { value: true, choices: ["text", "json"] }, help: { value: false } });
         if (p.flags.has("help")) {

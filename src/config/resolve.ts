@@ -69,6 +69,7 @@ export function applyLayer(base: Config, layer: PartialConfig): Config {
   if (layer.startupRoots !== undefined) out.startupRoots = [...layer.startupRoots];
   if (layer.cacheDir !== undefined) out.cacheDir = layer.cacheDir;
   if (layer.subsystemThreshold !== undefined) out.subsystemThreshold = layer.subsystemThreshold;
+  if (layer.importtimeLog !== undefined) out.importtimeLog = layer.importtimeLog;
   return out;
 }
 

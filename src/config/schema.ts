@@ -29,6 +29,7 @@ type Kind =
   | "settingsModule"
   | "bytes"
   | "dir"
+  | "file"
   | "count";
 
 interface FieldSpec {
@@ -58,6 +59,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { camel: "startupRoots", snake: "startup_roots", kind: "modules" },
   { camel: "cacheDir", snake: "cache_dir", kind: "dir" },
   { camel: "subsystemThreshold", snake: "subsystem_threshold", kind: "count" },
+  { camel: "importtimeLog", snake: "importtime_log", kind: "file" },
 ];
 
 export type PathSegment = string | number;
@@ -202,6 +204,10 @@ function validateField(kind: Kind, raw: unknown, path: PathSegment[], ctx: Valid
     case "dir":
       if (typeof raw === "string" && raw.trim() !== "" && !raw.includes("\0")) return raw.replace(/\/+$/, "") || "/";
       report(ctx, path, `expected a directory path (relative to the repository root, or absolute), got ${describeValue(raw, ctx.style)}`);
+      return undefined;
+    case "file":
+      if (typeof raw === "string" && raw.trim() !== "" && !raw.includes("\0") && !raw.endsWith("/")) return raw;
+      report(ctx, path, `expected a file path (relative to the repository root, or absolute), got ${describeValue(raw, ctx.style)}`);
       return undefined;
   }
 }

@@ -72,6 +72,11 @@ export interface Config {
    * startup path is a "heavy subsystem" (see StartupGraph.dominatedCount).
    */
   subsystemThreshold: number;
+  /**
+   * A `python -X importtime` log (path in the repository at the base revision, or on disk):
+   * when set, findings about new chains say how many milliseconds they add, ranked.
+   */
+  importtimeLog: string | null;
 }
 
 /**
@@ -98,6 +103,7 @@ export interface PartialConfig {
   startupRoots?: string[];
   cacheDir?: string;
   subsystemThreshold?: number;
+  importtimeLog?: string;
 }
 
 /** A configuration problem: always `kind: "config"`; `where` is `file:line` or the options' name. */
@@ -197,5 +203,6 @@ export function defaultConfig(): Config {
     startupRoots: [],
     cacheDir: DEFAULT_CACHE_DIR,
     subsystemThreshold: DEFAULT_SUBSYSTEM_THRESHOLD,
+    importtimeLog: null,
   };
 }

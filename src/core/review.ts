@@ -3,7 +3,10 @@
  * facts of every Python module at head (and base, by swapping in the changed files' base
  * versions), the startup graphs, the rules. Knows nothing of Danger, the CLI or GitHub.
  */
+import * as fs from "node:fs";
+import { isAbsolute } from "node:path";
 import { resolveConfig, type Config } from "../config";
+import { type ImportCost, parseImporttime } from "./importtime";
 import { buildGraphs } from "../graph";
 import { scanPython } from "../python/scanner";
 import type { PyFileFacts } from "../python/types";
@@ -74,6 +77,22 @@ async function loadChanged(reader: RevisionReader, path: string, config: Config,
   return { bytes, facts: scanPython(bytes) };
 }
 
+/** The importtime log named in the config: the base revision's file, else a file on disk. */
+async function readImporttime(cs: ChangeSet, where: string, errors: ReviewError[]): Promise<Map<string, ImportCost>> {
+  let text = isAbsolute(where) ? null : await readText(cs.base, where, errors);
+  if (text === null) {
+    try {
+      text = fs.readFileSync(where, "utf8");
+    } catch {
+      errors.push({ kind: "config", where: "importtime_log", message: `${where} was found neither in the base revision nor on disk; costs are not estimated` });
+      return new Map();
+    }
+  }
+  const costs = parseImporttime(text);
+  if (costs.size === 0) errors.push({ kind: "config", where: "importtime_log", message: `${where} has no \`import time:\` lines (produce it with \`python -X importtime manage.py check 2> importtime.log\`)` });
+  return costs;
+}
+
 export async function review(input: ReviewInput): Promise<ReviewResult> {
   const started = process.hrtime.bigint();
   const cs = input.changeSet;
@@ -134,7 +153,8 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
       patchMissing: f.patchMissing,
     };
   });
-  const model: ReviewModel = { config, changes, head, base };
+  const importCosts = config.importtimeLog === null ? new Map() : await readImporttime(cs, config.importtimeLog, errors);
+  const model: ReviewModel = { config, changes, head, base, importCosts };
 
   const lineCache = new Map<string, string[] | null>();
   const readLines = async (path: string, side: "head" | "base") => {

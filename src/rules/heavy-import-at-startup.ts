@@ -16,6 +16,7 @@
  */
 import { matchHeavy } from "../config";
 import { isTestFile } from "../config";
+import { costMs } from "../core/importtime";
 import type { ChainLink } from "../core/types";
 import { describeContext } from "../python/context";
 import { importStatementText } from "../python/format";
@@ -191,6 +192,32 @@ export const heavyImportAtStartup: Rule = {
         });
       }
     }
+    rankByCost(model, findings);
     return findings;
   },
 };
+
+/**
+ * With an importtime log: each finding about a module setup newly imports says what it costs,
+ * and the costly ones are ranked, so reviewers start with the chain that matters most.
+ */
+function rankByCost(model: ReviewModel, findings: RawFinding[]): void {
+  if (model.importCosts.size === 0) return;
+  const costed: { f: RawFinding; ms: number; module: string }[] = [];
+  for (const f of findings) {
+    if (f.cap === "message") continue;
+    const leaf = f.chain?.[f.chain.length - 1]?.module;
+    const candidates = [leaf, ...(f.chain ?? []).map((l) => l.module).reverse()].filter((m): m is string => m !== undefined);
+    for (const module of candidates) {
+      const ms = costMs(model.importCosts, module) ?? costMs(model.importCosts, module.split(".")[0]);
+      if (ms !== null) {
+        costed.push({ f, ms, module });
+        break;
+      }
+    }
+  }
+  costed.sort((a, b) => b.ms - a.ms);
+  costed.forEach(({ f, ms, module }, i) => {
+    f.message += ` Estimated cost: +${ms.toFixed(1)} ms per process (${module}, from the importtime log; ${i + 1} of ${costed.length} by cost).`;
+  });
+}

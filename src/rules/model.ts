@@ -9,6 +9,7 @@ import { isTestFile } from "../config";
 import type { ChainLink, ChangeStatus } from "../core/types";
 import { importedModules, moduleForPath, type ModuleName } from "../graph/modules";
 import type { PyFileFacts, PyImport } from "../python/types";
+import type { ImportCost } from "../core/importtime";
 
 /** What the rules ask of a startup graph (see src/graph). */
 export interface StartupGraphView {
@@ -98,6 +99,8 @@ export class RepoSide {
 
 export interface ReviewModel {
   config: Config;
+  /** Module import costs from the configured `python -X importtime` log (empty without one). */
+  importCosts: ReadonlyMap<string, ImportCost>;
   /** Changed Python files (added, modified, deleted, renamed), in a stable order. */
   changes: FileChangeModel[];
   head: RepoSide;

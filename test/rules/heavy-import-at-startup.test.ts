@@ -85,6 +85,21 @@ const invalid: ReviewCase[] = [
     expect: [`${RULE} shop/models.py:1 warn`],
     check: (r) => expect(r.findings[0].message).toMatch(/shop\.engine.*5 more first-party modules/),
   },
+  {
+    name: "with an importtime log, findings carry their estimated cost, ranked",
+    base: {
+      ...DJANGO_BASE,
+      "importtime.log": "import time: self [us] | cumulative | imported package\nimport time:      1200 |     250000 | pandas\nimport time:       900 |      90000 | numpy\n",
+    },
+    head: { "shop/models.py": `import numpy\nimport pandas\n${MODELS}` },
+    options: { importtimeLog: "importtime.log" },
+    expect: [`${RULE} shop/models.py:1 warn`, `${RULE} shop/models.py:2 warn`],
+    check: (r) => {
+      const byLine = new Map(r.findings.map((f) => [f.line, f.message]));
+      expect(byLine.get(2)).toContain("+250.0 ms per process (pandas, from the importtime log; 1 of 2 by cost)");
+      expect(byLine.get(1)).toContain("+90.0 ms per process (numpy, from the importtime log; 2 of 2 by cost)");
+    },
+  },
 ];
 
 const valid: ReviewCase[] = [
