@@ -162,3 +162,23 @@ export function nameId(buf: Uint8Array, start: number, end: number): N {
 export function isHardKeyword(id: N): boolean {
   return id !== N.None && id <= N.LastKeyword;
 }
+
+/** Keywords that open a compound statement (`async` and the soft `match`/`case` are handled apart). */
+export function isCompoundKeyword(id: N): boolean {
+  switch (id) {
+    case N.If:
+    case N.Elif:
+    case N.Else:
+    case N.While:
+    case N.For:
+    case N.Try:
+    case N.Except:
+    case N.Finally:
+    case N.With:
+    case N.Def:
+    case N.Class:
+      return true;
+    default:
+      return false;
+  }
+}

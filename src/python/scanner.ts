@@ -12,7 +12,7 @@
 import { contextOf } from "./context";
 import { decodeSlice, detectEncoding } from "./encoding";
 import { Lexer, Op, S, stringContent, T } from "./lexer";
-import { isHardKeyword, N } from "./names";
+import { isCompoundKeyword, isHardKeyword, N } from "./names";
 import { isDottedPath, unescapePython } from "./strings";
 import type {
   ExecutionContext,
@@ -220,20 +220,8 @@ class Scanner {
     const v0 = lx.val[0];
     let compound = false;
     if (k0 === T.Name) {
+      if (isCompoundKeyword(v0)) compound = true;
       switch (v0) {
-        case N.If:
-        case N.Elif:
-        case N.Else:
-        case N.While:
-        case N.For:
-        case N.Try:
-        case N.Except:
-        case N.Finally:
-        case N.With:
-        case N.Def:
-        case N.Class:
-          compound = true;
-          break;
         case N.Async:
           compound = n > 1 && lx.kind[1] === T.Name && (lx.val[1] === N.Def || lx.val[1] === N.For || lx.val[1] === N.With);
           break;
@@ -475,24 +463,11 @@ class Scanner {
         if (v1 === N.Import) return this.importStmt(a + 1, b, frames, true);
         if (v1 === N.From) return this.fromStmt(a + 1, b, frames, true);
       }
-      switch (v) {
-        case N.If:
-        case N.Elif:
-        case N.Else:
-        case N.While:
-        case N.For:
-        case N.Try:
-        case N.Except:
-        case N.Finally:
-        case N.With:
-        case N.Def:
-        case N.Class:
-          this.diag(lx.tline[a], "invalid syntax: a compound statement cannot follow ':' or ';' on the same line");
-          return;
-        case N.DunderAll:
-          if (frames.length === 0) this.dunderAll(a, b);
-          break;
+      if (isCompoundKeyword(v)) {
+        this.diag(lx.tline[a], "invalid syntax: a compound statement cannot follow ':' or ';' on the same line");
+        return;
       }
+      if (v === N.DunderAll && frames.length === 0) this.dunderAll(a, b);
     }
     this.scanExpr(a, b, frames);
   }

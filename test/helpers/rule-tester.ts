@@ -60,3 +60,19 @@ export async function runReviewCase(c: ReviewCase): Promise<ReviewResult> {
     await cs.close?.();
   }
 }
+
+/** The valid/invalid table of one rule, as ESLint's RuleTester runs it. */
+export function describeRule(rule: string, invalid: readonly ReviewCase[], valid: readonly ReviewCase[]): void {
+  describe(rule, () => {
+    test.each(invalid.map((c) => [c.name, c] as const))("invalid: %s", async (_n, c) => {
+      const r = await runReviewCase(c);
+      expect(summarise(r)).toEqual([...c.expect].sort());
+      c.check?.(r);
+    });
+    test.each(valid.map((c) => [c.name, c] as const))("valid: %s", async (_n, c) => {
+      const r = await runReviewCase(c);
+      expect(summarise(r)).toEqual([]);
+      c.check?.(r);
+    });
+  });
+}

@@ -1,5 +1,5 @@
 import { cleanupRepos } from "../helpers/git-repo";
-import { DJANGO_BASE, type ReviewCase, runReviewCase, summarise } from "../helpers/rule-tester";
+import { DJANGO_BASE, describeRule, type ReviewCase } from "../helpers/rule-tester";
 
 afterAll(cleanupRepos);
 
@@ -73,14 +73,4 @@ const valid: ReviewCase[] = [
   },
 ];
 
-describe(RULE, () => {
-  test.each(invalid.map((c) => [c.name, c] as const))("invalid: %s", async (_n, c) => {
-    const r = await runReviewCase(c);
-    expect(summarise(r)).toEqual([...c.expect].sort());
-    c.check?.(r);
-  });
-  test.each(valid.map((c) => [c.name, c] as const))("valid: %s", async (_n, c) => {
-    const r = await runReviewCase(c);
-    expect(summarise(r)).toEqual([]);
-  });
-});
+describeRule(RULE, invalid, valid);
