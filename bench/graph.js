@@ -10,7 +10,8 @@
  * files (modified, added, deleted; uncommitted in the work tree), times a full build of both
  * graphs the way the CLI and Danger do it (list the tree with git, read the base versions
  * of the changed files, build), each in a fresh Node process:
- *   cold: empty scan cache;   warm: the cache the cold run left.
+ *   cold: empty scan cache;   warm: the cache the cold run left (same state);
+ *   new push: one more file changed (a state not seen, blobs cached).
  * Prints ONE JSON line on stdout; progress goes to stderr.
  *
  * Environment: PYTHON (default python3, for the stdlib location), BENCH_GRAPH_DIR (default
@@ -26,7 +27,7 @@ const { execFileSync, spawnSync } = require("child_process");
 const { performance } = require("perf_hooks");
 
 const DIST = path.join(__dirname, "..", "dist");
-const VERSION = 1;
+const VERSION = 2;
 const TARGET_MB = Number(process.env.BENCH_GRAPH_MB || 150);
 const DIR = process.env.BENCH_GRAPH_DIR || path.join(os.tmpdir(), `django-startup-bench-graph-v${VERSION}-${TARGET_MB}mb`);
 const REPO = path.join(DIR, "repo");
@@ -131,23 +132,23 @@ function generateProject(r, copies) {
     add(`products/p${String(i).padStart(3, "0")}/__init__.py`, "");
     add(`${dir}/__init__.py`, "");
     add(`${dir}/apps.py`, `from django.apps import AppConfig\n\n\nclass P${i}Config(AppConfig):\n    name = "${app}"\n\n    def ready(self):\n        from . import signals  # noqa: F401\n${i % 40 === 0 ? "        from .api import views  # noqa: F401  (pulls the API onto startup)\n" : ""}`);
-    add(`${dir}/signals.py`, `from django.db.models.signals import post_save\nfrom django.dispatch import receiver\n\nfrom .models import Model0\n\n\n@receiver(post_save, sender=Model0)\ndef on_save(sender, **kwargs):\n    from .tasks import refresh\n\n    refresh()\n${body(r, 2)}`);
+    add(`${dir}/signals.py`, `from django.db.models.signals import post_save\nfrom django.dispatch import receiver\n\nfrom .models import Model0\n\n\n@receiver(post_save, sender=Model0)\ndef on_save(sender, **kwargs):\n    from .tasks import refresh\n\n    refresh()\n${body(r, 4)}`);
     const models = Array.from({ length: 6 }, (_, k) => `model${k}`);
     add(`${dir}/models/__init__.py`, models.map((m, k) => `from .${m} import Model${k}  # noqa: F401\n`).join(""));
     models.forEach((m, k) => {
       let s = `from django.db import models\n\nimport ${copy}.${r.pick(STD_TARGETS)}\n`;
       if (k === 0) s += `from ${other}.models import Model1  # noqa: F401\n`;
-      s += `from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from ${other}.api.views import View0  # noqa: F401\n\n\ndef heavy():\n    import numpy\n\n    return numpy\n\n\nclass Model${k}(models.Model):\n    name = models.CharField(max_length=100)\n${body(r, 4)}`;
+      s += `from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from ${other}.api.views import View0  # noqa: F401\n\n\ndef heavy():\n    import numpy\n\n    return numpy\n\n\nclass Model${k}(models.Model):\n    name = models.CharField(max_length=100)\n${body(r, 7)}`;
       add(`${dir}/models/${m}.py`, s);
     });
     add(`${dir}/api/__init__.py`, "");
-    for (let k = 0; k < 8; k++) add(`${dir}/api/${k === 0 ? "views" : `viewset${k}`}.py`, `from rest_framework import viewsets\n\nimport ${copy}.${r.pick(STD_TARGETS)}\nfrom ..models import Model${k % 6}\n${k === 0 ? Array.from({ length: 7 }, (_, j) => `from . import viewset${j + 1}  # noqa: F401\n`).join("") : ""}\n\nclass View${k}(viewsets.ModelViewSet):\n    queryset = Model${k % 6}.objects.all()\n${body(r, 5)}`);
-    add(`${dir}/tasks.py`, `import ${copy}.json\n\n\ndef refresh():\n    import scipy.stats\n\n    return scipy.stats\n${body(r, 3)}`);
+    for (let k = 0; k < 8; k++) add(`${dir}/api/${k === 0 ? "views" : `viewset${k}`}.py`, `from rest_framework import viewsets\n\nimport ${copy}.${r.pick(STD_TARGETS)}\nfrom ..models import Model${k % 6}\n${k === 0 ? Array.from({ length: 7 }, (_, j) => `from . import viewset${j + 1}  # noqa: F401\n`).join("") : ""}\n\nclass View${k}(viewsets.ModelViewSet):\n    queryset = Model${k % 6}.objects.all()\n${body(r, 9)}`);
+    add(`${dir}/tasks.py`, `import ${copy}.json\n\n\ndef refresh():\n    import scipy.stats\n\n    return scipy.stats\n${body(r, 5)}`);
     add(`${dir}/admin.py`, `from django.contrib import admin\n\nfrom .models import Model0\n\nadmin.site.register(Model0)\n`);
     add(`${dir}/migrations/__init__.py`, "");
     for (let k = 0; k < 8; k++) add(`${dir}/migrations/${String(k + 1).padStart(4, "0")}_auto.py`, `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = []\n    operations = [\n${"        migrations.AddField(model_name='model0', name='f', field=models.IntegerField(default=0)),\n".repeat(8)}    ]\n`);
     add(`${dir}/tests/__init__.py`, "");
-    for (let k = 0; k < 8; k++) add(`${dir}/tests/test_${k}.py`, `from unittest import mock\n\nfrom ${app}.models import Model0\n\n\n@mock.patch("${app}.tasks.refresh")\ndef test_${k}(refresh):\n    assert Model0\n${body(r, 3)}`);
+    for (let k = 0; k < 8; k++) add(`${dir}/tests/test_${k}.py`, `from unittest import mock\n\nfrom ${app}.models import Model0\n\n\n@mock.patch("${app}.tasks.refresh")\ndef test_${k}(refresh):\n    assert Model0\n${body(r, 5)}`);
   }
   return { bytes, files };
 }
@@ -215,6 +216,7 @@ async function timedBuild() {
   const { buildGraphs, listWorktree, ScanCache } = require(path.join(DIST, "graph", "index.js"));
   const { defaultConfig } = require(path.join(DIST, "config", "index.js"));
   const t0 = performance.now();
+  const startCpu = (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6;
   const tree = await listWorktree(REPO);
   const baseOverrides = new Map();
   const changed = [...CHANGES.modified, ...CHANGES.deleted];
@@ -248,6 +250,9 @@ async function timedBuild() {
     scipy_at_head: head.chainToPrefix("scipy") !== null,
     scipy_at_base: graphs.base.chainToPrefix("scipy") !== null,
     rss_mb: process.resourceUsage().maxRSS / 1024,
+    // CPU time of the whole build (every thread, user + system): what the wall time would be on
+    // one core, and twice what it can be on two when nothing else runs.
+    cpu_s: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 - startCpu,
   };
   process.stdout.write(JSON.stringify(out) + "\n");
 }
@@ -257,7 +262,7 @@ function child(label) {
   const res = spawnSync(process.execPath, [...prof, __filename, "--timed-build"], { encoding: "utf8", maxBuffer: 1 << 26 });
   if (res.status !== 0) throw new Error(`${label} run failed:\n${res.stderr}`);
   const r = JSON.parse(res.stdout.trim().split("\n").pop());
-  log(`${label}: ${r.seconds.toFixed(3)} s, ${r.modules} modules, ${r.edges} edges, peak RSS ${r.rss_mb.toFixed(0)} MB`);
+  log(`${label}: ${r.seconds.toFixed(3)} s (cpu ${r.cpu_s.toFixed(3)} s), ${r.modules} modules, ${r.edges} edges, peak RSS ${r.rss_mb.toFixed(0)} MB`);
   return r;
 }
 
@@ -270,6 +275,10 @@ function main() {
     fs.rmSync(CACHE, { recursive: true, force: true });
     const cold = child("cold");
     const warm = child("warm");
+    // A new push to the pull request: one more file changes. The state is new (no stored pack
+    // or graphs for it), but every other blob is in the cache.
+    fs.appendFileSync(path.join(REPO, CHANGES.modified[1]), "\n# another commit\n");
+    const push = child("new push");
     const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
     const out = {
       files: corpus.files,
@@ -278,6 +287,10 @@ function main() {
       edges: warm.edges,
       cold_s: round(cold.seconds),
       warm_s: round(warm.seconds),
+      new_push_s: round(push.seconds),
+      cold_cpu_s: round(cold.cpu_s),
+      warm_cpu_s: round(warm.cpu_s),
+      load_avg: round(os.loadavg()[0], 2),
       peak_rss_mb: Math.round(Math.max(cold.rss_mb, warm.rss_mb)),
       startup_first_party: warm.first_party,
       pr_adds_scipy: warm.scipy_at_head && !warm.scipy_at_base,
@@ -290,7 +303,9 @@ function main() {
   }
 }
 
-if (process.argv[2] === "--timed-build") {
+if (process.argv[2] === "--apply-pr") applyPr(); // for profiling by hand
+else if (process.argv[2] === "--revert-pr") revertPr();
+else if (process.argv[2] === "--timed-build") {
   timedBuild().catch((e) => {
     process.stderr.write(`${e.stack || e}\n`);
     process.exit(1);

@@ -24,7 +24,7 @@ import {
 const ALLOWED_KEYS =
   "docsUrl, rules, heavyModules, extendHeavyModules, receiverDecorators, extendReceiverDecorators, " +
   "exceptionModuleGlobs, extendExceptionModuleGlobs, overrides, exclude, extendExclude, settingsModule, " +
-  "sourceRoots, testGlobs, extendTestGlobs, maxFileBytes, startupRoots, cacheDir, subsystemThreshold";
+  "sourceRoots, testGlobs, extendTestGlobs, maxFileBytes, startupRoots, cacheDir, subsystemThreshold, importtimeLog";
 const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, module-moved-without-shim";
 
 describe("defaults", () => {
@@ -53,6 +53,7 @@ describe("defaults", () => {
     expect(config.startupRoots).toEqual([]);
     expect(config.cacheDir).toBe(".startup-guard-cache");
     expect(config.subsystemThreshold).toBe(40);
+    expect(config.importtimeLog).toBeNull();
   });
 
   it("hands out fresh copies", () => {
@@ -292,7 +293,7 @@ describe("parsePyprojectConfig", () => {
         {
           where: "pyproject.toml:2",
           message:
-            'tool.django-startup-guard: unknown key "heavy-modules" (did you mean "heavy_modules"?); allowed keys: docs_url, rules, heavy_modules, extend_heavy_modules, receiver_decorators, extend_receiver_decorators, exception_module_globs, extend_exception_module_globs, overrides, exclude, extend_exclude, settings_module, source_roots, test_globs, extend_test_globs, max_file_bytes, startup_roots, cache_dir, subsystem_threshold',
+            'tool.django-startup-guard: unknown key "heavy-modules" (did you mean "heavy_modules"?); allowed keys: docs_url, rules, heavy_modules, extend_heavy_modules, receiver_decorators, extend_receiver_decorators, exception_module_globs, extend_exception_module_globs, overrides, exclude, extend_exclude, settings_module, source_roots, test_globs, extend_test_globs, max_file_bytes, startup_roots, cache_dir, subsystem_threshold, importtime_log',
         },
       ],
     ],

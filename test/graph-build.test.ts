@@ -61,6 +61,27 @@ describe("buildGraphs: head and base from one scan", () => {
     expect(g.errors).toEqual([]);
   });
 
+  // The base graph reuses the head's edges where nothing they consulted changed: it must equal
+  // a graph built from the base files alone.
+  const scenarios: [string, Record<string, string>, Record<string, string | null>][] = [
+    ["a submodule added by the PR", { ...HEAD, "shop/models.py": "from shop import extra\n", "shop/extra.py": "import numpy\n" }, { "shop/extra.py": null }],
+    ["a package attribute that shadows a submodule at base", { ...HEAD, "shop/models.py": "from shop import util\n", "shop/util.py": "import numpy\n" }, { "shop/__init__.py": "util = None\n" }],
+    ["a star import whose __all__ changed", { ...HEAD, "shop/models.py": "from shop import *\n", "shop/__init__.py": "__all__ = ['util']\n", "shop/util.py": "import numpy\n" }, { "shop/__init__.py": "__all__ = []\n" }],
+    ["a module moved to a package", { ...HEAD, "shop/pricing/__init__.py": "import pandas\n" }, { "shop/pricing/__init__.py": null, "shop/pricing.py": "import scipy\n" }],
+  ];
+  it.each(scenarios)("the base graph equals one built from the base files: %s", async (_name, head, overrides) => {
+    const g = await buildGraphs(input(head, overrides));
+    const baseFiles: Record<string, string> = { ...head };
+    for (const [p, v] of Object.entries(overrides)) {
+      if (v === null) delete baseFiles[p];
+      else baseFiles[p] = v;
+    }
+    const alone = await buildGraphs(input(baseFiles));
+    expect(g.base.modules()).toEqual(alone.head.modules());
+    expect(g.base.unresolved).toEqual(alone.head.unresolved);
+    expect(g.head.modules()).not.toEqual(g.base.modules());
+  });
+
   it("uses one graph for both sides when nothing changed", async () => {
     const g = await buildGraphs(input(HEAD));
     expect(g.base).toBe(g.head);
@@ -132,15 +153,34 @@ describe("scan cache", () => {
       ...extra,
     });
 
-  it("serves a repeated state from its pack, and a new state's unchanged blobs from recent packs", async () => {
+  const packsIn = (dir: string) => fs.readdirSync(path.join(dir, fs.readdirSync(dir)[0])).filter((f) => f.endsWith(".pack"));
+
+  it("serves every blob seen before, and writes only what it had to scan", async () => {
     const dir = tempDir();
     const cold = await collect(dir, HEAD);
-    expect(cold.stats).toMatchObject({ stateHit: false, cached: 0, scanned: 7 });
+    expect(cold.stats).toMatchObject({ cached: 0, scanned: 7 });
     const warm = await collect(dir, HEAD);
-    expect(warm.stats).toMatchObject({ stateHit: true, cached: 7, scanned: 0 });
+    expect(warm.stats).toMatchObject({ cached: 7, scanned: 0 });
     expect(warm.head.get("shop/models.py")).toEqual(cold.head.get("shop/models.py"));
+    expect(packsIn(dir)).toHaveLength(1); // nothing new: nothing written
     const next = await collect(dir, { ...HEAD, "shop/util.py": "import os\n" });
-    expect(next.stats).toMatchObject({ stateHit: false, cached: 6, scanned: 1 });
+    expect(next.stats).toMatchObject({ cached: 6, scanned: 1 });
+    expect(packsIn(dir)).toHaveLength(2); // the first, and one with the new blob
+    expect(warm.stateKey).toBe(cold.stateKey);
+    expect(next.stateKey).not.toBe(cold.stateKey);
+  });
+
+  it("gathers blobs spread over too many packs into one, and keeps only recent packs", async () => {
+    const dir = tempDir();
+    const files = { ...HEAD };
+    for (let i = 0; i < 6; i++) {
+      files[`shop/new${i}.py`] = `X = ${i}\n`;
+      const r = await collect(dir, files);
+      expect(r.stats).toMatchObject({ scanned: 1 + (i === 0 ? 7 : 0) });
+      expect(packsIn(dir).length).toBeLessThanOrEqual(4);
+    }
+    const all = await collect(dir, files);
+    expect(all.stats).toMatchObject({ cached: 13, scanned: 0 });
   });
 
   it("keys entries by git blob SHA, as given or computed", async () => {
@@ -150,7 +190,7 @@ describe("scan cache", () => {
     await collect(dir, HEAD);
     // Given SHAs: nothing is read at all.
     const warm = await collect(dir, HEAD, { headBlobShas: shas, readHead: async () => null });
-    expect(warm.stats).toMatchObject({ stateHit: true, cached: 7 });
+    expect(warm.stats).toMatchObject({ cached: 7, scanned: 0 });
   });
 
   it("rescans a corrupt entry, ignores a broken pack, and leaves no temporary files", async () => {
@@ -163,19 +203,36 @@ describe("scan cache", () => {
     const cold = await collect(dir, HEAD, { headRoot: checkout });
     const packDir = path.join(dir, fs.readdirSync(dir)[0]);
     const packs = fs.readdirSync(packDir);
-    expect(packs).toEqual([expect.stringMatching(/^state-[0-9a-f]{40}\.pack$/)]);
+    expect(packs).toEqual([expect.stringMatching(/^pack-[0-9a-f]{40}\.pack$/)]);
     const file = path.join(packDir, packs[0]);
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 3] ^= 0x01; // inside the last entry
     fs.writeFileSync(file, bytes);
     const again = await collect(dir, HEAD, { headRoot: checkout });
-    expect(again.stats).toMatchObject({ stateHit: true, scanned: 0 });
+    expect(again.stats).toMatchObject({ cached: 7, scanned: 0 });
     for (const p of Object.keys(HEAD)) expect([p, again.head.get(p)]).toEqual([p, cold.head.get(p)]);
     fs.writeFileSync(file, bytes.subarray(0, 100)); // truncated: not a pack
     const broken = await collect(dir, HEAD);
-    expect(broken.stats).toMatchObject({ stateHit: false, scanned: 7 });
+    expect(broken.stats).toMatchObject({ cached: 0, scanned: 7 });
     expect(broken.head.get("shop/models.py")?.imports[0].module).toBe("shop.pricing");
     expect(fs.readdirSync(packDir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("stores the graphs of a state, so a repeated build skips building them", async () => {
+    const dir = tempDir();
+    const run = () => buildGraphs({ ...input(HEAD, { "shop/pricing.py": "X = 1\n" }), cache: new ScanCache(dir) });
+    const first = await run();
+    const graphs = () => fs.readdirSync(path.join(dir, fs.readdirSync(dir)[0])).filter((f) => f.startsWith("graph-"));
+    expect(graphs()).toHaveLength(2); // head and base
+    const again = await run();
+    expect(again.head.modules()).toEqual(first.head.modules());
+    expect(again.base.modules()).toEqual(first.base.modules());
+    expect(again.head.roots).toEqual(first.head.roots);
+    expect(again.head.dominatedCount("shop.models")).toBe(first.head.dominatedCount("shop.models"));
+    expect(again.head.chainToPrefix("scipy")).toEqual(first.head.chainToPrefix("scipy"));
+    // Another configuration is another graph.
+    await buildGraphs({ ...input(HEAD, { "shop/pricing.py": "X = 1\n" }), cache: new ScanCache(dir), config: { ...defaultConfig(), heavyModules: ["x"] } });
+    expect(graphs()).toHaveLength(4);
   });
 
   it("is safe when runs share it", async () => {
@@ -183,7 +240,7 @@ describe("scan cache", () => {
     const runs = await Promise.all([1, 2, 3, 4].map((i) => collect(dir, { ...HEAD, "shop/util.py": `X = ${i % 2}\n` })));
     for (const r of runs) expect(r.head.get("shop/util.py")?.lineCount).toBe(2);
     const again = await collect(dir, { ...HEAD, "shop/util.py": "X = 1\n" });
-    expect(again.stats.stateHit).toBe(true);
+    expect(again.stats).toMatchObject({ scanned: 0 });
   });
 });
 
@@ -199,8 +256,9 @@ describe("worker pool", () => {
     const threaded = await scanAll(items, { maxBytes: 200, threshold: 0, workers: 2, workerScript: worker, onProgress: (d) => progress.push(d) });
     const here = await scanAll(items, { maxBytes: 200, workerScript: null });
     expect(threaded).toEqual(here);
-    expect(threaded[threaded.length - 1]).toEqual({ sha: null, enc: "EENOENT" });
-    expect(here.some((r) => r.enc.startsWith("L"))).toBe(true);
+    expect(threaded[threaded.length - 1].data.toString()).toBe("EENOENT");
+    expect(here.some((r) => r.data.toString().startsWith("L"))).toBe(true);
+    expect(here.some((r) => r.sha !== null && r.data[0] === 0x5b)).toBe(true);
     expect(progress[progress.length - 1]).toBe(items.length);
   });
 });

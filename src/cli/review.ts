@@ -18,6 +18,7 @@ export const REVIEW_FLAGS = {
   format: { value: true, choices: ["text", "json", "markdown"] },
   "fail-on": { value: true, choices: ["message", "warn", "fail", "never"] },
   config: { value: true },
+  "no-cache": { value: false },
   help: { value: false },
 } as const;
 
@@ -59,7 +60,7 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
     } else {
       cs = await gitChangeSet({ repo, base: base as string, head: flag(p, "head") ?? "HEAD" });
     }
-    const result = await review({ changeSet: cs, options, optionsWhere: flag(p, "config") ?? "options" });
+    const result = await review({ changeSet: cs, options, optionsWhere: flag(p, "config") ?? "options", cache: !p.flags.has("no-cache") });
     const format = flag(p, "format") ?? "text";
     if (format === "json") io.out(renderJson(result.findings, result.errors) + "\n");
     else if (format === "markdown") io.out(renderSummaryMarkdown(result.findings, result.errors, result.notes));

@@ -4,10 +4,10 @@
  * versions), the startup graphs, the rules. Knows nothing of Danger, the CLI or GitHub.
  */
 import * as fs from "node:fs";
-import { isAbsolute } from "node:path";
+import { isAbsolute, resolve as resolvePath } from "node:path";
 import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
-import { buildGraphs } from "../graph";
+import { buildGraphs, ScanCache } from "../graph";
 import { scanPython } from "../python/scanner";
 import type { PyFileFacts } from "../python/types";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
@@ -21,6 +21,8 @@ export interface ReviewInput {
   optionsWhere?: string;
   /** Option keys the adapter handles itself. */
   extraOptionKeys?: readonly string[];
+  /** Use the scan cache in the repository's `cache_dir` (default true when the source is a local repository). */
+  cache?: boolean;
 }
 
 export interface ReviewResult {
@@ -128,11 +130,17 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     if (basePath !== f.path) baseOverrides.set(f.path, null);
   }
   const headFiles = (await cs.head.listFiles()).filter(isPython);
+  // With a local repository: blob ids as cache keys and a scan cache inside it, so a second
+  // review of the same tree reads almost nothing.
+  const root = cs.head.root;
   const graphs = await buildGraphs({
     headFiles,
     readHead: (p) => cs.head.read(p),
     baseOverrides,
     config,
+    headBlobShas: cs.head.blobShas ? await cs.head.blobShas() : undefined,
+    cache: root !== undefined && input.cache !== false ? new ScanCache(resolvePath(root, config.cacheDir)) : undefined,
+    headRoot: root !== undefined && cs.head.isCheckout ? root : undefined,
   });
   errors.push(...graphs.errors);
 

@@ -70,6 +70,12 @@ export interface RevisionReader {
   read(path: string): Promise<Buffer | null>;
   /** Every file path at this revision (repo-relative, POSIX). */
   listFiles(): Promise<string[]>;
+  /** Git blob id per path, when the source knows them (content-addressed cache keys). */
+  blobShas?(): Promise<Map<string, string>>;
+  /** The repository's top directory on disk, when there is a local checkout (the scan cache lives there). */
+  readonly root?: string;
+  /** True when the files under `root` ARE this revision (a working tree), so they may be read from disk directly. */
+  readonly isCheckout?: boolean;
 }
 
 export interface ChangeSet {

@@ -3,12 +3,27 @@
  * moving facts between worker threads. Execution contexts are a pure function of their
  * frames (`contextOf`), so each distinct frames list is stored once per file and every
  * record refers to it by index; decoding rebuilds identical contexts.
+ *
+ * The text is two JSON documents on two lines: first what the startup graph reads of every
+ * module it reaches (imports, import calls, `__all__`, the names module-level `def`/`class`
+ * bind), then everything else. The graph decodes only the first line.
  */
 import { contextOf } from "../python/context";
-import type { ExecutionContext, Frame, PyFileFacts, PyImport } from "../python/types";
+import type { ExecutionContext, Frame, PyFileFacts, PyImport, PyImportCall } from "../python/types";
 
 /** Bump when the encoding changes. */
-export const CODEC_VERSION = 1;
+export const CODEC_VERSION = 2;
+
+/** What the startup graph needs of a module (see edges.ts). */
+export interface GraphFacts {
+  imports: PyImport[];
+  importCalls: PyImportCall[];
+  all: PyFileFacts["all"];
+  /** Names bound by `def`/`class` statements that run at module level. */
+  defines: string[];
+  /** A module-level `def __getattr__` (PEP 562). */
+  getattr: boolean;
+}
 
 type Ctx = number;
 
@@ -34,6 +49,10 @@ class FrameTable {
   }
 }
 
+function moduleLevel(ctx: ExecutionContext): boolean {
+  return ctx.atImport && ctx.scope === "";
+}
+
 export function encodeFacts(f: PyFileFacts): string {
   const ft = new FrameTable();
   const imports = f.imports.map((i) => {
@@ -53,80 +72,102 @@ export function encodeFacts(f: PyFileFacts): string {
   for (const d of f.dottedStrings) dotted.push(d.line, d.value);
   const diags: (string | number)[] = [];
   for (const d of f.diagnostics) diags.push(d.line, d.message);
-  return JSON.stringify([
-    CODEC_VERSION,
-    ft.list,
-    imports,
-    calls,
-    classes,
-    functions,
-    decorators,
-    connects,
-    patches,
-    admin,
-    f.all === null ? 0 : [f.all.names, f.all.dynamic ? 1 : 0],
-    dotted,
-    f.futureAnnotations ? 1 : 0,
-    diags,
-    f.lineCount,
-  ]);
+  const defines: string[] = [];
+  let getattr = 0;
+  for (const x of f.functions) {
+    if (!moduleLevel(x.context)) continue;
+    defines.push(x.name);
+    if (x.name === "__getattr__") getattr = 1;
+  }
+  for (const c of f.classes) if (moduleLevel(c.context)) defines.push(c.name);
+  const graph = [CODEC_VERSION, ft.list, imports, calls, f.all === null ? 0 : [f.all.names, f.all.dynamic ? 1 : 0], defines, getattr];
+  const rest = [classes, functions, decorators, connects, patches, admin, dotted, f.futureAnnotations ? 1 : 0, diags, f.lineCount];
+  return `${JSON.stringify(graph)}\n${JSON.stringify(rest)}`;
 }
 
-type Raw = [
+type RawGraph = [
   number,
   Frame[][],
   [number, number, number, string, number, Ctx, (string | null)[]][],
   [number, number, string, string | null, Ctx][],
+  0 | [string[], number],
+  string[],
+  number,
+];
+
+type RawRest = [
   [string, string, number, number, string[], Ctx][],
   [string, string, number, number, number, Ctx][],
   [number, string, string | 0, string, Ctx][],
   [number, string, string, Ctx][],
   [number, string, string | null, string | null, string | null][],
   [number, string][],
-  0 | [string[], number],
   (string | number)[],
   number,
   (string | number)[],
   number,
 ];
 
-/** Decodes `encodeFacts` output; throws on anything else (callers treat that as a cache miss). */
-export function decodeFacts(text: string): PyFileFacts {
-  const r = JSON.parse(text) as Raw;
-  if (!Array.isArray(r) || r[0] !== CODEC_VERSION || r.length !== 15) throw new Error("not encoded facts");
+function parseGraph(text: string): { g: GraphFacts; ctx: (c: Ctx) => ExecutionContext } {
+  const nl = text.indexOf("\n");
+  const r = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as RawGraph;
+  if (!Array.isArray(r) || r[0] !== CODEC_VERSION || r.length !== 7) throw new Error("not encoded facts");
   const frames = r[1];
   const ctx = (c: Ctx): ExecutionContext => contextOf(frames[c >> 1], (c & 1) === 1);
-  const dotted: PyFileFacts["dottedStrings"] = [];
-  for (let i = 0; i < r[11].length; i += 2) dotted.push({ line: r[11][i] as number, value: r[11][i + 1] as string });
-  const diagnostics: PyFileFacts["diagnostics"] = [];
-  for (let i = 0; i < r[13].length; i += 2) diagnostics.push({ line: r[13][i] as number, message: r[13][i + 1] as string });
-  return {
+  const g: GraphFacts = {
     imports: r[2].map(([flags, line, span, module, level, c, names]): PyImport => {
       const list: PyImport["names"] = [];
       for (let i = 0; i < names.length; i += 2) list.push({ name: names[i] as string, asname: names[i + 1] });
-      return {
-        kind: flags & 1 ? "from" : "import",
-        line,
-        endLine: line + span,
-        module,
-        level,
-        names: list,
-        star: (flags & 2) !== 0,
-        lazy: (flags & 4) !== 0,
-        context: ctx(c),
-      };
+      return { kind: flags & 1 ? "from" : "import", line, endLine: line + span, module, level, names: list, star: (flags & 2) !== 0, lazy: (flags & 4) !== 0, context: ctx(c) };
     }),
     importCalls: r[3].map(([func, line, module, pkg, c]) => ({ func: func === 0 ? "import_module" : "__import__", line, module, package: pkg, context: ctx(c) })),
-    classes: r[4].map(([qualname, name, line, span, bases, c]) => ({ name, qualname, line, endLine: line + span, bases, context: ctx(c) })),
-    functions: r[5].map(([qualname, name, line, span, isAsync, c]) => ({ name, qualname, line, endLine: line + span, async: isAsync === 1, context: ctx(c) })),
-    decorators: r[6].map(([line, text, callee, target, c]) => ({ line, text, callee: callee === 0 ? text : callee, target, context: ctx(c) })),
-    connects: r[7].map(([line, signal, args, c]) => ({ line, signal, args, context: ctx(c) })),
-    patchTargets: r[8].map(([line, callee, target, objectText, attribute]) => ({ line, callee, target, objectText, attribute })),
-    adminRegisters: r[9].map(([line, args]) => ({ line, args })),
-    all: r[10] === 0 ? null : { names: r[10][0], dynamic: r[10][1] === 1 },
-    dottedStrings: dotted,
-    futureAnnotations: r[12] === 1,
-    diagnostics,
-    lineCount: r[14],
+    all: r[4] === 0 ? null : { names: r[4][0], dynamic: r[4][1] === 1 },
+    defines: r[5],
+    getattr: r[6] === 1,
   };
+  return { g, ctx };
+}
+
+/** Decodes only what the startup graph needs; throws on anything that is not `encodeFacts` output. */
+export function decodeGraphFacts(text: string): GraphFacts {
+  return parseGraph(text).g;
+}
+
+/** Decodes `encodeFacts` output; throws on anything else (callers treat that as a cache miss). */
+export function decodeFacts(text: string): PyFileFacts {
+  const { g, ctx } = parseGraph(text);
+  const r = JSON.parse(text.slice(text.indexOf("\n") + 1)) as RawRest;
+  if (!Array.isArray(r) || r.length !== 10) throw new Error("not encoded facts");
+  const dotted: PyFileFacts["dottedStrings"] = [];
+  for (let i = 0; i < r[6].length; i += 2) dotted.push({ line: r[6][i] as number, value: r[6][i + 1] as string });
+  const diagnostics: PyFileFacts["diagnostics"] = [];
+  for (let i = 0; i < r[8].length; i += 2) diagnostics.push({ line: r[8][i] as number, message: r[8][i + 1] as string });
+  return {
+    imports: g.imports,
+    importCalls: g.importCalls,
+    classes: r[0].map(([qualname, name, line, span, bases, c]) => ({ name, qualname, line, endLine: line + span, bases, context: ctx(c) })),
+    functions: r[1].map(([qualname, name, line, span, isAsync, c]) => ({ name, qualname, line, endLine: line + span, async: isAsync === 1, context: ctx(c) })),
+    decorators: r[2].map(([line, text, callee, target, c]) => ({ line, text, callee: callee === 0 ? text : callee, target, context: ctx(c) })),
+    connects: r[3].map(([line, signal, args, c]) => ({ line, signal, args, context: ctx(c) })),
+    patchTargets: r[4].map(([line, callee, target, objectText, attribute]) => ({ line, callee, target, objectText, attribute })),
+    adminRegisters: r[5].map(([line, args]) => ({ line, args })),
+    all: g.all,
+    dottedStrings: dotted,
+    futureAnnotations: r[7] === 1,
+    diagnostics,
+    lineCount: r[9],
+  };
+}
+
+/** The graph's view of full facts (for files decoded already, or facts given directly). */
+export function graphFactsOf(f: PyFileFacts): GraphFacts {
+  const defines: string[] = [];
+  let getattr = false;
+  for (const x of f.functions) {
+    if (!moduleLevel(x.context)) continue;
+    defines.push(x.name);
+    if (x.name === "__getattr__") getattr = true;
+  }
+  for (const c of f.classes) if (moduleLevel(c.context)) defines.push(c.name);
+  return { imports: f.imports, importCalls: f.importCalls, all: f.all, defines, getattr };
 }

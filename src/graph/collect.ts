@@ -6,10 +6,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { blobSha, type ScanCache, stateKey } from "./cache";
+import type { ScanCache } from "./cache";
+import { blobSha, stateKeyOf } from "./fingerprint";
+import type { PackEntry } from "./pack";
 import { FactsMap } from "./facts-map";
 import { scanAll } from "./scan-pool";
-import { isFacts, type ScanItem, scanItem } from "./scan-item";
+import { isFacts, type ScanItem, scanItem, toBytes } from "./scan-item";
 
 export interface CollectInput {
   /** Repository-relative paths of the head revision's Python files (`.py`, `.pyi`). */
@@ -34,7 +36,7 @@ export interface Collected {
   baseSkipped: Map<string, string>;
   /** Key of this repository state (head paths and blobs, base overrides), when a cache is used. */
   stateKey: string | null;
-  stats: { files: number; scanned: number; cached: number; stateHit: boolean };
+  stats: { files: number; scanned: number; cached: number };
 }
 
 function skipReason(enc: string, maxBytes: number): string {
@@ -51,7 +53,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   const { cache, maxFileBytes } = input;
   const head = new FactsMap();
   const headSkipped = new Map<string, string>();
-  const stats = { files: input.paths.length, scanned: 0, cached: 0, stateHit: false };
+  const stats = { files: input.paths.length, scanned: 0, cached: 0 };
   const read = async (p: string): Promise<Buffer | null> => {
     if (input.headRoot !== undefined) {
       try {
@@ -86,17 +88,23 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   const baseShas = new Map<string, string | null>();
   for (const [p, b] of input.baseOverrides) baseShas.set(p, b === null ? null : blobSha(b));
 
-  // 2. The pack of this exact state, else blobs from recent packs.
+  // 2. The key of this repository state (stored graphs are keyed by it).
   let key: string | null = null;
   if (cache !== undefined) {
-    const parts: string[] = [`max=${maxFileBytes}`];
-    for (const p of sorted(input.paths)) parts.push(`${p}\0${shas.get(p) ?? "-"}`);
-    for (const p of sorted([...baseShas.keys()])) parts.push(`base:${p}\0${baseShas.get(p) ?? "-"}`);
-    key = stateKey(parts);
-    stats.stateHit = cache.loadState(key);
-    if (!stats.stateHit) cache.loadRecent();
+    key = stateKeyOf((add) => {
+      add(`max=${maxFileBytes}`);
+      for (const p of sorted(input.paths)) {
+        add(p);
+        add(shas.get(p) ?? "-");
+      }
+      for (const p of sorted([...baseShas.keys()])) {
+        add(`base:${p}`);
+        add(baseShas.get(p) ?? "-");
+      }
+    });
   }
-  const used = new Map<string, string | Buffer>(); // sha -> entry, for the pack of this state
+  // Entries scanned now (the cached ones are in the cache already).
+  const fresh = new Map<string, PackEntry>();
 
   // 3. Head: cached entries (decoded when first asked for), then scan the rest.
   const todo: string[] = [];
@@ -121,11 +129,11 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       }
       headSkipped.set(p, skipReason(enc, maxFileBytes));
     }
-    if (!stats.stateHit) used.set(sha, pack.raw(i));
     stats.cached++;
   }
   const items: ScanItem[] = [];
   const itemPaths: string[] = [];
+  const root = input.headRoot === undefined ? "" : path.resolve(input.headRoot);
   for (const p of todo) {
     let b: Buffer | null | undefined = bytesOf.get(p);
     if (b === undefined && input.headRoot === undefined) b = await input.readHead(p);
@@ -134,7 +142,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       continue;
     }
     const hash = cache !== undefined && !shas.has(p);
-    items.push(b !== undefined ? { bytes: b, hash } : { abs: path.resolve(input.headRoot as string, p), hash });
+    items.push(b !== undefined ? { bytes: b, hash } : { abs: `${root}/${p}`, hash });
     itemPaths.push(p);
   }
   const results = await scanAll(items, {
@@ -146,13 +154,14 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   results.forEach((r, i) => {
     const p = itemPaths[i];
     stats.scanned++;
-    if (r.enc.startsWith("E")) {
-      headSkipped.set(p, skipReason(r.enc, maxFileBytes));
-      return;
+    if (isFacts(r.data)) head.setDeferred(p, () => r.data.toString("utf8"));
+    else {
+      const marker = r.data.toString("utf8");
+      headSkipped.set(p, skipReason(marker, maxFileBytes));
+      if (marker.startsWith("E")) return;
     }
-    accept(p, r.enc, head, headSkipped);
     const sha = shas.get(p) ?? r.sha;
-    if (sha !== null && cache !== undefined) used.set(sha, r.enc);
+    if (sha !== null && cache !== undefined) fresh.set(sha, { data: r.data, crc: r.crc });
   });
 
   // 4. Base: the head's facts, with the changed files swapped in.
@@ -166,17 +175,24 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     if (hit !== undefined && hit.pack.holdsFacts(hit.i)) {
       const { pack, i } = hit;
       base.setDeferred(p, () => pack.text(i) ?? scanItem({ bytes }, maxFileBytes).enc);
-      if (!stats.stateHit) used.set(sha, pack.raw(i));
       stats.cached++;
       continue;
     }
-    const enc = scanItem({ bytes }, maxFileBytes).enc;
+    const scanned = toBytes(scanItem({ bytes }, maxFileBytes));
     stats.scanned++;
-    accept(p, enc, base, baseSkipped);
-    if (cache !== undefined) used.set(sha, enc);
+    accept(p, scanned.data.toString("utf8"), base, baseSkipped);
+    if (cache !== undefined) fresh.set(sha, scanned);
   }
 
-  // 5. Remember this state.
-  if (cache !== undefined && key !== null && !stats.stateHit) cache.saveState(key, used);
+  // 5. Keep what was scanned (everything, when the cached blobs are spread over too many packs).
+  if (cache !== undefined) {
+    if (cache.fragmented) {
+      for (const sha of [...shas.values(), ...baseShas.values()]) {
+        const hit = sha === null || fresh.has(sha) ? undefined : cache.find(sha);
+        if (hit !== undefined && sha !== null) fresh.set(sha, hit.pack.entry(hit.i));
+      }
+    }
+    cache.save(fresh);
+  }
   return { head, base, headSkipped, baseSkipped, stateKey: key, stats };
 }

@@ -17,8 +17,12 @@
  * becomes a leaf only when a configured heavy module is `x.y` or under it, so that
  * `from google import genai` reaches the heavy `google.genai` without inventing a module
  * for every imported function and class.
+ *
+ * The base revision's graph reuses the head's edges of every module whose resolution
+ * consulted nothing the pull request changed (`EdgeMemo`).
  */
-import type { ExecutionContext, PyFileFacts, PyImport } from "../python/types";
+import type { ContextKind, ExecutionContext, PyImport } from "../python/types";
+import type { GraphFacts } from "./codec";
 import type { ModuleEntry, ModuleIndex } from "./module-index";
 import { importedModules, resolveRelative } from "./modules";
 import { assignedNames, type Statement } from "./statements";
@@ -27,6 +31,8 @@ export interface Edge {
   target: string;
   /** Line of the statement (in the importing file) that creates the edge. */
   line: number;
+  /** How the statement runs: at module top level, conditionally, in a class body, in `ready()` ("function")... */
+  kind: ContextKind;
 }
 
 export interface Unresolved {
@@ -42,15 +48,33 @@ export interface LazyAccess {
   where: string;
 }
 
+/** One module's resolved edges and what resolving them consulted. */
+interface MemoEntry {
+  facts: GraphFacts;
+  edges: Edge[];
+  /** Module names looked up in the index, and package files read. */
+  names: string[];
+  packages: string[];
+  unresolved: Unresolved[];
+  lazy: LazyAccess[];
+}
+
+/** Resolved edges by module, kept from one revision's graph for the other's. */
+export type EdgeMemo = Map<string, MemoEntry>;
+
 export interface EdgeContext {
   index: ModuleIndex;
-  facts(path: string): PyFileFacts | undefined;
+  graphFacts(path: string): GraphFacts | undefined;
   /** Statements of a file (for the names a package binds by assignment), or null. */
   statements(path: string): Promise<Statement[] | null>;
+  /** Whether a file's text contains `word` at all (a cheap test before reading statements). */
+  mentions(path: string, word: string): Promise<boolean>;
   unresolved: Unresolved[];
   lazy: LazyAccess[];
   /** Whether `from x import y` on a third-party `x` should reach `x.y` (see above). */
   wantsThirdParty(module: string): boolean;
+  /** Edges of the other revision, reusable when nothing they depend on changed. */
+  reuse?: { memo: EdgeMemo; index: ModuleIndex; sameFiles: boolean; changed: ReadonlySet<string> };
 }
 
 /** `wantsThirdParty` for a heavy-module list: `x.y` when some entry is `x.y` or under it. */
@@ -92,34 +116,94 @@ export function resolveCallName(module: string, pkg: string | null, fromModule: 
   return resolveRelative(fromModule, isPackage, level, rest);
 }
 
+/** Resolves modules' edges. Not re-entrant: callers await one call before the next (the walk does). */
 export class EdgeResolver {
   private readonly packages = new Map<string, PackageInfo>();
+  /** This revision's resolved edges (for the other revision to reuse). */
+  readonly memo: EdgeMemo = new Map();
+  private rec: MemoEntry | null = null;
+  /** Context of the statement being resolved (edges carry it). */
+  private kind: ContextKind = "top";
 
   constructor(private readonly ctx: EdgeContext) {}
 
+  private resolve(name: string): ModuleEntry | null {
+    this.rec?.names.push(name);
+    return this.ctx.index.resolve(name);
+  }
+
+  /** Import-time edges of module `name` (defined by `entry`), in line order. */
+  async moduleEdges(name: string, entry: ModuleEntry, facts: GraphFacts): Promise<Edge[]> {
+    const prev = this.ctx.reuse?.memo.get(name);
+    if (prev !== undefined && this.reusable(prev, facts)) {
+      this.ctx.unresolved.push(...prev.unresolved);
+      this.ctx.lazy.push(...prev.lazy);
+      this.memo.set(name, prev);
+      return prev.edges;
+    }
+    const rec: MemoEntry = { facts, edges: [], names: [], packages: [], unresolved: [], lazy: [] };
+    const outer = { unresolved: this.ctx.unresolved.length, lazy: this.ctx.lazy.length };
+    this.rec = rec;
+    try {
+      rec.edges = await this.edges(name, entry, facts);
+    } finally {
+      this.rec = null;
+    }
+    rec.unresolved = this.ctx.unresolved.slice(outer.unresolved);
+    rec.lazy = this.ctx.lazy.slice(outer.lazy);
+    this.memo.set(name, rec);
+    return rec.edges;
+  }
+
+  private reusable(prev: MemoEntry, facts: GraphFacts): boolean {
+    const reuse = this.ctx.reuse;
+    if (reuse === undefined || prev.facts !== facts) return false;
+    for (const p of prev.packages) if (reuse.changed.has(p)) return false;
+    if (reuse.sameFiles) return true;
+    // Files were added or removed: a consulted package whose directory holds one may now have
+    // other submodules (cached package facts looked at those).
+    for (const p of prev.packages) {
+      const dir = p.slice(0, p.lastIndexOf("/") + 1);
+      for (const c of reuse.changed) if (c.startsWith(dir)) return false;
+    }
+    for (const n of prev.names) {
+      const a = reuse.index.resolve(n);
+      const b = this.ctx.index.resolve(n);
+      if ((a === null) !== (b === null) || (a !== null && b !== null && (a.file !== b.file || a.dirs.join() !== b.dirs.join()))) return false;
+    }
+    return true;
+  }
+
   /**
-   * Import-time edges of module `name` (defined by `entry`), in line order. `select` picks
-   * the statements that run (default: those that run when the module is imported).
+   * Edges of the statements `select` picks (default: those that run when the module is
+   * imported), in line order, one per target (the first statement importing it).
    */
-  async edges(name: string, entry: ModuleEntry, facts: PyFileFacts, select: (ctx: ExecutionContext) => boolean = atImport): Promise<Edge[]> {
+  async edges(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean = atImport): Promise<Edge[]> {
     const out: Edge[] = [];
     const file = entry.file as string;
     for (const imp of facts.imports) {
       if (!select(imp.context)) continue;
+      this.kind = imp.context.kind;
       await this.importEdges(imp, name, entry, file, out);
     }
+    let calls = false;
     for (const call of facts.importCalls) {
       if (!select(call.context)) continue;
+      calls = true;
+      this.kind = call.context.kind;
       const target = resolveCallName(call.module, call.package, name, entry.isPackage);
       if (target === null || target === "") {
         this.unresolved(`${call.func}(${JSON.stringify(call.module)})`, `${file}:${call.line}`, "a relative name that climbs above the top-level package");
         continue;
       }
-      const parts = target.split(".");
-      for (let i = 1; i <= parts.length; i++) this.definite(parts.slice(0, i).join("."), call.line, file, out);
+      let dot = target.indexOf(".");
+      while (dot > 0) {
+        this.definite(target.slice(0, dot), call.line, file, out);
+        dot = target.indexOf(".", dot + 1);
+      }
+      this.definite(target, call.line, file, out);
     }
-    if (facts.importCalls.length > 0) out.sort((a, b) => a.line - b.line);
-    // One edge per target: the first statement that imports it.
+    if (calls) out.sort((a, b) => a.line - b.line);
     const seen = new Set<string>();
     return out.filter((e) => {
       if (seen.has(e.target)) return false;
@@ -134,9 +218,8 @@ export class EdgeResolver {
 
   private async importEdges(imp: PyImport, name: string, entry: ModuleEntry, file: string, out: Edge[]): Promise<void> {
     const mods = importedModules(imp, name, entry.isPackage);
-    const where = `${file}:${imp.line}`;
     if (mods.length === 0) {
-      if (imp.level > 0) this.unresolved(`from ${".".repeat(imp.level)}${imp.module} import ...`, where, "a relative import that climbs above the top-level package (ImportError at run time)");
+      if (imp.level > 0) this.unresolved(`from ${".".repeat(imp.level)}${imp.module} import ...`, `${file}:${imp.line}`, "a relative import that climbs above the top-level package (ImportError at run time)");
       return;
     }
     let target = "";
@@ -155,77 +238,72 @@ export class EdgeResolver {
 
   /** An edge to a module that is certainly imported; false when it cannot be (missing first-party module). */
   private definite(module: string, line: number, file: string, out: Edge[]): boolean {
-    const { index } = this.ctx;
-    if (index.resolve(module) !== null) {
-      out.push({ target: module, line });
+    if (this.resolve(module) !== null) {
+      out.push({ target: module, line, kind: this.kind });
       return true;
     }
     // Not here: third-party, unless its parent is a regular first-party package (then it is missing).
     const dot = module.lastIndexOf(".");
-    const parent = dot < 0 ? null : index.resolve(module.slice(0, dot));
+    const parent = dot < 0 ? null : this.resolve(module.slice(0, dot));
     if (parent !== null && parent.file !== null) {
       this.unresolved(module, `${file}:${line}`, `no module ${module} in the repository (ImportError at run time?)`);
       return false;
     }
-    out.push({ target: module, line });
+    out.push({ target: module, line, kind: this.kind });
     return true;
   }
 
   private async fromName(pkg: string, name: string, line: number, file: string, out: Edge[]): Promise<void> {
-    const { index } = this.ctx;
-    const where = `${file}:${line}`;
     const sub = `${pkg}.${name}`;
-    const pkgEntry = index.resolve(pkg);
+    const pkgEntry = this.resolve(pkg);
     if (pkgEntry === null) {
-      if (this.ctx.wantsThirdParty(sub)) out.push({ target: sub, line });
+      if (this.ctx.wantsThirdParty(sub)) out.push({ target: sub, line, kind: this.kind });
       return;
     }
-    const subEntry = index.resolve(sub);
+    const subEntry = this.resolve(sub);
     if (pkgEntry.file === null) {
-      if (subEntry !== null) out.push({ target: sub, line });
+      if (subEntry !== null) out.push({ target: sub, line, kind: this.kind });
       return;
     }
-    if (subEntry === null && !this.info(pkgEntry).hasGetattr) return; // a plain attribute
     const info = this.info(pkgEntry);
-    if (info.bound.has(name) || (await this.assigned(pkgEntry, info)).has(name)) return;
+    if (subEntry === null && !info.hasGetattr) return; // a plain attribute
+    if (info.bound.has(name) || (await this.assigns(pkgEntry, info, name))) return;
     if (info.hasGetattr) {
-      this.ctx.lazy.push({ package: pkg, name, where });
+      const lazy = { package: pkg, name, where: `${file}:${line}` };
+      this.ctx.lazy.push(lazy);
       for (const gi of info.getattrImports) {
         const provides = gi.binds.includes(name) || gi.modules.some((m) => m === sub || m.endsWith(`.${name}`));
         if (!provides) continue;
         for (const m of gi.modules) this.definite(m, line, file, out);
       }
     }
-    if (subEntry !== null) out.push({ target: sub, line });
+    if (subEntry !== null) out.push({ target: sub, line, kind: this.kind });
   }
 
   private async star(pkg: string, line: number, file: string, out: Edge[]): Promise<void> {
-    const where = `${file}:${line}`;
-    const entry = this.ctx.index.resolve(pkg);
+    const entry = this.resolve(pkg);
     if (entry === null || entry.file === null) return;
-    const facts = this.ctx.facts(entry.file);
-    const all = facts?.all;
+    this.rec?.packages.push(entry.file);
+    const all = this.ctx.graphFacts(entry.file)?.all;
     if (!all) return;
-    if (all.dynamic) this.unresolved(`from ${pkg} import *`, where, `${pkg}.__all__ is not a literal list; only its literal part is followed`);
+    if (all.dynamic) this.unresolved(`from ${pkg} import *`, `${file}:${line}`, `${pkg}.__all__ is not a literal list; only its literal part is followed`);
     for (const name of all.names) await this.fromName(pkg, name, line, file, out);
   }
 
   private info(entry: ModuleEntry): PackageInfo {
+    this.rec?.packages.push(entry.file as string);
     const hit = this.packages.get(entry.name);
     if (hit !== undefined) return hit;
-    const facts = this.ctx.facts(entry.file as string);
+    const facts = this.ctx.graphFacts(entry.file as string);
     const info: PackageInfo = { bound: new Set(), assigned: null, hasGetattr: false, getattrImports: [] };
     if (facts !== undefined) {
-      for (const f of facts.functions) {
-        if (moduleScope(f.context)) info.bound.add(f.name);
-        if (f.name === "__getattr__" && moduleScope(f.context)) info.hasGetattr = true;
-      }
-      for (const c of facts.classes) if (moduleScope(c.context)) info.bound.add(c.name);
+      for (const n of facts.defines) info.bound.add(n);
+      info.hasGetattr = facts.getattr;
       for (const imp of facts.imports) {
         // `from . import x` in the package binds x by importing the submodule: not an attribute of its own.
         const self = imp.kind === "from" && (imp.level === 1 ? imp.module === "" : imp.level === 0 && imp.module === entry.name);
         if (moduleScope(imp.context) && !self) for (const b of boundNames(imp)) info.bound.add(b);
-        if (imp.context.kind === "function" && imp.context.scope === "__getattr__") {
+        if (info.hasGetattr && imp.context.kind === "function" && imp.context.scope === "__getattr__") {
           // Submodules it names count only when they exist (`from . import heavy`).
           const modules = importedModules(imp, entry.name, true)
             .filter((m) => !m.maybe || this.ctx.index.resolve(m.module) !== null)
@@ -233,7 +311,7 @@ export class EdgeResolver {
           info.getattrImports.push({ modules, binds: boundNames(imp) });
         }
       }
-      for (const call of facts.importCalls) {
+      for (const call of info.hasGetattr ? facts.importCalls : []) {
         if (call.context.kind !== "function" || call.context.scope !== "__getattr__") continue;
         const target = resolveCallName(call.module, call.package, entry.name, true);
         if (target) info.getattrImports.push({ modules: [target], binds: [] });
@@ -243,11 +321,14 @@ export class EdgeResolver {
     return info;
   }
 
-  private async assigned(entry: ModuleEntry, info: PackageInfo): Promise<Set<string>> {
+  /** Whether the package's `__init__` binds `name` by assignment (read only when its text mentions the name). */
+  private async assigns(entry: ModuleEntry, info: PackageInfo, name: string): Promise<boolean> {
     if (info.assigned === null) {
-      const stmts = await this.ctx.statements(entry.file as string);
+      const file = entry.file as string;
+      if (!(await this.ctx.mentions(file, name))) return false;
+      const stmts = await this.ctx.statements(file);
       info.assigned = stmts === null ? new Set() : assignedNames(stmts);
     }
-    return info.assigned;
+    return info.assigned.has(name);
   }
 }

@@ -8,7 +8,7 @@
  * decoded objects for every unchanged file.
  */
 import type { PyFileFacts } from "../python/types";
-import { decodeFacts } from "./codec";
+import { decodeFacts, decodeGraphFacts, type GraphFacts, graphFactsOf } from "./codec";
 
 /** Encoded text, or a function giving it (undefined: no entry after all). Decoded keys map to null. */
 type Pending = string | (() => string | undefined) | null;
@@ -18,6 +18,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
   private parent: FactsMap | null = null;
   /** Keys of the parent this overlay removes. */
   private hidden = new Set<string>();
+  private graphs = new Map<string, GraphFacts>();
 
   /** A map with `parent`'s entries, minus `removed`; entries set on it shadow the parent's. */
   static overlay(parent: FactsMap, removed: Iterable<string> = []): FactsMap {
@@ -39,6 +40,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
 
   private setPending(key: string, p: Pending): this {
     super.delete(key);
+    this.graphs.delete(key);
     this.pending.set(key, p);
     this.hidden.delete(key);
     return this;
@@ -70,12 +72,33 @@ export class FactsMap extends Map<string, PyFileFacts> {
     return facts;
   }
 
+  /** What the startup graph reads of an entry, decoding only that part when the entry is not decoded yet. */
+  graph(key: string): GraphFacts | undefined {
+    const hit = this.graphs.get(key);
+    if (hit !== undefined) return hit;
+    const p = this.pending.get(key);
+    if (p === undefined) return this.inherits(key) ? this.parent?.graph(key) : undefined;
+    let g: GraphFacts | undefined;
+    if (p === null) g = graphFactsOf(super.get(key) as PyFileFacts);
+    else {
+      const text = typeof p === "string" ? p : p();
+      try {
+        g = text === undefined ? undefined : decodeGraphFacts(text);
+      } catch {
+        g = undefined;
+      }
+    }
+    if (g !== undefined) this.graphs.set(key, g);
+    return g;
+  }
+
   override has(key: string): boolean {
     return this.pending.has(key) || this.inherits(key);
   }
 
   override set(key: string, value: PyFileFacts): this {
     super.set(key, value);
+    this.graphs?.delete(key);
     // Map's constructor calls set() before field initialisers run.
     (this.pending ??= new Map()).set(key, null);
     this.hidden?.delete(key);
@@ -85,6 +108,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
   override delete(key: string): boolean {
     const had = this.has(key);
     super.delete(key);
+    this.graphs.delete(key);
     this.pending.delete(key);
     if (this.parent !== null) this.hidden.add(key);
     return had;
@@ -92,6 +116,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
 
   override clear(): void {
     super.clear();
+    this.graphs.clear();
     this.pending.clear();
     this.parent = null;
     this.hidden.clear();

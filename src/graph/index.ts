@@ -9,14 +9,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ReviewError } from "../core/types";
 import type { PyFileFacts } from "../python/types";
-import { buildStartupGraph } from "./build";
-import { stateKey } from "./cache";
+import { type Built, buildStartupGraph } from "./build";
+import { stateKey } from "./fingerprint";
 import { ReachedGraph } from "./startup-graph";
 import { collectFacts } from "./collect";
 import type { GraphInput, StartupGraph } from "./types";
 
 export type { GraphInput, StartupGraph, StartupModule } from "./types";
-export { ScanCache, blobSha } from "./cache";
+export { ScanCache } from "./cache";
+export { blobSha } from "./fingerprint";
 export { listWorktree, type Worktree } from "./worktree";
 
 const PYTHON = /\.pyi?$/;
@@ -80,15 +81,16 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
   // A repository state seen before (same blobs, same overrides, same configuration): its graphs are stored.
   const graphKey = (side: string): string | null =>
     input.cache === undefined || collected.stateKey === null ? null : stateKey([collected.stateKey, side, configKey(config)]);
-  const cached = async (side: string, build: () => Promise<ReachedGraph>): Promise<ReachedGraph> => {
+  const cached = async (side: string, build: () => Promise<Built>): Promise<{ graph: ReachedGraph; built: Built | null }> => {
     const key = graphKey(side);
     const hit = key === null ? null : ReachedGraph.fromJSON(input.cache?.loadGraph(key));
-    if (hit !== null) return hit;
-    const g = await build();
-    if (key !== null) input.cache?.saveGraph(key, g.toJSON());
-    return g;
+    if (hit !== null) return { graph: hit, built: null };
+    const built = await build();
+    if (key !== null) input.cache?.saveGraph(key, built.graph.toJSON());
+    return { graph: built.graph, built };
   };
-  const head = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config }));
+  const headBuild = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config }));
+  const head = headBuild.graph;
   const extra = summary(head, collected.headSkipped);
   if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra };
 
@@ -96,6 +98,7 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
   const inHead = new Set(headPaths);
   for (const [p, b] of input.baseOverrides) if (b !== null && !inHead.has(p) && PYTHON.test(p)) basePaths.push(p);
   const readBase = async (p: string): Promise<Buffer | null> => (input.baseOverrides.has(p) ? (input.baseOverrides.get(p) ?? null) : readHead(p));
-  const base = await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config }));
+  const reuse = headBuild.built === null ? undefined : { built: headBuild.built, changed: new Set(input.baseOverrides.keys()) };
+  const base = (await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config, reuse }))).graph;
   return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra };
 }

@@ -3,8 +3,9 @@
  * read (when given a path), check the size limit, hash (when asked), scan, encode.
  */
 import * as fs from "node:fs";
+import * as zlib from "node:zlib";
 import { scanPython } from "../python/scanner";
-import { blobSha } from "./cache";
+import { blobSha } from "./fingerprint";
 import { encodeFacts } from "./codec";
 
 export interface ScanItem {
@@ -25,21 +26,55 @@ export interface ScanResult {
   enc: string;
 }
 
+/** A scan result as UTF-8 bytes with their CRC-32, the form the cache stores. */
+export interface ScannedBytes {
+  sha: string | null;
+  data: Buffer;
+  crc: number;
+}
+
+/** One read buffer per thread: files are read into it without a stat or an allocation each. */
+let scratch: Buffer | null = null;
+
+function readInto(abs: string, maxBytes: number): Buffer | number {
+  const cap = maxBytes + 1;
+  if (scratch === null || scratch.length < cap) scratch = Buffer.allocUnsafe(cap);
+  const fd = fs.openSync(abs, "r");
+  try {
+    let n = 0;
+    for (;;) {
+      const got = fs.readSync(fd, scratch, n, cap - n, null);
+      if (got === 0) return scratch.subarray(0, n);
+      n += got;
+      if (n === cap) return fs.fstatSync(fd).size; // over the limit: only its size matters
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function scanItem(item: ScanItem, maxBytes: number): ScanResult {
-  let bytes = item.bytes;
+  let bytes: Uint8Array | number | undefined = item.bytes;
   if (bytes === undefined) {
     try {
-      bytes = fs.readFileSync(item.abs as string);
+      bytes = readInto(item.abs as string, maxBytes);
     } catch (e) {
       return { sha: null, enc: `E${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
     }
+    // Too large: the SHA is not needed (the marker is keyed by git's SHA when there is one).
+    if (typeof bytes === "number") return { sha: null, enc: `L${bytes}` };
   }
   const sha = item.hash ? blobSha(bytes) : null;
   if (bytes.length > maxBytes) return { sha, enc: `L${bytes.length}` };
   return { sha, enc: encodeFacts(scanPython(bytes)) };
 }
 
+export function toBytes(r: ScanResult): ScannedBytes {
+  const data = Buffer.from(r.enc, "utf8");
+  return { sha: r.sha, data, crc: zlib.crc32(data) >>> 0 };
+}
+
 /** Whether an encoded entry is facts (not a size or read marker). */
-export function isFacts(enc: string): boolean {
-  return enc.charCodeAt(0) === 91; // "["
+export function isFacts(enc: string | Uint8Array): boolean {
+  return typeof enc === "string" ? enc.charCodeAt(0) === 91 : enc[0] === 91; // "["
 }

@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { type ScanItem, scanItem, type ScanResult } from "./scan-item";
-import type { WorkerTask } from "./scan-worker";
+import { type ScanItem, scanItem, type ScannedBytes, toBytes } from "./scan-item";
+import type { WorkerReply, WorkerTask } from "./scan-worker";
 
 export interface PoolOptions {
   maxBytes: number;
@@ -29,25 +29,25 @@ function defaultWorkerScript(): string | null {
   return fs.existsSync(file) ? file : null;
 }
 
-export async function scanAll(items: ScanItem[], opts: PoolOptions): Promise<ScanResult[]> {
+export async function scanAll(items: ScanItem[], opts: PoolOptions): Promise<ScannedBytes[]> {
   const script = opts.workerScript === undefined ? defaultWorkerScript() : opts.workerScript;
   const parallel = opts.workers ?? Math.min(8, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
   if (script === null || items.length <= (opts.threshold ?? 2000) || parallel < 2) return scanHere(items, 0, opts, new Array(items.length));
   return scanOnWorkers(items, script, parallel, opts);
 }
 
-function scanHere(items: ScanItem[], from: number, opts: PoolOptions, out: ScanResult[]): ScanResult[] {
+function scanHere(items: ScanItem[], from: number, opts: PoolOptions, out: ScannedBytes[]): ScannedBytes[] {
   for (let i = from; i < items.length; i++) {
     if (out[i] !== undefined) continue;
-    out[i] = scanItem(items[i], opts.maxBytes);
+    out[i] = toBytes(scanItem(items[i], opts.maxBytes));
     if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, items.length);
   }
   opts.onProgress?.(items.length, items.length);
   return out;
 }
 
-async function scanOnWorkers(items: ScanItem[], script: string, parallel: number, opts: PoolOptions): Promise<ScanResult[]> {
-  const out: ScanResult[] = new Array(items.length);
+async function scanOnWorkers(items: ScanItem[], script: string, parallel: number, opts: PoolOptions): Promise<ScannedBytes[]> {
+  const out: ScannedBytes[] = new Array(items.length);
   const batches: number[] = [];
   for (let i = 0; i < items.length; i += BATCH) batches.push(i);
   let next = 0;
@@ -61,9 +61,13 @@ async function scanOnWorkers(items: ScanItem[], script: string, parallel: number
         const task: WorkerTask = { id: start, items: items.slice(start, start + BATCH), maxBytes: opts.maxBytes };
         w.postMessage(task);
       };
-      w.on("message", (msg: { id: number; results: ScanResult[] }) => {
-        msg.results.forEach((r, k) => (out[msg.id + k] = r));
-        done += msg.results.length;
+      w.on("message", (msg: WorkerReply) => {
+        let at = 0;
+        msg.lengths.forEach((len, k) => {
+          out[msg.id + k] = { sha: msg.shas[k], data: Buffer.from(msg.data, at, len), crc: msg.crcs[k] };
+          at += len;
+        });
+        done += msg.lengths.length;
         opts.onProgress?.(done, items.length);
         send();
       });
@@ -80,3 +84,4 @@ async function scanOnWorkers(items: ScanItem[], script: string, parallel: number
   }
   return scanHere(items, 0, { ...opts, onProgress: undefined }, out);
 }
+

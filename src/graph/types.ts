@@ -28,7 +28,7 @@ export interface StartupGraph {
    * `pkg.__getattr__` (PEP 562): the graph follows what that `__getattr__` imports for the name.
    */
   lazy: { package: string; name: string; where: string }[];
-  /** Counts over the whole repository: modules indexed, and import-time edges resolved on the startup path. */
+  /** Python files indexed; modules setup imports; import-time edges out of them (the graph resolves only what setup reaches). */
   stats: { files: number; modules: number; edges: number };
 }
 

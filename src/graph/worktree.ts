@@ -70,5 +70,7 @@ export async function listWorktree(root: string): Promise<Worktree> {
     if (parts[i] === "D") files.delete(path);
   }
   for (const path of untracked.split("\0")) if (path !== "" && wanted(path)) files.add(path);
+  // Nothing from git (a directory git ignores): walk it instead.
+  if (files.size === 0) return { root, files: listPythonFiles(root), shas: new Map(), git: false };
   return { root, files: [...files].sort(), shas, git: true };
 }

@@ -696,6 +696,10 @@ export class GitRevisionReader implements ClosableRevisionReader {
     return [...(await this.blobs()).keys()];
   }
 
+  blobShas(): Promise<Map<string, string>> {
+    return this.blobs();
+  }
+
   close(): Promise<void> {
     return this.batch.close();
   }
@@ -722,6 +726,7 @@ const SKIP_DIRS = new Set(["node_modules", "__pycache__"]);
 export class WorkingTreeReader implements ClosableRevisionReader {
   readonly rev: string;
   readonly root: string;
+  readonly isCheckout = true;
   private readonly useGit: boolean | undefined;
 
   constructor(root: string, opts: { rev?: string; useGit?: boolean } = {}) {

@@ -1,0 +1,187 @@
+/**
+ * The pack file: many cache entries (blob SHA -> encoded facts or a marker) in one file, with
+ * a CRC-32 per entry. Layout:
+ *
+ *   DSGPACK3 <format> <count> <header bytes>\n
+ *   <40-hex SHA of each entry, concatenated>\n
+ *   <byte length of each entry, comma-separated>\n
+ *   <CRC-32 of each entry, hex, comma-separated>\n
+ *   <indices of marker entries (not facts), comma-separated>\n
+ *   <the entries, back to back>
+ */
+import * as fs from "node:fs";
+import { cacheFormat, crc } from "./fingerprint";
+
+const MAGIC = "DSGPACK3";
+
+/**
+ * One pack file: blob SHA -> encoded facts. Opening reads only the header; the entries are
+ * read from the open file, in one read, when one is first needed (the open descriptor keeps
+ * the data even if another run replaces or prunes the file meanwhile).
+ */
+export class Pack {
+  private readonly index = new Map<string, number>();
+  private body: Buffer | null = null;
+  private fd: number | null;
+
+  private constructor(
+    fd: number,
+    private readonly bodyStart: number,
+    private readonly offsets: number[],
+    private readonly crcs: number[],
+    private readonly markers: Set<number>,
+  ) {
+    this.fd = fd;
+    closer.register(this, fd, this);
+  }
+
+  /** Index of a blob's entry, or -1. */
+  find(sha: string): number {
+    return this.index.get(sha) ?? -1;
+  }
+
+  private data(): Buffer {
+    if (this.body === null) {
+      const size = this.offsets[this.offsets.length - 1];
+      const buf = Buffer.allocUnsafe(size);
+      let got = 0;
+      try {
+        while (got < size) {
+          const n = fs.readSync(this.fd as number, buf, got, size - got, this.bodyStart + got);
+          if (n === 0) break;
+          got += n;
+        }
+      } catch {
+        // unreadable: every entry fails its CRC below
+      }
+      this.body = got === size ? buf : Buffer.alloc(0);
+      this.close();
+    }
+    return this.body;
+  }
+
+  private close(): void {
+    if (this.fd === null) return;
+    closer.unregister(this);
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    this.fd = null;
+  }
+
+  /** The entry's bytes and CRC, for copying into another pack. */
+  entry(i: number): PackEntry {
+    return { data: this.raw(i), crc: this.crcs[i] };
+  }
+
+  /** The raw bytes of entry `i` (for copying into another pack); empty when unreadable. */
+  raw(i: number): Buffer {
+    return this.data().subarray(this.offsets[i], this.offsets[i + 1]);
+  }
+
+  /** Whether entry `i` holds facts, not a size or read marker (known from the header alone). */
+  holdsFacts(i: number): boolean {
+    return !this.markers.has(i);
+  }
+
+  /** The text of entry `i`, or null when it fails its CRC. Read on its own unless the whole body is loaded. */
+  text(i: number): string | null {
+    const len = this.offsets[i + 1] - this.offsets[i];
+    let raw: Buffer;
+    if (this.body === null && this.fd !== null) {
+      raw = Buffer.allocUnsafe(len);
+      try {
+        if (fs.readSync(this.fd, raw, 0, len, this.bodyStart + this.offsets[i]) !== len) return null;
+      } catch {
+        return null;
+      }
+    } else raw = this.raw(i);
+    return raw.length === len && crc(raw) === this.crcs[i] ? raw.toString("utf8") : null;
+  }
+
+  /** Opens a pack: checks its header (format, counts, total size); null when it is not a valid pack. */
+  static open(file: string): Pack | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, "r");
+    } catch {
+      return null;
+    }
+    let pack: Pack | null = null;
+    try {
+      const size = fs.fstatSync(fd).size;
+      const first = Buffer.alloc(Math.min(256, size));
+      fs.readSync(fd, first, 0, first.length, 0);
+      const nl = first.indexOf(10);
+      // MAGIC format count headerBytes \n shas \n lengths \n crcs \n markers \n body
+      const [magic, format, countText, headText] = first.toString("latin1", 0, nl < 0 ? 0 : nl).split(" ");
+      const count = Number(countText);
+      const headBytes = Number(headText);
+      if (magic !== MAGIC || format !== cacheFormat() || !Number.isSafeInteger(count) || !Number.isSafeInteger(headBytes) || headBytes > size) return null;
+      const head = Buffer.alloc(headBytes - nl - 1);
+      fs.readSync(fd, head, 0, head.length, nl + 1);
+      const [shas, lengths, crcs, markers] = head.toString("latin1").split("\n");
+      if (shas.length !== count * 40) return null;
+      const lens = count === 0 ? [] : lengths.split(",").map(Number);
+      const sums = count === 0 ? [] : crcs.split(",").map((x) => parseInt(x, 16));
+      if (lens.length !== count || sums.length !== count) return null;
+      const offsets = new Array<number>(count + 1);
+      let off = 0;
+      for (let i = 0; i < count; i++) {
+        offsets[i] = off;
+        off += lens[i];
+      }
+      offsets[count] = off;
+      if (!Number.isSafeInteger(off) || headBytes + off !== size) return null;
+      const marked = new Set(markers === "" ? [] : markers.split(",").map(Number));
+      pack = new Pack(fd, headBytes, offsets, sums, marked);
+      for (let i = 0; i < count; i++) pack.index.set(shas.slice(i * 40, i * 40 + 40), i);
+      return pack;
+    } catch {
+      return null;
+    } finally {
+      if (pack === null) fs.closeSync(fd);
+    }
+  }
+}
+
+/** Closes the descriptor of a pack nobody read entries from, once it is garbage. */
+const closer = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
+
+/** One stored entry: the UTF-8 of encoded facts (or of a marker) and its CRC-32. */
+export interface PackEntry {
+  data: Buffer;
+  crc: number;
+}
+
+/** The bytes of a pack holding `entries` (blob SHA -> entry), header first. */
+export function packBytes(entries: Map<string, PackEntry>): Buffer[] {
+  const shas: string[] = [];
+  const lengths: number[] = [];
+  const crcs: string[] = [];
+  const markers: number[] = [];
+  const bodies: Buffer[] = [];
+  for (const [sha, e] of entries) {
+    if (sha.length !== 40) continue;
+    if (e.data[0] !== 0x5b) markers.push(shas.length); // not "[": a size or read marker
+    shas.push(sha);
+    lengths.push(e.data.length);
+    crcs.push(e.crc.toString(16));
+    bodies.push(e.data);
+  }
+  const index = `${shas.join("")}\n${lengths.join(",")}\n${crcs.join(",")}\n${markers.join(",")}\n`;
+  const prefix = `${MAGIC} ${cacheFormat()} ${shas.length} `;
+  // The header's size counts its own digits: find the fixed point.
+  const fixed = prefix.length + 1 + index.length;
+  let size = fixed;
+  while (fixed + String(size).length !== size) size = fixed + String(size).length;
+  return [Buffer.from(`${prefix}${size}\n${index}`, "latin1"), ...bodies];
+}

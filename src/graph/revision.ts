@@ -1,0 +1,103 @@
+/**
+ * Everything the startup graph reads of one revision, behind small caches: the module index,
+ * facts (full, or only the graph's part), file bytes and statements, module-level values,
+ * and the edge resolver. Problems and remarks found while reading are collected here.
+ */
+import type { Config } from "../config/types";
+import type { PyFileFacts } from "../python/types";
+import { type GraphFacts, graphFactsOf } from "./codec";
+import { type EdgeMemo, EdgeResolver, heavyNames, type LazyAccess, type Unresolved } from "./edges";
+import { FactsMap } from "./facts-map";
+import { ModuleIndex } from "./module-index";
+import { readStatements, type Statement } from "./statements";
+import { ValueReader } from "./values";
+
+export interface RevisionInput {
+  /** The revision's Python files (`.py`, `.pyi`), repo-relative. */
+  paths: string[];
+  facts: Map<string, PyFileFacts>;
+  /** Files that were not scanned, with why. */
+  skipped: Map<string, string>;
+  read(path: string): Promise<Buffer | null>;
+  config: Config;
+  /** The other revision's build, whose resolved edges are reused where nothing they depend on changed. */
+  reuse?: { built: { memo: EdgeMemo; index: ModuleIndex; paths: ReadonlySet<string> }; changed: ReadonlySet<string> };
+}
+
+export class Revision {
+  readonly config: Config;
+  readonly paths: ReadonlySet<string>;
+  readonly index: ModuleIndex;
+  readonly edges: EdgeResolver;
+  readonly values: ValueReader;
+  readonly unresolved: Unresolved[] = [];
+  readonly notes: string[] = [];
+  readonly lazy: LazyAccess[] = [];
+  private readonly graphCache = new Map<string, GraphFacts | undefined>();
+  private readonly bytesCache = new Map<string, Promise<Buffer | null>>();
+  private readonly stmtCache = new Map<string, Promise<Statement[] | null>>();
+
+  constructor(private readonly input: RevisionInput) {
+    this.config = input.config;
+    this.paths = new Set(input.paths);
+    this.index = new ModuleIndex(input.paths, input.config.sourceRoots);
+    let reuse: ConstructorParameters<typeof EdgeResolver>[0]["reuse"];
+    if (input.reuse !== undefined) {
+      const other = input.reuse.built;
+      const sameFiles = other.paths.size === this.paths.size && [...this.paths].every((p) => other.paths.has(p));
+      reuse = { memo: other.memo, index: other.index, sameFiles, changed: input.reuse.changed };
+    }
+    this.edges = new EdgeResolver({
+      index: this.index,
+      graphFacts: (p) => this.graphFacts(p),
+      statements: (p) => this.statements(p),
+      mentions: async (p, word) => (await this.bytes(p))?.includes(word) ?? false,
+      unresolved: this.unresolved,
+      lazy: this.lazy,
+      wantsThirdParty: heavyNames(input.config.heavyModules),
+      reuse,
+    });
+    this.values = new ValueReader({
+      index: this.index,
+      statements: (p) => this.statements(p),
+      allOf: (p) => {
+        const all = this.graphFacts(p)?.all;
+        return all && !all.dynamic ? all.names : null;
+      },
+    });
+  }
+
+  /** Why a file was not scanned (too large, unreadable), or undefined. */
+  skipped(path: string): string | undefined {
+    return this.input.skipped.get(path);
+  }
+
+  facts(path: string): PyFileFacts | undefined {
+    return this.input.facts.get(path);
+  }
+
+  /** What the graph needs of a file's facts (decoding only that part of cached facts). */
+  graphFacts(path: string): GraphFacts | undefined {
+    if (this.input.facts instanceof FactsMap) return this.input.facts.graph(path);
+    if (!this.graphCache.has(path)) {
+      const f = this.input.facts.get(path);
+      this.graphCache.set(path, f === undefined ? undefined : graphFactsOf(f));
+    }
+    return this.graphCache.get(path);
+  }
+
+  bytes(path: string): Promise<Buffer | null> {
+    let b = this.bytesCache.get(path);
+    if (b === undefined) this.bytesCache.set(path, (b = this.input.read(path)));
+    return b;
+  }
+
+  statements(path: string): Promise<Statement[] | null> {
+    let s = this.stmtCache.get(path);
+    if (s === undefined) {
+      s = this.bytes(path).then((b) => (b === null ? null : readStatements(b)));
+      this.stmtCache.set(path, s);
+    }
+    return s;
+  }
+}
