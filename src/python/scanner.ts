@@ -927,15 +927,20 @@ class Scanner {
   private constant(a: number, b: number): void {
     const lx = this.lx;
     const buf = lx.buf;
+    // Cheap byte pre-check before decoding: only identifier characters, dots and escapes,
+    // and at least one dot or escape (a dotted path has a dot; an escape may encode one).
+    let dotted = false;
     for (let i = a; i <= b; i++) {
-      if (lx.val[i] & (S.Bytes | S.Format | S.Unterminated)) return;
-      const [cs, ce] = stringContent(lx, i);
-      // Cheap byte pre-check: only identifier characters, dots and escapes.
-      for (let p = cs; p < ce; p++) {
+      const v = lx.val[i];
+      if (v & (S.Bytes | S.Format | S.Unterminated)) return;
+      const ce = lx.end[i] - ((v >> 8) & 15);
+      for (let p = lx.start[i] + ((v >> 4) & 15) + ((v >> 8) & 15); p < ce; p++) {
         const c = buf[p];
-        if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 92)) return;
+        if (c === 46 || c === 92) dotted = true;
+        else if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) return;
       }
     }
+    if (!dotted) return;
     const value = this.runValue(a, b);
     if (value !== null && isDottedPath(value)) this.facts.dottedStrings.push({ line: lx.tline[a], value });
   }
