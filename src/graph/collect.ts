@@ -54,16 +54,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   const head = new FactsMap();
   const headSkipped = new Map<string, string>();
   const stats = { files: input.paths.length, scanned: 0, cached: 0 };
-  const read = async (p: string): Promise<Buffer | null> => {
-    if (input.headRoot !== undefined) {
-      try {
-        return fs.readFileSync(path.join(input.headRoot, p));
-      } catch {
-        return null;
-      }
-    }
-    return input.readHead(p);
-  };
+  const read = headReader(input);
   const accept = (p: string, enc: string, map: FactsMap, skipped: Map<string, string>): void => {
     if (isFacts(enc)) map.setEncoded(p, enc);
     else skipped.set(p, skipReason(enc, maxFileBytes));
@@ -195,4 +186,18 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     cache.save(fresh);
   }
   return { head, base, headSkipped, baseSkipped, stateKey: key, stats };
+}
+
+/** Reads a head file: from the checkout when there is one (workers do the same), else through the reader. */
+export function headReader(input: { headRoot?: string; readHead(p: string): Promise<Buffer | null> }): (p: string) => Promise<Buffer | null> {
+  return async (p) => {
+    if (input.headRoot !== undefined) {
+      try {
+        return fs.readFileSync(path.join(input.headRoot, p));
+      } catch {
+        return null;
+      }
+    }
+    return input.readHead(p);
+  };
 }

@@ -5,14 +5,12 @@
  * One scan serves both revisions: the head's files are scanned (or served from the scan
  * cache), and the base's facts are the head's with only the changed files swapped in.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { ReviewError } from "../core/types";
 import type { PyFileFacts } from "../python/types";
 import { type Built, buildStartupGraph } from "./build";
 import { stateKey } from "./fingerprint";
 import { ReachedGraph } from "./startup-graph";
-import { collectFacts } from "./collect";
+import { collectFacts, headReader } from "./collect";
 import type { GraphInput, StartupGraph } from "./types";
 
 export type { GraphInput, StartupGraph, StartupModule } from "./types";
@@ -68,16 +66,7 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     workerThreshold: input.workerThreshold,
     onProgress: input.onProgress,
   });
-  const readHead = async (p: string): Promise<Buffer | null> => {
-    if (input.headRoot !== undefined) {
-      try {
-        return fs.readFileSync(path.join(input.headRoot, p));
-      } catch {
-        return null;
-      }
-    }
-    return input.readHead(p);
-  };
+  const readHead = headReader(input);
   // A repository state seen before (same blobs, same overrides, same configuration): its graphs are stored.
   const graphKey = (side: string): string | null =>
     input.cache === undefined || collected.stateKey === null ? null : stateKey([collected.stateKey, side, configKey(config)]);

@@ -678,45 +678,39 @@ class Scanner {
       if (t === "ImportError" || t === "ModuleNotFoundError") importError = true;
       if (t === "Exception" || t === "BaseException") broad = true;
     };
-    // A tuple of names (or a single name): split at top-level commas.
+    // A tuple of names (or a single name).
+    this.splitTopLevel(s, e, names);
+    return importError ? "import_error" : broad ? "broad" : "other";
+  }
+
+  /** Calls `item(a, b)` for each non-empty comma-separated item of tokens [s, e) (commas inside brackets do not split). */
+  private splitTopLevel(s: number, e: number, item: (a: number, b: number) => void): void {
+    const lx = this.lx;
     let a = s;
     for (let i = s; i <= e; i++) {
-      if (i < e && lx.kind[i] === T.Op) {
+      if (i < e) {
+        if (lx.kind[i] !== T.Op) continue;
         const v = lx.val[i];
         if ((v === Op.LParen || v === Op.LBracket || v === Op.LBrace) && lx.match[i] > 0) {
           i = lx.match[i];
           continue;
         }
         if (v !== Op.Comma) continue;
-      } else if (i < e) continue;
-      if (i > a) names(a, i);
+      }
+      if (i > a) item(a, i);
       a = i + 1;
     }
-    return importError ? "import_error" : broad ? "broad" : "other";
   }
 
   private bases(s: number, hc: number): string[] {
     const lx = this.lx;
     if (s >= hc || lx.kind[s] !== T.Op || lx.val[s] !== Op.LParen || lx.match[s] !== hc - 1) return [];
     const out: string[] = [];
-    let a = s + 1;
-    const e = hc - 1;
-    for (let i = a; i <= e; i++) {
-      if (i < e && lx.kind[i] === T.Op) {
-        const v = lx.val[i];
-        if ((v === Op.LParen || v === Op.LBracket || v === Op.LBrace) && lx.match[i] > 0) {
-          i = lx.match[i];
-          continue;
-        }
-        if (v !== Op.Comma) continue;
-      } else if (i < e) continue;
-      if (i > a) {
-        const isKeyword = lx.kind[a] === T.Name && a + 1 < i && lx.kind[a + 1] === T.Op && lx.val[a + 1] === Op.Eq;
-        const isStar = lx.kind[a] === T.Op && (lx.val[a] === Op.Star || lx.val[a] === Op.StarStar);
-        if (!isKeyword && !isStar) out.push(this.text(a, i));
-      }
-      a = i + 1;
-    }
+    this.splitTopLevel(s + 1, hc - 1, (a, i) => {
+      const isKeyword = lx.kind[a] === T.Name && a + 1 < i && lx.kind[a + 1] === T.Op && lx.val[a + 1] === Op.Eq;
+      const isStar = lx.kind[a] === T.Op && (lx.val[a] === Op.Star || lx.val[a] === Op.StarStar);
+      if (!isKeyword && !isStar) out.push(this.text(a, i));
+    });
     return out;
   }
 
