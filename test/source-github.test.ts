@@ -244,6 +244,28 @@ describe("githubChangeSet (Octokit 20 from danger, fake GitHub over HTTP)", () =
     expect(cs.errors.filter((e) => e.kind === "github-truncated")).toEqual([]);
   });
 
+  test("base contents come from the merge base, not the base branch's newer tip", async () => {
+    const TIP = "c3".repeat(20);
+    const cfg = config();
+    fake.configure({
+      ...cfg,
+      pulls: { 7: { ...cfg.pulls[7], base: TIP } },
+      revisions: { ...cfg.revisions, [TIP]: { ...cfg.revisions[BASE], "shop/settings.py": "DEBUG = 'changed on main after the fork'\n" } },
+      mergeBases: { [`${TIP}...${HEAD}`]: BASE },
+    });
+    const cs = await changeSet();
+    expect(cs.baseRev).toBe(BASE);
+    expect(fake.requests).toContain(`GET /repos/acme/shop/compare/${TIP}...${HEAD}?per_page=1`);
+    expect(text(await cs.base.read("shop/settings.py"))).toBe(text(Buffer.from(String(cfg.revisions[BASE]["shop/settings.py"]))));
+  });
+
+  test("without a merge base the tip is used, and the review says so", async () => {
+    const broken = { ...api, repos: { ...api.repos, compareCommitsWithBasehead: () => Promise.reject(new Error("boom")) } };
+    const cs = await githubChangeSet({ api: broken as unknown as typeof api, owner: OWNER, repo: REPO, pull: 7 });
+    expect(cs.baseRev).toBe(BASE);
+    expect(cs.errors.map((e) => e.kind)).toContain("github-merge-base");
+  });
+
   test("explicit SHAs override the pull request's", async () => {
     const cs = await changeSet({ baseSha: HEAD, headSha: BASE });
     expect(cs.baseRev).toBe(HEAD);

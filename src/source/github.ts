@@ -68,6 +68,10 @@ export interface GitHubApi {
   repos: {
     /** The data is a file object, a directory listing, a symlink or a submodule. */
     getContent(params: RepoParams & { path: string; ref?: string }): Promise<{ data: unknown }>;
+    /** Used for the merge base (what GitHub diffs a pull request against); optional for minimal clients. */
+    compareCommitsWithBasehead?(
+      params: RepoParams & { basehead: string; per_page?: number },
+    ): Promise<{ data: { merge_base_commit: { sha: string } } }>;
   };
   git: {
     getBlob(params: RepoParams & { file_sha: string }): Promise<{ data: GitHubBlob }>;
@@ -80,7 +84,10 @@ export interface GitHubChangeSetOptions {
   owner: string;
   repo: string;
   pull: number;
-  /** Defaults to the pull request's `base.sha`. */
+  /**
+   * The base branch commit; defaults to the pull request's `base.sha`. Contents are read at
+   * the merge base of it and the head, as GitHub diffs the pull request.
+   */
   baseSha?: string;
   /** Defaults to the pull request's `head.sha`. */
   headSha?: string;
@@ -158,8 +165,9 @@ export async function githubChangeSet(opts: GitHubChangeSetOptions): Promise<Cha
   const pr = await client.call(`GET ${prPath}`, () => api.pulls.get({ owner, repo, pull_number: pull }), {
     notFound: () => prNotFound(prLabel, `GET ${prPath}`),
   });
-  const baseRev = opts.baseSha ?? pr.data.base.sha;
+  const baseTip = opts.baseSha ?? pr.data.base.sha;
   const headRev = opts.headSha ?? pr.data.head.sha;
+  const baseRev = await mergeBase(client, api, { owner, repo, baseTip, headRev }, errors);
 
   const entries = await listPullFiles(client, api, { owner, repo, pull, prPath, prLabel });
 
@@ -634,4 +642,32 @@ function describe(err: unknown, where: string, attempts: number): GitHubSourceEr
     );
   }
   return new GitHubSourceError("github-request", where, `GitHub answered ${status} to ${where}: ${msg}.`, { status });
+}
+
+/**
+ * The merge base of the base branch tip and the head: the files list is a diff against it, so
+ * base contents must be read there too, or whatever the base branch changed since the fork
+ * would look like the pull request undoing it. Falls back to the tip, and says so.
+ */
+async function mergeBase(
+  client: Client,
+  api: GitHubApi,
+  p: { owner: string; repo: string; baseTip: string; headRev: string },
+  errors: ReviewError[],
+): Promise<string> {
+  const compare = api.repos.compareCommitsWithBasehead?.bind(api.repos);
+  if (compare === undefined) return p.baseTip;
+  const basehead = `${p.baseTip}...${p.headRev}`;
+  const where = `GET /repos/${p.owner}/${p.repo}/compare/${basehead}`;
+  try {
+    const res = await client.call(where, () => compare({ owner: p.owner, repo: p.repo, basehead, per_page: 1 }));
+    return res.data.merge_base_commit.sha;
+  } catch (e) {
+    errors.push({
+      kind: "github-merge-base",
+      where,
+      message: `could not find the merge base (${(e as Error).message}); base contents are read at the base branch tip ${p.baseTip}, so changes made on the base branch since the fork may be reported as if this pull request made them`,
+    });
+    return p.baseTip;
+  }
 }

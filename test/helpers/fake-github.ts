@@ -36,6 +36,8 @@ export interface FakeGitHubConfig {
   pulls: Record<number, FakePull>;
   /** sha -> path -> contents. */
   revisions: Record<string, Record<string, string | Buffer>>;
+  /** `base...head` -> merge base sha for the compare endpoint (default: the base itself). */
+  mergeBases?: Record<string, string>;
   /** Trees answered with `truncated: true` (the listing is still complete). */
   truncatedTrees?: string[];
   /** The contents endpoint gives no content for files over this size. Default 1 MB (GitHub). */
@@ -216,6 +218,11 @@ export async function startFakeGitHub(initial: FakeGitHubConfig): Promise<FakeGi
         base: { ref: "main", sha: pr.base },
         head: { ref: "feature", sha: pr.head },
       });
+    }
+
+    if ((m = /^compare\/([^/]+)\.\.\.([^/]+)$/.exec(rest))) {
+      const key = `${m[1]}...${m[2]}`;
+      return send(res, 200, { status: "ahead", merge_base_commit: { sha: config.mergeBases?.[key] ?? m[1] }, commits: [], files: [] });
     }
 
     if ((m = /^pulls\/(\d+)\/files$/.exec(rest))) {
