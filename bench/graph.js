@@ -32,6 +32,7 @@ const TARGET_MB = Number(process.env.BENCH_GRAPH_MB || 150);
 const DIR = process.env.BENCH_GRAPH_DIR || path.join(os.tmpdir(), `django-startup-bench-graph-v${VERSION}-${TARGET_MB}mb`);
 const REPO = path.join(DIR, "repo");
 const CACHE = path.join(DIR, "cache");
+const REVIEW_CACHE = path.join(DIR, "review-cache");
 const MB = 1e6;
 const APPS = 330;
 
@@ -206,6 +207,7 @@ function applyPr() {
 }
 
 function revertPr() {
+  git(["reset", "-q"]);
   git(["checkout", "-q", "--", "."]);
   git(["clean", "-q", "-f", "--", "products"]);
 }
@@ -257,12 +259,37 @@ async function timedBuild() {
   process.stdout.write(JSON.stringify(out) + "\n");
 }
 
-function child(label) {
+// ------------------------------------------------------------------ one timed full review (child process)
+
+/**
+ * The whole review of the pull request as the CLI's `review --diff` runs it: the diff read
+ * with git, both revisions' facts, both graphs, the rules, the findings.
+ */
+async function timedReview() {
+  const { diffFileChangeSet } = require(path.join(DIST, "source", "diff-file.js"));
+  const { review } = require(path.join(DIST, "core", "review.js"));
+  const t0 = performance.now();
+  git(["add", "-A", "-N"]); // new files of the PR show in `git diff`
+  const diffText = git(["diff", "HEAD"]).toString("utf8");
+  const cs = await diffFileChangeSet({ repo: REPO, diffText, base: "HEAD" });
+  const result = await review({ changeSet: cs, options: { cacheDir: REVIEW_CACHE } });
+  await cs.close();
+  const out = {
+    seconds: (performance.now() - t0) / 1000,
+    findings: result.findings.map((f) => `${f.rule} ${f.file}:${f.line}`),
+    errors: result.errors.length,
+    rss_mb: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(out) + "\n");
+}
+
+function child(label, mode = "--timed-build") {
   const prof = process.env.BENCH_GRAPH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", path.join(process.env.BENCH_GRAPH_PROFILE, label)] : [];
-  const res = spawnSync(process.execPath, [...prof, __filename, "--timed-build"], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const res = spawnSync(process.execPath, [...prof, __filename, mode], { encoding: "utf8", maxBuffer: 1 << 26 });
   if (res.status !== 0) throw new Error(`${label} run failed:\n${res.stderr}`);
   const r = JSON.parse(res.stdout.trim().split("\n").pop());
-  log(`${label}: ${r.seconds.toFixed(3)} s (cpu ${r.cpu_s.toFixed(3)} s), ${r.modules} modules, ${r.edges} edges, peak RSS ${r.rss_mb.toFixed(0)} MB`);
+  if (mode === "--timed-build") log(`${label}: ${r.seconds.toFixed(3)} s (cpu ${r.cpu_s.toFixed(3)} s), ${r.modules} modules, ${r.edges} edges, peak RSS ${r.rss_mb.toFixed(0)} MB`);
+  else log(`${label}: ${r.seconds.toFixed(3)} s, findings ${JSON.stringify(r.findings)}, peak RSS ${r.rss_mb.toFixed(0)} MB`);
   return r;
 }
 
@@ -279,6 +306,9 @@ function main() {
     // or graphs for it), but every other blob is in the cache.
     fs.appendFileSync(path.join(REPO, CHANGES.modified[1]), "\n# another commit\n");
     const push = child("new push");
+    fs.rmSync(REVIEW_CACHE, { recursive: true, force: true });
+    const reviewCold = child("review cold", "--timed-review");
+    const reviewWarm = child("review warm", "--timed-review");
     const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
     const out = {
       files: corpus.files,
@@ -288,14 +318,17 @@ function main() {
       cold_s: round(cold.seconds),
       warm_s: round(warm.seconds),
       new_push_s: round(push.seconds),
+      review_cold_s: round(reviewCold.seconds),
+      review_warm_s: round(reviewWarm.seconds),
+      review_findings: reviewWarm.findings.length,
       cold_cpu_s: round(cold.cpu_s),
       warm_cpu_s: round(warm.cpu_s),
       load_avg: round(os.loadavg()[0], 2),
-      peak_rss_mb: Math.round(Math.max(cold.rss_mb, warm.rss_mb)),
+      peak_rss_mb: Math.round(Math.max(cold.rss_mb, warm.rss_mb, reviewCold.rss_mb, reviewWarm.rss_mb)),
       startup_first_party: warm.first_party,
       pr_adds_scipy: warm.scipy_at_head && !warm.scipy_at_base,
       cpus: os.cpus().length,
-      targets_met: cold.seconds < 3 && warm.seconds < 0.5 && Math.max(cold.rss_mb, warm.rss_mb) < 1024,
+      targets_met: reviewCold.seconds < 3 && reviewWarm.seconds < 0.5 && Math.max(cold.rss_mb, warm.rss_mb, reviewCold.rss_mb, reviewWarm.rss_mb) < 1024,
     };
     process.stdout.write(JSON.stringify(out) + "\n");
   } finally {
@@ -305,7 +338,12 @@ function main() {
 
 if (process.argv[2] === "--apply-pr") applyPr(); // for profiling by hand
 else if (process.argv[2] === "--revert-pr") revertPr();
-else if (process.argv[2] === "--timed-build") {
+else if (process.argv[2] === "--timed-review") {
+  timedReview().catch((e) => {
+    process.stderr.write(`${e.stack || e}\n`);
+    process.exit(1);
+  });
+} else if (process.argv[2] === "--timed-build") {
   timedBuild().catch((e) => {
     process.stderr.write(`${e.stack || e}\n`);
     process.exit(1);

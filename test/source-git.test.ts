@@ -1,6 +1,7 @@
 /**
  * gitChangeSet and the git readers against real throwaway repositories.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -435,4 +436,24 @@ describe("WorkingTreeReader", () => {
     expect(await reader.listFiles()).toEqual(["pkg/y.py", "x.py"]);
     expect((await reader.read("pkg/y.py"))?.toString()).toBe("x\n");
   });
+});
+
+test("close() after idle reads resolves, with nothing else keeping Node alive", () => {
+  // In a child process: an idle cat-file reader is unref'd; close() must still finish, not
+  // let the process exit with the awaited promise pending.
+  const repo = makeRepo();
+  repo.write("a.py", "x = 1\n");
+  const sha = repo.commit("one");
+  const script = `
+    const { GitRevisionReader } = require(${JSON.stringify(require.resolve("../dist/source/git.js"))});
+    (async () => {
+      const r = new GitRevisionReader(${JSON.stringify(repo.dir)}, ${JSON.stringify(sha)});
+      await r.read("a.py");
+      await new Promise((ok) => setTimeout(ok, 50));
+      await r.close();
+      console.log("closed");
+    })();
+  `;
+  const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  expect(out.trim()).toBe("closed");
 });

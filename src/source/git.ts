@@ -542,9 +542,12 @@ export class CatFileBatch implements Closable {
 
   async close(): Promise<void> {
     const child = this.child;
-    if (!child) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once("close", () => resolve());
+      // An idle child is unref'd: keep the event loop alive until it has really exited, or a
+      // caller awaiting close() would see Node exit under it with the promise pending.
+      this.setRef(true);
       child.stdin.end();
     });
   }
