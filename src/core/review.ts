@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { isAbsolute, resolve as resolvePath } from "node:path";
 import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
-import { buildGraphs, ScanCache } from "../graph";
+import { buildGraphs, listWorktree, ScanCache } from "../graph";
 import { scanPython } from "../python/scanner";
 import type { PyFileFacts } from "../python/types";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
@@ -138,13 +138,13 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     readHead: (p) => cs.head.read(p),
     baseOverrides,
     config,
-    headBlobShas: cs.head.blobShas ? await cs.head.blobShas() : undefined,
+    headBlobShas: cs.head.blobShas ? await cs.head.blobShas() : root !== undefined && cs.head.isCheckout ? (await listWorktree(root)).shas : undefined,
     cache: root !== undefined && input.cache !== false ? new ScanCache(resolvePath(root, config.cacheDir)) : undefined,
     headRoot: root !== undefined && cs.head.isCheckout ? root : undefined,
   });
   errors.push(...graphs.errors);
 
-  const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head);
+  const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head, (p, text) => graphs.headFacts.mayMention(p, text));
   const base = new RepoSide("base", graphs.baseFacts, config.sourceRoots, graphs.base);
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
     v === null ? null : { path, facts: v.facts, module: side.moduleOf(path), lines: toLines(v.bytes) };

@@ -72,6 +72,20 @@ export class FactsMap extends Map<string, PyFileFacts> {
     return facts;
   }
 
+  /**
+   * False only when the entry certainly does not mention `text` (its encoded form does not
+   * contain it): lets a search over every file skip decoding most of them.
+   */
+  mayMention(key: string, text: string): boolean {
+    const p = this.pending.get(key);
+    if (p === undefined) return this.inherits(key) ? (this.parent?.mayMention(key, text) ?? true) : true;
+    if (p === null) return true;
+    const encoded = typeof p === "string" ? p : p();
+    if (encoded === undefined) return true;
+    if (typeof p !== "string") this.pending.set(key, encoded);
+    return encoded.includes(text);
+  }
+
   /** What the startup graph reads of an entry, decoding only that part when the entry is not decoded yet. */
   graph(key: string): GraphFacts | undefined {
     const hit = this.graphs.get(key);

@@ -6,11 +6,11 @@
  * cache), and the base's facts are the head's with only the changed files swapped in.
  */
 import type { ReviewError } from "../core/types";
-import type { PyFileFacts } from "../python/types";
 import { type Built, buildStartupGraph } from "./build";
 import { stateKey } from "./fingerprint";
 import { ReachedGraph } from "./startup-graph";
 import { collectFacts, headReader } from "./collect";
+import type { FactsMap } from "./facts-map";
 import type { GraphInput, StartupGraph } from "./types";
 
 export type { GraphInput, StartupGraph, StartupModule } from "./types";
@@ -30,8 +30,8 @@ export interface Graphs {
   head: StartupGraph;
   base: StartupGraph;
   /** Scanner facts by path (decoded on first access); base = head with the changed files swapped in. */
-  headFacts: Map<string, PyFileFacts>;
-  baseFacts: Map<string, PyFileFacts>;
+  headFacts: FactsMap;
+  baseFacts: FactsMap;
   /** Files on the head's startup path that could not be read (too large, unreadable). */
   errors: ReviewError[];
   /** Plain-text remarks about how the head's graph was built (settings found, fallbacks used). */

@@ -52,6 +52,8 @@ export class RepoSide {
     private readonly sourceRoots: readonly string[],
     /** The startup graph of this revision, when one was built. */
     readonly graph: StartupGraphView | null,
+    /** False when a file certainly does not mention `text` (skips decoding it); default: always maybe. */
+    readonly mayMention: (path: string, text: string) => boolean = () => true,
   ) {}
 
   /** The file defining `module` at this revision (`a/b.py` before `a/b/__init__.py` as CPython's finder does for... packages win). */

@@ -91,7 +91,13 @@ interface Reference {
 /** Every place at head that still points at `moved`. */
 function references(model: ReviewModel, moved: string): Reference[] {
   const refs: Reference[] = [];
-  for (const [file, facts] of model.head.files) {
+  // Every reference names the moved module's last part (`exceptions` in `from .x import
+  // exceptions`, `a.exceptions.E` in a patch string): files that do not are never decoded.
+  const needle = moved.slice(moved.lastIndexOf(".") + 1);
+  for (const file of model.head.files.keys()) {
+    if (!model.head.mayMention(file, needle)) continue;
+    const facts = model.head.files.get(file);
+    if (facts === undefined) continue;
     const mod = model.head.moduleOf(file);
     const seen = new Set<string>();
     const add = (r: Reference) => {
