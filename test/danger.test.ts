@@ -92,13 +92,16 @@ test("report(): a fail outside the diff fails the run through one plain fail()",
 
 describe("on GitHub without the commits locally", () => {
   let gh: FakeGitHub;
-  afterAll(async () => gh?.close());
+  beforeAll(async () => {
+    gh = await startFakeGitHub({ owner: "acme", repo: "shop", revisions: {}, pulls: {} });
+  });
+  afterAll(async () => gh.close());
 
   test("the change comes from the pull-request files API, renames included", async () => {
     const base = { ...DJANGO_BASE, "shop/exceptions.py": "class OrderError(Exception):\n    pass\n", "shop/views.py": "from shop.exceptions import OrderError\n" };
     const head: Record<string, string> = { ...base, "shop/errors/__init__.py": "", "shop/errors/order.py": base["shop/exceptions.py"] };
     delete head["shop/exceptions.py"];
-    gh = await startFakeGitHub({
+    gh.configure({
       owner: "acme",
       repo: "shop",
       revisions: { b0: base, h1: head },
@@ -124,5 +127,46 @@ describe("on GitHub without the commits locally", () => {
     expect(calls[1][1]).toContain("module-moved-without-shim");
     expect(calls[1][1]).toMatch(/shop\\?\.errors\\?\.order/);
     expect(calls[1][1]).toMatch(/shop\/views\.py:1/);
+  });
+
+  test("with a shallow checkout of the PR, files are read from disk: only the changed files' base versions go through the API", async () => {
+    const base = { ...DJANGO_BASE, "shop/exceptions.py": "class OrderError(Exception):\n    pass\n", "shop/views.py": "from shop.exceptions import OrderError\n" };
+    const head: Record<string, string> = { ...base, "shop/errors/__init__.py": "", "shop/errors/order.py": base["shop/exceptions.py"] };
+    delete head["shop/exceptions.py"];
+    gh.configure({
+      owner: "acme",
+      repo: "shop",
+      revisions: { b0: base, h1: head },
+      pulls: {
+        7: {
+          base: "b0",
+          head: "h1",
+          files: [
+            { filename: "shop/errors/order.py", previous_filename: "shop/exceptions.py", status: "renamed", changes: 0 },
+            { filename: "shop/errors/__init__.py", status: "added", patch: "", changes: 0 },
+          ],
+        },
+      },
+    });
+    // The CI checkout: the PR's files, no history.
+    const checkout = makeRepo();
+    for (const [p, c] of Object.entries(head)) checkout.write(p, c);
+    checkout.commit("merge commit of the PR");
+    const octokitPath = require.resolve("@octokit/rest", { paths: [require.resolve("danger")] });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- danger's own CommonJS Octokit, resolved at run time
+    const { Octokit } = require(octokitPath) as { Octokit: new (o: { baseUrl: string }) => GitHubDSL["api"] };
+    const pr = { number: 7, base: { sha: "b0", repo: { name: "shop", owner: { login: "acme" } } }, head: { sha: "h1" } };
+    const calls = installGlobals({ git: { base: "b0", head: "h1" }, github: { pr, api: new Octokit({ baseUrl: gh.baseUrl }) } });
+    await djangoStartup({ repo: checkout.dir });
+    expect(calls.map((c) => c[0])).toEqual(["warn", "markdown"]);
+    expect(calls[1][1]).toMatch(/shop\/views\.py:1/);
+    const contents = gh.requests.filter((r) => r.includes("/contents/")).map((r) => r.replace(/\?.*/, ""));
+    // Head probes of the changed files and base versions of the touched paths: never the rest of the tree.
+    expect(contents.map(decodeURIComponent).sort()).toEqual([
+      "GET /repos/acme/shop/contents/shop/errors/__init__.py",
+      "GET /repos/acme/shop/contents/shop/errors/order.py",
+      "GET /repos/acme/shop/contents/shop/exceptions.py",
+    ]);
+    expect(gh.requests.some((r) => r.includes("/git/trees/"))).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import type { ChangeSet, Finding, Severity } from "../core/types";
 import { escapeMarkdown, orderFindings, renderInlineMessage, renderSummaryMarkdown } from "../report";
 import { gitChangeSet } from "../source/git";
 import { githubChangeSet, type GitHubApi } from "../source/github";
+import { checkoutHoldsHead, checkoutOverlay } from "../source/checkout-overlay";
 import { isSourceError } from "../source/errors";
 
 type Report = (message: string, file?: string, line?: number) => void;
@@ -59,7 +60,7 @@ async function changeSetFor(dsl: DangerDSLType, opts: DangerAdapterOptions): Pro
     const headSha = pr.head.sha;
     const local = source === "auto" && (await hasCommit(repo, baseSha)) && (await hasCommit(repo, headSha));
     if (!local) {
-      return githubChangeSet({
+      const api = await githubChangeSet({
         api: dsl.github.api as unknown as GitHubApi,
         owner: pr.base.repo.owner.login,
         repo: pr.base.repo.name,
@@ -67,6 +68,10 @@ async function changeSetFor(dsl: DangerDSLType, opts: DangerAdapterOptions): Pro
         baseSha,
         headSha,
       });
+      // A shallow CI checkout of the pull request: read its files from disk, and only the
+      // base versions of the changed files through the API.
+      if (source === "auto" && (await checkoutHoldsHead(api, repo))) return checkoutOverlay(api, repo);
+      return api;
     }
     return gitChangeSet({ repo, base: baseSha, head: headSha });
   }
