@@ -78,11 +78,12 @@ function newEdge(model: ReviewModel, chain: readonly ChainLink[]): { file: strin
   return fallback;
 }
 
+/** The startup graph decides; without one, Django's conventions (apps, models, admin, settings) and "any non-test module may be". */
 function onStartupAtHead(model: ReviewModel, change: FileChangeModel): "yes" | "no" | "maybe" {
-  if (isCertainlyOnStartup(change.path)) return "yes";
   const graph = model.head.graph;
   const mod = change.head?.module;
   if (graph !== null && mod) return graph.chainTo(mod.module) !== null ? "yes" : "no";
+  if (isCertainlyOnStartup(change.path)) return "yes";
   return mayBeOnStartup(model.config, change.path) ? "maybe" : "no";
 }
 

@@ -70,8 +70,11 @@ function effectsOf(path: string, facts: PyFileFacts, receiverDecorators: readonl
     }
   }
   for (const c of facts.connects) receivers.push(`${c.signal}.connect(${c.args}) at ${path}:${c.line}`);
+  // Django models: `models.Model` subclasses, or `...Model` bases in a module that imports Django's ORM
+  // (a pydantic `BaseModel` elsewhere registers nothing).
+  const usesOrm = facts.imports.some((i) => i.module === "django.db" || i.module.startsWith("django.db.") || i.level > 0);
   const models = facts.classes
-    .filter((c) => c.context.kind === "top" && c.bases.some((b) => /(^|\.)(Model|[A-Za-z]*Model)$/.test(b) && !/Config$/.test(b)))
+    .filter((c) => c.context.kind === "top" && c.bases.some((b) => b === "models.Model" || (usesOrm && /(^|\.)[A-Za-z]*Model$/.test(b))))
     .map((c) => `${c.name} at ${path}:${c.line}`);
   const admin = [
     ...facts.adminRegisters.map((a) => `admin.site.register(${a.args}) at ${path}:${a.line}`),
@@ -121,8 +124,10 @@ export const sideEffectImportRemoved: Rule = {
         if (after.has(module)) continue;
         const stillReached = model.head.graph?.chainTo(module) ?? null;
         if (stillReached !== null) continue;
-        const file = model.head.moduleFile(module) ?? model.base.moduleFile(module);
-        const facts = file === null ? null : (model.head.files.get(file) ?? model.base.files.get(file) ?? null);
+        // Deleted along with the import: its receivers and models were removed on purpose.
+        const file = model.head.moduleFile(module);
+        if (file === null) continue;
+        const facts = model.head.files.get(file) ?? null;
         const effects = file && facts ? effectsOf(file, facts, decorators) : { receivers: [], models: [], admin: [] };
         const lineText = change.base.lines[lost.imp.line - 1] ?? "";
         const noqa = /#\s*noqa\b[^#]*F401/.test(lineText) || /#\s*noqa\s*$/.test(lineText);

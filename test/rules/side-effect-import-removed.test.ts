@@ -57,6 +57,22 @@ const invalid: ReviewCase[] = [
 
 const valid: ReviewCase[] = [
   {
+    name: "the import and the module are deleted together: the receivers were removed on purpose",
+    base: BASE,
+    head: { "shop/apps.py": APPS("        from . import signals  # noqa: F401\n"), "shop/audit.py": null },
+    expect: [],
+  },
+  {
+    name: "a pydantic BaseModel is not a Django model",
+    base: {
+      ...DJANGO_BASE,
+      "shop/schemas.py": "from pydantic import BaseModel\n\n\nclass OrderIn(BaseModel):\n    total: int\n",
+      "shop/models.py": `${DJANGO_BASE["shop/models.py"]}from .schemas import OrderIn  # re-export\n`,
+    },
+    head: { "shop/models.py": DJANGO_BASE["shop/models.py"] },
+    expect: [],
+  },
+  {
     name: "reordering and re-spelling imports removes nothing",
     base: BASE,
     head: { "shop/apps.py": APPS("        from shop import signals  # noqa: F401\n        from . import audit  # noqa: F401\n") },
