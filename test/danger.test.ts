@@ -97,7 +97,8 @@ describe("on GitHub without the commits locally", () => {
   });
   afterAll(async () => gh.close());
 
-  test("the change comes from the pull-request files API, renames included", async () => {
+  /** PR #7: `shop/exceptions.py` renamed to `shop/errors/order.py`, `shop/views.py` still importing the old path. Returns the head tree. */
+  function movePr(): Record<string, string> {
     const base = { ...DJANGO_BASE, "shop/exceptions.py": "class OrderError(Exception):\n    pass\n", "shop/views.py": "from shop.exceptions import OrderError\n" };
     const head: Record<string, string> = { ...base, "shop/errors/__init__.py": "", "shop/errors/order.py": base["shop/exceptions.py"] };
     delete head["shop/exceptions.py"];
@@ -116,11 +117,21 @@ describe("on GitHub without the commits locally", () => {
         },
       },
     });
+    return head;
+  }
+
+  /** Danger's globals for PR #7 on GitHub, with danger's own Octokit pointed at the fake. */
+  function githubGlobals(): Call[] {
     const octokitPath = require.resolve("@octokit/rest", { paths: [require.resolve("danger")] });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- danger's own CommonJS Octokit, resolved at run time
     const { Octokit } = require(octokitPath) as { Octokit: new (o: { baseUrl: string }) => GitHubDSL["api"] };
     const pr = { number: 7, base: { sha: "b0", repo: { name: "shop", owner: { login: "acme" } } }, head: { sha: "h1" } };
-    const calls = installGlobals({ git: { base: "b0", head: "h1" }, github: { pr, api: new Octokit({ baseUrl: gh.baseUrl }) } });
+    return installGlobals({ git: { base: "b0", head: "h1" }, github: { pr, api: new Octokit({ baseUrl: gh.baseUrl }) } });
+  }
+
+  test("the change comes from the pull-request files API, renames included", async () => {
+    movePr();
+    const calls = githubGlobals();
     await djangoStartup({ repo: makeRepo().dir });
     // shop/views.py:1 is not a line of the diff: the finding is in the summary, not inline.
     expect(calls.map((c) => c[0])).toEqual(["warn", "markdown"]);
@@ -130,33 +141,12 @@ describe("on GitHub without the commits locally", () => {
   });
 
   test("with a shallow checkout of the PR, files are read from disk: only the changed files' base versions go through the API", async () => {
-    const base = { ...DJANGO_BASE, "shop/exceptions.py": "class OrderError(Exception):\n    pass\n", "shop/views.py": "from shop.exceptions import OrderError\n" };
-    const head: Record<string, string> = { ...base, "shop/errors/__init__.py": "", "shop/errors/order.py": base["shop/exceptions.py"] };
-    delete head["shop/exceptions.py"];
-    gh.configure({
-      owner: "acme",
-      repo: "shop",
-      revisions: { b0: base, h1: head },
-      pulls: {
-        7: {
-          base: "b0",
-          head: "h1",
-          files: [
-            { filename: "shop/errors/order.py", previous_filename: "shop/exceptions.py", status: "renamed", changes: 0 },
-            { filename: "shop/errors/__init__.py", status: "added", patch: "", changes: 0 },
-          ],
-        },
-      },
-    });
+    const head = movePr();
     // The CI checkout: the PR's files, no history.
     const checkout = makeRepo();
     for (const [p, c] of Object.entries(head)) checkout.write(p, c);
     checkout.commit("merge commit of the PR");
-    const octokitPath = require.resolve("@octokit/rest", { paths: [require.resolve("danger")] });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- danger's own CommonJS Octokit, resolved at run time
-    const { Octokit } = require(octokitPath) as { Octokit: new (o: { baseUrl: string }) => GitHubDSL["api"] };
-    const pr = { number: 7, base: { sha: "b0", repo: { name: "shop", owner: { login: "acme" } } }, head: { sha: "h1" } };
-    const calls = installGlobals({ git: { base: "b0", head: "h1" }, github: { pr, api: new Octokit({ baseUrl: gh.baseUrl }) } });
+    const calls = githubGlobals();
     await djangoStartup({ repo: checkout.dir });
     expect(calls.map((c) => c[0])).toEqual(["warn", "markdown"]);
     expect(calls[1][1]).toMatch(/shop\/views\.py:1/);

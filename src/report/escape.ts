@@ -40,6 +40,11 @@ function needsBreakAfter(text: string, at: number): boolean {
  * `& < > "` as entities, mentions/issue references/autolinks broken, one line.
  */
 export function escapeMarkdown(text: string): string {
+  return escapeEach(text, (c) => (c === '"' ? "&quot;" : MARKDOWN_PUNCTUATION.has(c) ? `\\${c}` : c));
+}
+
+/** Entities for `& < >`, `other` for every other character, and mentions/autolinks broken. */
+function escapeEach(text: string, other: (c: string) => string): string {
   const s = toSingleLine(text);
   let out = "";
   for (let i = 0; i < s.length; i++) {
@@ -47,9 +52,7 @@ export function escapeMarkdown(text: string): string {
     if (c === "&") out += "&amp;";
     else if (c === "<") out += "&lt;";
     else if (c === ">") out += "&gt;";
-    else if (c === '"') out += "&quot;";
-    else if (MARKDOWN_PUNCTUATION.has(c)) out += `\\${c}`;
-    else out += c;
+    else out += other(c);
     if (needsBreakAfter(s, i)) out += ZWSP;
   }
   return out;
@@ -57,19 +60,7 @@ export function escapeMarkdown(text: string): string {
 
 /** Text inside raw HTML (a `<summary>`): entities only (backslashes would show), mentions broken. */
 export function escapeHtml(text: string): string {
-  const s = toSingleLine(text);
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === "&") out += "&amp;";
-    else if (c === "<") out += "&lt;";
-    else if (c === ">") out += "&gt;";
-    else if (c === '"') out += "&quot;";
-    else if (c === "'") out += "&#39;";
-    else out += c;
-    if (needsBreakAfter(s, i)) out += ZWSP;
-  }
-  return out;
+  return escapeEach(text, (c) => (c === '"' ? "&quot;" : c === "'" ? "&#39;" : c));
 }
 
 /** Length of the longest run of `ch` in `text`. */
