@@ -110,7 +110,11 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     if (pack.holdsFacts(i)) {
       // A corrupt entry is rescanned from the checkout, when there is one.
       const root = input.headRoot;
-      head.setDeferred(p, () => pack.text(i) ?? (root === undefined ? undefined : scanItem({ abs: path.join(root, p) }, maxFileBytes).enc));
+      head.setDeferred(
+        p,
+        () => pack.text(i) ?? (root === undefined ? undefined : scanItem({ abs: path.join(root, p) }, maxFileBytes).enc),
+        (needle) => pack.mentions(i, needle),
+      );
     } else {
       const enc = pack.text(i);
       // A size marker is reusable only if the limit still excludes the file.

@@ -19,6 +19,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
   /** Keys of the parent this overlay removes. */
   private hidden = new Set<string>();
   private graphs = new Map<string, GraphFacts>();
+  private probes = new Map<string, (needle: Buffer) => boolean>();
 
   /** A map with `parent`'s entries, minus `removed`; entries set on it shadow the parent's. */
   static overlay(parent: FactsMap, removed: Iterable<string> = []): FactsMap {
@@ -33,13 +34,19 @@ export class FactsMap extends Map<string, PyFileFacts> {
     return this.setPending(key, encoded);
   }
 
-  /** Adds an entry whose encoded text is read only when the entry is first asked for. */
-  setDeferred(key: string, text: () => string | undefined): this {
-    return this.setPending(key, text);
+  /**
+   * Adds an entry whose encoded text is read only when the entry is first asked for.
+   * `probe`, when given, answers mayMention() from the stored bytes without reading the text.
+   */
+  setDeferred(key: string, text: () => string | undefined, probe?: (needle: Buffer) => boolean): this {
+    this.setPending(key, text);
+    if (probe !== undefined) this.probes.set(key, probe);
+    return this;
   }
 
   private setPending(key: string, p: Pending): this {
     super.delete(key);
+    this.probes.delete(key);
     this.graphs.delete(key);
     this.pending.set(key, p);
     this.hidden.delete(key);
@@ -80,6 +87,9 @@ export class FactsMap extends Map<string, PyFileFacts> {
     const p = this.pending.get(key);
     if (p === undefined) return this.inherits(key) ? (this.parent?.mayMention(key, text) ?? true) : true;
     if (p === null) return true;
+    const probe = this.probes.get(key);
+    // eslint-disable-next-line no-control-regex -- ASCII test: encoded text may escape other characters
+    if (typeof p !== "string" && probe !== undefined && /^[\x00-\x7f]*$/.test(text)) return probe(Buffer.from(text, "latin1"));
     const encoded = typeof p === "string" ? p : p();
     if (encoded === undefined) return true;
     if (typeof p !== "string") this.pending.set(key, encoded);

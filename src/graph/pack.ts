@@ -86,6 +86,11 @@ export class Pack {
     return !this.markers.has(i);
   }
 
+  /** Whether entry `i`'s bytes contain `needle` (no CRC check, no decoding: a filter, not a read). */
+  mentions(i: number, needle: Buffer): boolean {
+    return this.data().subarray(this.offsets[i], this.offsets[i + 1]).includes(needle);
+  }
+
   /** The text of entry `i`, or null when it fails its CRC. Read on its own unless the whole body is loaded. */
   text(i: number): string | null {
     const len = this.offsets[i + 1] - this.offsets[i];
