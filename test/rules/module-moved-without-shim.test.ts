@@ -74,3 +74,28 @@ const valid: ReviewCase[] = [
 ];
 
 describeRule(RULE, invalid, valid);
+
+test("a second review, served from the scan cache, finds the same references", async () => {
+  const { makeRepo } = await import("../helpers/git-repo");
+  const { gitChangeSet } = await import("../../src/source/git");
+  const { review } = await import("../../src/core/review");
+  const repo = makeRepo();
+  for (const [p, c] of Object.entries(BASE)) repo.write(p, c);
+  repo.commit("base");
+  repo.git("checkout", "-q", "-b", "pr");
+  repo.mv("shop/temporal/exceptions.py", "shop/exceptions.py");
+  repo.write("shop/temporal/workflows.py", MOVED_WORKFLOWS);
+  repo.commit("pr");
+  const once = async () => {
+    const cs = await gitChangeSet({ repo: repo.dir, base: "main", head: "pr" });
+    try {
+      return (await review({ changeSet: cs })).findings.map((f) => `${f.file}:${f.line}`).sort();
+    } finally {
+      await cs.close?.();
+    }
+  };
+  const cold = await once();
+  const warm = await once();
+  expect(cold).toEqual(["shop/tests/test_orders.py:3", "shop/tests/test_orders.py:6", "shop/views.py:2"]);
+  expect(warm).toEqual(cold);
+});
