@@ -9,7 +9,6 @@ import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
 import { buildGraphs, listWorktree, ScanCache } from "../graph";
 import { scanPython } from "../python/scanner";
-import type { PyFileFacts } from "../python/types";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
 import { runRules } from "./engine";
 import type { ChangeSet, ChangedFile, Finding, ReviewError, RevisionReader } from "./types";
@@ -53,9 +52,9 @@ async function readText(reader: RevisionReader, path: string, errors: ReviewErro
   }
 }
 
+/** A changed file's bytes at one revision (its facts come from the graphs' single scan). */
 interface Version {
   bytes: Buffer;
-  facts: PyFileFacts;
 }
 
 /** Read and scan one changed file version, reporting (not throwing) what makes it unreadable. */
@@ -76,7 +75,7 @@ async function loadChanged(reader: RevisionReader, path: string, config: Config,
     errors.push({ kind: "binary", where: path, message: "contains NUL bytes; not analysed as Python" });
     return null;
   }
-  return { bytes, facts: scanPython(bytes) };
+  return { bytes };
 }
 
 /** The importtime log named in the config: the base revision's file, else a file on disk. */
@@ -119,7 +118,6 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     const head = f.status === "deleted" || !isPython(f.path) ? null : await loadChanged(cs.head, f.path, config, errors);
     const base = basePath === null || !isPython(basePath) ? null : await loadChanged(cs.base, basePath, config, errors);
     versions.set(f, { base, head });
-    if (head) for (const d of head.facts.diagnostics.slice(0, 3)) errors.push({ kind: "syntax", where: `${f.path}:${d.line}`, message: `${d.message} (findings for the rest of the file are still reported)` });
   }
 
   // Every module at head and base, and the startup graphs.
@@ -147,7 +145,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head, (p, text) => graphs.headFacts.mayMention(p, text));
   const base = new RepoSide("base", graphs.baseFacts, config.sourceRoots, graphs.base);
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
-    v === null ? null : { path, facts: v.facts, module: side.moduleOf(path), lines: toLines(v.bytes) };
+    v === null ? null : { path, facts: side.files.get(path) ?? scanPython(v.bytes), module: side.moduleOf(path), lines: toLines(v.bytes) };
   const changes: FileChangeModel[] = changed.map((f) => {
     const v = versions.get(f) ?? { base: null, head: null };
     const basePath = f.status === "added" || f.status === "copied" ? null : (f.oldPath ?? f.path);
@@ -162,6 +160,15 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     };
   });
   const importCosts = config.importtimeLog === null ? new Map() : await readImporttime(cs, config.importtimeLog, errors);
+  // Syntax the scanner could not read in changed files: the first problem of each line, three lines at most.
+  for (const c of changes) {
+    const lines = new Set<number>();
+    for (const d of c.head?.facts.diagnostics ?? []) {
+      if (lines.has(d.line) || lines.size === 3) continue;
+      lines.add(d.line);
+      errors.push({ kind: "syntax", where: `${c.path}:${d.line}`, message: `${d.message} (findings for the rest of the file are still reported)` });
+    }
+  }
   const model: ReviewModel = { config, changes, head, base, importCosts };
 
   const lineCache = new Map<string, string[] | null>();

@@ -102,6 +102,14 @@ const invalid: ReviewCase[] = [
   },
 ];
 
+invalid.push({
+  name: "a file with a syntax error is reported as a problem and loses no finding elsewhere",
+  base: DJANGO_BASE,
+  head: { "shop/util.py": "def fmt(x:\n    return str(x\n", "shop/models.py": `import numpy\n${MODELS}` },
+  expect: [`${RULE} shop/models.py:1 warn`],
+  check: (r) => expect(r.errors.filter((e) => e.kind === "syntax").map((e) => e.where)).toEqual(["shop/util.py:1"]),
+});
+
 const valid: ReviewCase[] = [
   {
     name: "under TYPE_CHECKING, inside a function, PEP 810 lazy",
