@@ -59,7 +59,7 @@ function heavyUses(side: RepoSide, path: string, facts: PyFileFacts, heavyList: 
 }
 
 function chainText(chain: readonly ChainLink[]): string {
-  return chain.map((l) => l.module).join(" -> ");
+  return chain.map((l) => l.module).join(" → ");
 }
 
 /** The first link of a head chain created by this change: the edge to point the reviewer at. */
