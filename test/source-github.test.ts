@@ -10,7 +10,7 @@
  */
 
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ts from "typescript";
@@ -529,18 +529,21 @@ describe("addedLinesFromPatch", () => {
 describe("Octokit 21 (ESM-only) in a child node process", () => {
   let dir: string;
   beforeAll(() => {
-    // Transpile the module under test; it has no run-time imports, so it runs on its own.
+    // Transpile the module under test and its one run-time import, in the same layout as src/.
     dir = mkdtempSync(join(tmpdir(), "github-source-"));
-    const src = readFileSync(join(__dirname, "../src/source/github.ts"), "utf8");
-    const out = ts.transpileModule(src, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-    });
-    writeFileSync(join(dir, "github.js"), out.outputText);
+    for (const mod of ["source/github", "core/files"]) {
+      const src = readFileSync(join(__dirname, `../src/${mod}.ts`), "utf8");
+      const out = ts.transpileModule(src, {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+      });
+      mkdirSync(join(dir, mod.split("/")[0]), { recursive: true });
+      writeFileSync(join(dir, `${mod}.js`), out.outputText);
+    }
     writeFileSync(
       join(dir, "run.js"),
       `
 const { Octokit } = require(process.env.OCTOKIT21);
-const { githubChangeSet } = require("./github.js");
+const { githubChangeSet } = require("./source/github.js");
 (async () => {
   const api = new Octokit({ baseUrl: process.env.BASE_URL });
   const cs = await githubChangeSet({ api, owner: "acme", repo: "shop", pull: 7 });

@@ -25,3 +25,8 @@ export function listPythonFiles(root: string): string[] {
   walk(root, "");
   return out.sort();
 }
+
+/** Git's binary heuristic: a NUL byte in the first 8,000 bytes. */
+export function isBinary(content: Buffer): boolean {
+  return content.subarray(0, 8000).includes(0);
+}

@@ -11,6 +11,7 @@ import { buildGraphs, listWorktree, ScanCache } from "../graph";
 import { scanPython } from "../python/scanner";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
 import { runRules } from "./engine";
+import { isBinary } from "./files";
 import type { ChangeSet, ChangedFile, Finding, ReviewError, RevisionReader } from "./types";
 
 export interface ReviewInput {
@@ -34,8 +35,9 @@ export interface ReviewResult {
 
 const isPython = (p: string) => p.endsWith(".py") || p.endsWith(".pyi");
 
-function looksBinary(bytes: Buffer): boolean {
-  return bytes.subarray(0, 8000).includes(0);
+/** Where a changed file was at the base: null for files the change creates. */
+function basePathOf(f: ChangedFile): string | null {
+  return f.status === "added" || f.status === "copied" ? null : (f.oldPath ?? f.path);
 }
 
 function toLines(bytes: Buffer): string[] {
@@ -71,7 +73,7 @@ async function loadChanged(reader: RevisionReader, path: string, config: Config,
     errors.push({ kind: "file-too-large", where: path, message: `${bytes.length} bytes is over max_file_bytes (${config.maxFileBytes}); the file was not analysed` });
     return null;
   }
-  if (looksBinary(bytes)) {
+  if (isBinary(bytes)) {
     errors.push({ kind: "binary", where: path, message: "contains NUL bytes; not analysed as Python" });
     return null;
   }
@@ -114,7 +116,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const changed: ChangedFile[] = cs.files.filter((f) => !f.binary && (isPython(f.path) || (f.oldPath !== null && isPython(f.oldPath))));
   const versions = new Map<ChangedFile, { base: Version | null; head: Version | null }>();
   for (const f of changed) {
-    const basePath = f.status === "added" || f.status === "copied" ? null : (f.oldPath ?? f.path);
+    const basePath = basePathOf(f);
     const head = f.status === "deleted" || !isPython(f.path) ? null : await loadChanged(cs.head, f.path, config, errors);
     const base = basePath === null || !isPython(basePath) ? null : await loadChanged(cs.base, basePath, config, errors);
     versions.set(f, { base, head });
@@ -123,7 +125,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   // Every module at head and base, and the startup graphs.
   const baseOverrides = new Map<string, Buffer | null>();
   for (const [f, v] of versions) {
-    const basePath = f.status === "added" || f.status === "copied" ? null : (f.oldPath ?? f.path);
+    const basePath = basePathOf(f);
     if (basePath !== null) baseOverrides.set(basePath, v.base?.bytes ?? null);
     if (basePath !== f.path) baseOverrides.set(f.path, null);
   }
@@ -148,7 +150,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     v === null ? null : { path, facts: side.files.get(path) ?? scanPython(v.bytes), module: side.moduleOf(path), lines: toLines(v.bytes) };
   const changes: FileChangeModel[] = changed.map((f) => {
     const v = versions.get(f) ?? { base: null, head: null };
-    const basePath = f.status === "added" || f.status === "copied" ? null : (f.oldPath ?? f.path);
+    const basePath = basePathOf(f);
     return {
       path: f.path,
       oldPath: f.oldPath,

@@ -56,7 +56,7 @@ export class RepoSide {
     readonly mayMention: (path: string, text: string) => boolean = () => true,
   ) {}
 
-  /** The file defining `module` at this revision (`a/b.py` before `a/b/__init__.py` as CPython's finder does for... packages win). */
+  /** The file defining `module` at this revision; a package (`a/b/__init__.py`) wins over a same-named `a/b.py`. */
   moduleFile(module: string): string | null {
     if (this.byModule === null) {
       const m = new Map<string, string>();
@@ -73,19 +73,6 @@ export class RepoSide {
 
   moduleOf(path: string): ModuleName | null {
     return moduleForPath(path, this.sourceRoots);
-  }
-
-  /**
-   * The modules an import statement in `path` names, resolved to absolute dotted names,
-   * keeping only `from a import b` submodules that exist as files here.
-   */
-  importTargets(path: string, imp: PyImport): string[] {
-    const mod = this.moduleOf(path);
-    const out: string[] = [];
-    for (const t of importedModules(imp, mod?.module ?? null, mod?.isPackage ?? false)) {
-      if (!t.maybe || this.moduleFile(t.module) !== null) out.push(t.module);
-    }
-    return out;
   }
 
   /** The most specific module an import statement brings in (its last target). */

@@ -12,6 +12,7 @@
  * all satisfy.
  */
 
+import { isBinary } from "../core/files";
 import type { ChangeSet, ChangeStatus, ChangedFile, ReviewError, RevisionReader } from "../core/types";
 
 // ---------------------------------------------------------------------------------------
@@ -141,7 +142,6 @@ const MAX_IN_FLIGHT = 8;
 const RETRY_DELAYS_MS = [250, 750];
 const DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024;
 /** Git's own heuristic: a NUL byte in the first 8,000 bytes means binary. */
-const BINARY_SNIFF_BYTES = 8000;
 
 // ---------------------------------------------------------------------------------------
 // Entry point
@@ -279,10 +279,7 @@ async function toChangedFile(
   return file;
 }
 
-/** Git's binary heuristic: a NUL byte near the start. */
-export function isBinary(content: Buffer): boolean {
-  return content.subarray(0, BINARY_SNIFF_BYTES).includes(0);
-}
+export { isBinary };
 
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 
