@@ -7,6 +7,7 @@
  *
  * A plugin must not `require("danger")` at run time: the DSL arrives as globals.
  */
+import { execFile } from "node:child_process";
 import type { DangerDSLType } from "danger";
 import { review, type ReviewResult } from "../core/review";
 import type { ChangeSet, Finding, Severity } from "../core/types";
@@ -45,7 +46,6 @@ function globals(): DangerGlobals | null {
 }
 
 async function hasCommit(repo: string, sha: string): Promise<boolean> {
-  const { execFile } = await import("node:child_process");
   return new Promise((resolve) => {
     execFile("git", ["-C", repo, "cat-file", "-e", `${sha}^{commit}`], (err) => resolve(err === null));
   });
