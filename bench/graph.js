@@ -209,7 +209,7 @@ function applyPr() {
 function revertPr() {
   git(["reset", "-q"]);
   git(["checkout", "-q", "--", "."]);
-  git(["clean", "-q", "-f", "--", "products"]);
+  git(["clean", "-q", "-f", "-d", "-x"]); // every untracked file, a scan cache written inside the repository too
 }
 
 // ------------------------------------------------------------------ one timed build (child process)
@@ -219,7 +219,7 @@ async function timedBuild() {
   const { defaultConfig } = require(path.join(DIST, "config", "index.js"));
   const t0 = performance.now();
   const startCpu = (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6;
-  const tree = await listWorktree(REPO);
+  const tree = await listWorktree(REPO);if(process.env.DBG)process.stderr.write(`listed ${performance.now()-t0}ms\n`);
   const baseOverrides = new Map();
   const changed = [...CHANGES.modified, ...CHANGES.deleted];
   // One `git cat-file --batch` for the base versions: "<sha> blob <size>\n<bytes>\n" each.
@@ -241,6 +241,7 @@ async function timedBuild() {
     headBlobShas: tree.shas,
     cache: new ScanCache(CACHE),
   });
+  if(process.env.DBG)process.stderr.write(`built ${performance.now()-t0}ms\n`);graphs.persist();
   const seconds = (performance.now() - t0) / 1000;
   const head = graphs.head;
   const out = {

@@ -142,9 +142,71 @@ describe("facts codec", () => {
   });
 });
 
+const WORKER = path.join(__dirname, "..", "dist", "graph", "scan-worker.js");
+/** The cache's directory for the current format (next to the .gitignore it writes). */
+const formatDir = (dir: string) => path.join(dir, fs.readdirSync(dir).filter((f) => f !== ".gitignore")[0]);
+const packsIn = (dir: string) => fs.readdirSync(formatDir(dir)).filter((f) => f.endsWith(".pack"));
+
+describe("lazy collection", () => {
+  const files: Record<string, string> = { ...HEAD, "shop/big.py": `import os\n${"x = 1\n".repeat(50)}` };
+  const collectLazy = (extra: Partial<CollectInput> = {}) =>
+    collectFacts({ paths: Object.keys(files), readHead: async (p) => Buffer.from(files[p]), baseOverrides: new Map(), maxFileBytes: 100, ...extra });
+
+  it("scans a file only when it is asked for, and each file once", async () => {
+    const c = await collectLazy();
+    expect(c.stats).toEqual({ files: 8, scanned: 0, cached: 0 });
+    expect(c.head.has("shop/models.py")).toBe(true);
+    expect(c.head.graph("shop/models.py")?.imports[0].module).toBe("shop.pricing");
+    expect(c.head.get("shop/models.py")?.imports[0].module).toBe("shop.pricing");
+    expect(c.stats.scanned).toBe(1);
+    expect(c.headSkipped.get("shop/models.py")).toBeUndefined();
+    expect(c.headSkipped.get("shop/big.py")).toBe("larger than max_file_bytes (310 > 100 bytes); not read");
+    expect([c.stats.scanned, c.head.has("shop/big.py"), c.head.get("shop/big.py")]).toEqual([2, false, undefined]);
+  });
+
+  it("answers 'may it mention' from the raw bytes of files not scanned yet", async () => {
+    const c = await collectLazy();
+    expect(c.head.mayMention("shop/pricing.py", ["scipy", "stats"])).toBe(true);
+    expect(c.head.mayMention("shop/pricing.py", ["scipy", "numpy"])).toBe(false);
+    expect(c.head.mayMention("shop/models.py", [])).toBe(true);
+    expect(c.stats.scanned).toBe(0);
+  });
+
+  it("reads from the checkout, and prefetches in one batch (on worker threads when given a pool)", async () => {
+    const checkout = tempDir();
+    for (const [p, t] of Object.entries(files)) {
+      fs.mkdirSync(path.join(checkout, path.dirname(p)), { recursive: true });
+      fs.writeFileSync(path.join(checkout, p), t);
+    }
+    const progress: number[] = [];
+    if (!fs.existsSync(WORKER)) throw new Error(`${WORKER} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
+    const c = await collectLazy({ headRoot: checkout, readHead: async () => null, workerThreshold: 2, workers: 2, workerScript: WORKER, onProgress: (d) => progress.push(d) });
+    expect(c.head.mayMention("manage.py", ["DJANGO_SETTINGS_MODULE"])).toBe(true);
+    await c.prefetch(["shop/models.py", "shop/pricing.py", "shop/big.py", "not/listed.py", "shop/models.py"]);
+    expect(c.stats.scanned).toBe(3);
+    expect(progress).toEqual([1, 2, 3]); // files scanned so far, as each is done
+    await c.prefetch(["shop/models.py"]); // scanned already: nothing to do
+    expect(c.stats.scanned).toBe(3);
+    expect(c.head.get("shop/pricing.py")).toEqual(scanPython(Buffer.from(files["shop/pricing.py"])));
+    expect(c.head.get("shop/models.py")).toEqual(scanPython(Buffer.from(files["shop/models.py"])));
+    expect(c.headSkipped.get("shop/big.py")).toMatch(/^larger than max_file_bytes/);
+    expect(c.head.has("shop/big.py")).toBe(false);
+    c.persist();
+  });
+
+  it("takes a file's base version from the overrides, and its head version elsewhere", async () => {
+    const c = await collectLazy({ baseOverrides: new Map([["shop/pricing.py", Buffer.from("import numpy\n")], ["shop/util.py", null]]) });
+    expect(c.base.get("shop/pricing.py")?.imports[0].module).toBe("numpy");
+    expect(c.head.get("shop/pricing.py")?.imports[0].module).toBe("scipy.stats");
+    expect(c.base.get("shop/models.py")).toBe(c.head.get("shop/models.py"));
+    expect([c.base.has("shop/util.py"), c.head.has("shop/util.py")]).toEqual([false, true]);
+  });
+});
+
 describe("scan cache", () => {
-  const collect = (dir: string, files: Record<string, string>, extra: Partial<CollectInput> = {}) =>
-    collectFacts({
+  /** Collects, reads every file (as a full review would), and stores what it scanned. */
+  const collect = async (dir: string, files: Record<string, string>, extra: Partial<CollectInput> = {}) => {
+    const c = await collectFacts({
       paths: Object.keys(files),
       readHead: async (p) => Buffer.from(files[p]),
       baseOverrides: new Map(),
@@ -152,8 +214,21 @@ describe("scan cache", () => {
       maxFileBytes: 1 << 20,
       ...extra,
     });
+    for (const p of Object.keys(files)) c.head.get(p);
+    c.persist();
+    return c;
+  };
 
-  const packsIn = (dir: string) => fs.readdirSync(path.join(dir, fs.readdirSync(dir)[0])).filter((f) => f.endsWith(".pack"));
+  it("stores only what was scanned, so a later run scans the rest", async () => {
+    const dir = tempDir();
+    const first = await collectFacts({ paths: Object.keys(HEAD), readHead: async (p) => Buffer.from(HEAD[p]), baseOverrides: new Map(), cache: new ScanCache(dir), maxFileBytes: 1 << 20 });
+    first.head.get("shop/models.py");
+    first.persist();
+    first.persist(); // nothing new: nothing written
+    expect(packsIn(dir)).toHaveLength(1);
+    const next = await collect(dir, HEAD);
+    expect(next.stats).toMatchObject({ cached: 1, scanned: 6 });
+  });
 
   it("serves every blob seen before, and writes only what it had to scan", async () => {
     const dir = tempDir();
@@ -201,7 +276,7 @@ describe("scan cache", () => {
       fs.writeFileSync(path.join(checkout, p), t);
     }
     const cold = await collect(dir, HEAD, { headRoot: checkout });
-    const packDir = path.join(dir, fs.readdirSync(dir)[0]);
+    const packDir = formatDir(dir);
     const packs = fs.readdirSync(packDir);
     expect(packs).toEqual([expect.stringMatching(/^pack-[0-9a-f]{40}\.pack$/)]);
     const file = path.join(packDir, packs[0]);
@@ -222,7 +297,7 @@ describe("scan cache", () => {
     const dir = tempDir();
     const run = () => buildGraphs({ ...input(HEAD, { "shop/pricing.py": "X = 1\n" }), cache: new ScanCache(dir) });
     const first = await run();
-    const graphs = () => fs.readdirSync(path.join(dir, fs.readdirSync(dir)[0])).filter((f) => f.startsWith("graph-"));
+    const graphs = () => fs.readdirSync(formatDir(dir)).filter((f) => f.startsWith("graph-"));
     expect(graphs()).toHaveLength(2); // head and base
     const again = await run();
     expect(again.head.modules()).toEqual(first.head.modules());
@@ -245,7 +320,7 @@ describe("scan cache", () => {
 });
 
 describe("worker pool", () => {
-  const worker = path.join(__dirname, "..", "dist", "graph", "scan-worker.js");
+  const worker = WORKER;
 
   it("scans on worker threads exactly as in this thread", async () => {
     if (!fs.existsSync(worker)) throw new Error(`${worker} is missing: run \`npx tsc -p tsconfig.build.json\` first`);

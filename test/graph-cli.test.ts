@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startupCommand, whyCommand } from "../src/cli/startup";
-import { cleanupRepos, tempDir } from "./helpers/git-repo";
+import { cleanupRepos, makeRepo } from "./helpers/git-repo";
 
 afterAll(cleanupRepos);
 
@@ -42,14 +42,17 @@ describe("startup", () => {
     expect(out).toContain("  catalog.signals: catalog.apps (catalog/apps.py) -> catalog.signals (catalog/apps.py:10)\n");
   });
 
-  it("takes --settings, and caches scans in cache_dir", async () => {
-    const repo = tempDir();
-    fs.writeFileSync(path.join(repo, "conf.py"), "INSTALLED_APPS = []\nimport helper\n");
-    fs.writeFileSync(path.join(repo, "helper.py"), "");
-    const { code, out } = await run(startupCommand, ["--repo", repo, "--settings", "conf", "--format", "json"]);
+  it("takes --settings, and caches scans in cache_dir, which git ignores", async () => {
+    const repo = makeRepo();
+    repo.write("conf.py", "INSTALLED_APPS = []\nimport helper\n");
+    repo.write("helper.py", "");
+    repo.commit("base");
+    const { code, out } = await run(startupCommand, ["--repo", repo.dir, "--settings", "conf", "--format", "json"]);
     expect(code).toBe(0);
     expect(JSON.parse(out).modules.map((m: { name: string }) => m.name)).toEqual(["conf", "helper"]);
-    expect(fs.readdirSync(path.join(repo, ".startup-guard-cache"))).toHaveLength(1);
+    const cache = path.join(repo.dir, ".startup-guard-cache");
+    expect(fs.readdirSync(cache).sort()).toEqual([".gitignore", expect.stringMatching(/^v\d+-/)]);
+    expect(repo.git("status", "--porcelain", "--untracked-files=all")).toBe("");
   });
 });
 

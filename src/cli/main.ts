@@ -22,7 +22,7 @@ Usage:
       Configuration: [tool.django-startup-guard] in pyproject.toml at the base revision,
       overridden by --config (a JSON object with the dangerfile's option keys).
       Scans are cached by git blob id in cache_dir (default .startup-guard-cache/ in the
-      repository; add it to .gitignore, keep it between CI runs); --no-cache skips it.
+      repository, which git ignores by itself; keep it between CI runs); --no-cache skips it.
       Exit status: 1 when a finding is at or above --fail-on (default: fail).
 
 ${STARTUP_HELP.replace(/^Usage:\n/, "").replace(/\n\nThe repository is read[^]*$/, "")}

@@ -66,22 +66,20 @@ async function graphFor(p: Parsed, io: CommandIo): Promise<StartupGraph> {
     cache: p.flags.has("no-cache") ? undefined : new ScanCache(path.resolve(repo, config.cacheDir)),
     onProgress: bar?.update,
   });
+  graphs.persist();
   bar?.done();
   return graphs.head;
 }
 
+/** A progress line on a TTY: files are scanned as setup reaches them, so it counts rather than fills a bar. */
 function progressBar(io: CommandIo): { update(done: number, total: number): void; done(): void } {
   let shown = false;
-  let last = -1;
+  let last = 0;
   return {
     update(done: number, total: number) {
-      if (total < 500) return;
-      const pct = Math.floor((done / total) * 100);
-      if (pct === last) return;
-      last = pct;
-      const width = 30;
-      const full = Math.round((pct / 100) * width);
-      io.err(`\rscanning [${"#".repeat(full)}${".".repeat(width - full)}] ${done}/${total} files`);
+      if (done - last < 250 && done !== total) return;
+      last = done;
+      io.err(`\rscanning: ${done} of ${total} Python files read so far`);
       shown = true;
     },
     done() {

@@ -129,22 +129,24 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     if (basePath !== null) baseOverrides.set(basePath, v.base?.bytes ?? null);
     if (basePath !== f.path) baseOverrides.set(f.path, null);
   }
-  const headFiles = (await cs.head.listFiles()).filter(isPython);
   // With a local repository: blob ids as cache keys and a scan cache inside it, so a second
-  // review of the same tree reads almost nothing.
+  // review of the same tree reads almost nothing. A checkout is listed by git once, with the
+  // blob ids of its unmodified files.
   const root = cs.head.root;
+  const tree = root !== undefined && cs.head.isCheckout ? await listWorktree(root) : null;
+  const headFiles = tree !== null ? tree.files : (await cs.head.listFiles()).filter(isPython);
   const graphs = await buildGraphs({
     headFiles,
     readHead: (p) => cs.head.read(p),
     baseOverrides,
     config,
-    headBlobShas: cs.head.blobShas ? await cs.head.blobShas() : root !== undefined && cs.head.isCheckout ? (await listWorktree(root)).shas : undefined,
+    headBlobShas: cs.head.blobShas ? await cs.head.blobShas() : tree?.shas,
     cache: root !== undefined && input.cache !== false ? new ScanCache(resolvePath(root, config.cacheDir)) : undefined,
     headRoot: root !== undefined && cs.head.isCheckout ? root : undefined,
   });
   errors.push(...graphs.errors);
 
-  const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head, (p, text) => graphs.headFacts.mayMention(p, text));
+  const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head, (p, words) => graphs.headFacts.mayMention(p, words));
   const base = new RepoSide("base", graphs.baseFacts, config.sourceRoots, graphs.base);
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
     v === null ? null : { path, facts: side.files.get(path) ?? scanPython(v.bytes), module: side.moduleOf(path), lines: toLines(v.bytes) };
@@ -189,6 +191,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   };
   const ran = await runRules(model, readLines);
   errors.push(...ran.errors);
+  graphs.persist();
 
   return {
     findings: ran.findings,

@@ -43,7 +43,10 @@ export class ScanCache {
   private readonly used = new Set<Pack>();
 
   /** `dir`: the cache directory (created on first write). */
+  private readonly root: string;
+
   constructor(dir: string) {
+    this.root = dir;
     this.dir = path.join(dir, cacheFormat());
   }
 
@@ -141,7 +144,12 @@ export class ScanCache {
   }
 
   private write(file: string, parts: Buffer[]): void {
-    fs.mkdirSync(this.dir, { recursive: true });
+    if (!fs.existsSync(this.dir)) {
+      fs.mkdirSync(this.dir, { recursive: true });
+      // Inside a repository, git ignores the cache without anyone adding it to .gitignore (as pytest and ruff do).
+      const ignore = path.join(this.root, ".gitignore");
+      if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "# Written by django-startup-guard: the scan cache is not part of the repository.\n*\n");
+    }
     const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
     const fd = fs.openSync(tmp, "w");
     try {

@@ -1,8 +1,13 @@
 /**
- * Scanner facts for every Python file of the head revision and, by swapping in only the
- * changed files, of the base revision: one repository scan per pull request, served from the
- * scan cache when it can be (entries are decoded only when asked for), on worker threads
- * when there is much to scan.
+ * Scanner facts for the Python files of the head revision and, by swapping in only the
+ * changed files, of the base revision: one repository scan per pull request at most.
+ *
+ * Files are scanned lazily: an entry is scanned when someone first asks for it (the startup
+ * graph asks only for the modules setup reaches, a rule only for the files it reads), or
+ * ahead of need on worker threads when a caller announces what it will ask for (`request`).
+ * Entries the scan cache holds are decoded only when asked for too. Until a file is scanned,
+ * "may it mention X?" is answered from its raw bytes, so a search over every file scans only
+ * the files that contain the word. `persist()` stores what was scanned in the cache.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,8 +15,10 @@ import type { ScanCache } from "./cache";
 import { blobSha, stateKeyOf } from "./fingerprint";
 import type { PackEntry } from "./pack";
 import { FactsMap } from "./facts-map";
-import { scanAll } from "./scan-pool";
-import { isFacts, type ScanItem, scanItem, toBytes } from "./scan-item";
+import { defaultParallelism, type PoolJob, ScanPool } from "./scan-pool";
+import { encodeFacts } from "./codec";
+import { isFacts, readInto, type ScanItem, scanFacts, scanItem, type ScannedBytes, toBytes } from "./scan-item";
+import type { PyFileFacts } from "../python/types";
 
 export interface CollectInput {
   /** Repository-relative paths of the head revision's Python files (`.py`, `.pyi`). */
@@ -23,19 +30,37 @@ export interface CollectInput {
   headBlobShas?: Map<string, string>;
   cache?: ScanCache;
   maxFileBytes: number;
+  /** Scan ahead on worker threads only when at least this many files are not cached (default 256). */
   workerThreshold?: number;
   workers?: number;
+  /** The compiled worker script (default: `scan-worker.js` next to this module; null: no threads). */
+  workerScript?: string | null;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** Why files were not scanned (over the size limit, unreadable); asking about a file not scanned yet scans it. */
+export interface SkipTable {
+  get(path: string): string | undefined;
 }
 
 export interface Collected {
   head: FactsMap;
   base: FactsMap;
-  /** Paths not scanned, with why (over the size limit, unreadable), per revision. */
-  headSkipped: Map<string, string>;
-  baseSkipped: Map<string, string>;
+  headSkipped: SkipTable;
+  baseSkipped: SkipTable;
   /** Key of this repository state (head paths and blobs, base overrides), when a cache is used. */
   stateKey: string | null;
+  /** Queues head files not scanned yet for the worker threads (when there are any), so they are scanned ahead of need. */
+  request(paths: Iterable<string>): void;
+  /** Resolves when a queued file has been scanned (by a worker, or here when asked for first); undefined when not queued. */
+  whenScanned(path: string): Promise<void> | undefined;
+  /** A queued file a worker is scanning right now: resolves when it is done (undefined when there is nothing worth waiting for). */
+  inFlight(path: string): Promise<void> | undefined;
+  /** Scans the head files of `paths` not scanned yet (on the worker threads when there are any) and waits for them. */
+  prefetch(paths: Iterable<string>): Promise<void>;
+  /** Stores in the cache what was scanned since the last call, and stops the worker threads. Never throws. */
+  persist(): void;
+  /** Files listed; scanned so far; served from the cache. */
   stats: { files: number; scanned: number; cached: number };
 }
 
@@ -49,16 +74,33 @@ function sorted(xs: string[]): string[] {
   return xs;
 }
 
+/** A head file not scanned yet: where its bytes are, and the blob SHA it will be cached under. */
+interface Pending {
+  item: ScanItem;
+  sha: string | undefined;
+}
+
+/** Whether a file's bytes contain every needle (true when it cannot be read: a probe only rules files out). */
+function bytesMention(item: ScanItem, maxBytes: number, needles: Buffer[]): boolean {
+  let bytes: Uint8Array | number | null = item.bytes ?? null;
+  if (bytes === null) {
+    try {
+      bytes = readInto(item.abs as string, maxBytes);
+    } catch {
+      return true;
+    }
+  }
+  if (typeof bytes === "number") return true; // over the size limit: never scanned, so never ruled out here
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return needles.every((n) => b.includes(n));
+}
+
 export async function collectFacts(input: CollectInput): Promise<Collected> {
   const { cache, maxFileBytes } = input;
   const head = new FactsMap();
-  const headSkipped = new Map<string, string>();
+  const headSkips = new Map<string, string>();
   const stats = { files: input.paths.length, scanned: 0, cached: 0 };
   const read = headReader(input);
-  const accept = (p: string, enc: string, map: FactsMap, skipped: Map<string, string>): void => {
-    if (isFacts(enc)) map.setEncoded(p, enc);
-    else skipped.set(p, skipReason(enc, maxFileBytes));
-  };
 
   // 1. Blob SHAs (only needed to use a cache). Files git did not give one are read and hashed here.
   const shas = new Map<string, string>();
@@ -94,75 +136,138 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       }
     });
   }
-  // Entries scanned now (the cached ones are in the cache already).
+  // Entries scanned in this run, not stored yet (the cached ones are in the cache already).
   const fresh = new Map<string, PackEntry>();
+  const toEncode = new Map<string, PyFileFacts>();
 
-  // 3. Head: cached entries (decoded when first asked for), then scan the rest.
-  const todo: string[] = [];
+  // 3. Head: cached entries (decoded when first asked for); the rest are scanned when asked for.
+  const root = input.headRoot === undefined ? "" : path.resolve(input.headRoot);
+  const pending = new Map<string, Pending>();
   for (const p of input.paths) {
     const sha = shas.get(p);
     const hit = sha === undefined || cache === undefined ? undefined : cache.find(sha);
-    if (hit === undefined || sha === undefined) {
-      todo.push(p);
-      continue;
-    }
-    const { pack, i } = hit;
-    if (pack.holdsFacts(i)) {
-      // A corrupt entry is rescanned from the checkout, when there is one.
-      const root = input.headRoot;
-      head.setDeferred(
-        p,
-        () => pack.text(i) ?? (root === undefined ? undefined : scanItem({ abs: path.join(root, p) }, maxFileBytes).enc),
-        (needle) => pack.mentions(i, needle),
-      );
-    } else {
-      const enc = pack.text(i);
-      // A size marker is reusable only if the limit still excludes the file.
-      if (enc === null || !(enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes)) {
-        todo.push(p);
+    if (hit !== undefined && sha !== undefined) {
+      const { pack, i } = hit;
+      if (pack.holdsFacts(i)) {
+        // A corrupt entry is rescanned from the checkout, when there is one.
+        head.setDeferred(
+          p,
+          () => pack.text(i) ?? (root === "" ? undefined : scanItem({ abs: `${root}/${p}` }, maxFileBytes).enc),
+          (needles) => needles.every((n) => pack.mentions(i, n)),
+        );
+        stats.cached++;
         continue;
       }
-      headSkipped.set(p, skipReason(enc, maxFileBytes));
+      const enc = pack.text(i);
+      // A size marker is reusable only if the limit still excludes the file.
+      if (enc !== null && enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes) {
+        headSkips.set(p, skipReason(enc, maxFileBytes));
+        stats.cached++;
+        continue;
+      }
     }
-    stats.cached++;
-  }
-  const items: ScanItem[] = [];
-  const itemPaths: string[] = [];
-  const root = input.headRoot === undefined ? "" : path.resolve(input.headRoot);
-  for (const p of todo) {
     let b: Buffer | null | undefined = bytesOf.get(p);
-    if (b === undefined && input.headRoot === undefined) b = await input.readHead(p);
+    // Without a checkout, the reader is asynchronous: read now, scan when asked for.
+    if (b === undefined && root === "") b = await input.readHead(p);
     if (b === null) {
-      headSkipped.set(p, "could not be read");
+      headSkips.set(p, "could not be read");
       continue;
     }
-    const hash = cache !== undefined && !shas.has(p);
-    items.push(b !== undefined ? { bytes: b, hash } : { abs: `${root}/${p}`, hash });
-    itemPaths.push(p);
+    pending.set(p, { item: b !== undefined ? { bytes: b } : { abs: `${root}/${p}` }, sha });
+    head.setDeferred(
+      p,
+      () => {
+        const job = pending.get(p);
+        if (job === undefined) return undefined;
+        const r = scanFacts(job.item, maxFileBytes);
+        return settle(p, r.facts ?? r.marker);
+      },
+      (needles) => {
+        const job = pending.get(p);
+        return job === undefined || bytesMention(job.item, maxFileBytes, needles);
+      },
+    );
   }
-  const results = await scanAll(items, {
-    maxBytes: maxFileBytes,
-    threshold: input.workerThreshold,
-    workers: input.workers,
-    onProgress: input.onProgress,
-  });
-  results.forEach((r, i) => {
-    const p = itemPaths[i];
-    stats.scanned++;
-    if (isFacts(r.data)) head.setDeferred(p, () => r.data.toString("utf8"));
-    else {
-      const marker = r.data.toString("utf8");
-      headSkipped.set(p, skipReason(marker, maxFileBytes));
-      if (marker.startsWith("E")) return;
-    }
-    const sha = shas.get(p) ?? r.sha;
-    if (sha !== null && cache !== undefined) fresh.set(sha, { data: r.data, crc: r.crc });
-  });
 
-  // 4. Base: the head's facts, with the changed files swapped in.
+  /**
+   * Records a scan result for a pending head file: facts (scanned here), encoded facts or a
+   * marker (with their bytes, from a worker). Returns what the facts map keeps, or undefined.
+   */
+  function settle<T extends string | PyFileFacts>(p: string, result: T, scanned?: ScannedBytes): T | undefined {
+    const job = pending.get(p);
+    if (job === undefined) return undefined;
+    pending.delete(p);
+    stats.scanned++;
+    input.onProgress?.(stats.scanned, stats.files);
+    const marker = typeof result === "string" && !isFacts(result) ? result : null;
+    if (marker !== null) headSkips.set(p, skipReason(marker, maxFileBytes));
+    // A read error is not a property of the blob: not cached. Facts scanned here are encoded when stored.
+    if (cache !== undefined && job.sha !== undefined && !marker?.startsWith("E")) {
+      if (typeof result !== "string") toEncode.set(job.sha, result);
+      else {
+        const b = scanned ?? toBytes({ sha: null, enc: result });
+        fresh.set(job.sha, { data: b.data, crc: b.crc });
+      }
+    }
+    return marker === null ? result : undefined;
+  }
+
+  // Worker threads, started when first asked to scan ahead in a repository with enough unscanned files.
+  let pool: ScanPool | null | undefined;
+  const jobs = new Map<string, { job: PoolJob; done: Promise<void> }>();
+  function request(paths: Iterable<string>): void {
+    if (pool === undefined) {
+      // This thread walks the graph (and scans what it reaches first): the workers get the other cores. On two
+      // cores one worker measured slower than none (each thread pays for warming up the scanner), so none then.
+      const workers = input.workers ?? defaultParallelism() - 1;
+      pool = pending.size >= (input.workerThreshold ?? 256) ? ScanPool.start({ maxBytes: maxFileBytes, workers, workerScript: input.workerScript }) : null;
+    }
+    if (pool === null) return;
+    for (const p of paths) {
+      const job0 = pending.get(p);
+      if (job0 === undefined || jobs.has(p)) continue;
+      let finish = () => {};
+      const done = new Promise<void>((resolve) => (finish = resolve));
+      const job: PoolJob = {
+        item: job0.item,
+        dropped: () => {
+          if (pending.has(p)) return false;
+          finish(); // scanned meanwhile by whoever asked first
+          return true;
+        },
+        done(r) {
+          if (r !== null && pending.has(p)) {
+            const enc = settle(p, r.data.toString("utf8"), r);
+            if (enc !== undefined) head.setEncoded(p, enc);
+            else head.delete(p);
+          }
+          finish();
+        },
+      };
+      jobs.set(p, { job, done });
+      pool.submit(job);
+    }
+  }
+  function whenScanned(p: string): Promise<void> | undefined {
+    return jobs.get(p)?.done;
+  }
+  function inFlight(p: string): Promise<void> | undefined {
+    const j = jobs.get(p);
+    return j !== undefined && j.job.sent === true && pending.has(p) ? j.done : undefined;
+  }
+  async function prefetch(paths: Iterable<string>): Promise<void> {
+    const list = [...paths];
+    request(list);
+    for (const p of list) {
+      const wait = jobs.get(p)?.done;
+      if (wait !== undefined) await wait;
+      if (pending.has(p)) head.graph(p); // not taken by a worker: scanned here
+    }
+  }
+
+  // 4. Base: the head's facts, with the changed files swapped in (scanned now: they are few, and always read).
   const base = FactsMap.overlay(head, input.baseOverrides.keys());
-  const baseSkipped = new Map<string, string>();
-  for (const [p, why] of headSkipped) if (!input.baseOverrides.has(p)) baseSkipped.set(p, why);
+  const baseSkips = new Map<string, string>();
   for (const [p, bytes] of input.baseOverrides) {
     if (bytes === null || !/\.pyi?$/.test(p)) continue;
     const sha = baseShas.get(p) as string;
@@ -175,21 +280,40 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     }
     const scanned = toBytes(scanItem({ bytes }, maxFileBytes));
     stats.scanned++;
-    accept(p, scanned.data.toString("utf8"), base, baseSkipped);
+    const enc = scanned.data.toString("utf8");
+    if (isFacts(enc)) base.setEncoded(p, enc);
+    else baseSkips.set(p, skipReason(enc, maxFileBytes));
     if (cache !== undefined) fresh.set(sha, scanned);
   }
 
+  const headSkipped: SkipTable = {
+    get(p) {
+      if (pending.has(p)) head.get(p); // scans it
+      return headSkips.get(p);
+    },
+  };
+  const baseSkipped: SkipTable = {
+    get: (p) => (input.baseOverrides.has(p) ? baseSkips.get(p) : headSkipped.get(p)),
+  };
+
   // 5. Keep what was scanned (everything, when the cached blobs are spread over too many packs).
-  if (cache !== undefined) {
+  function persist(): void {
+    pool?.close();
+    pool = null;
+    jobs.clear();
+    if (cache === undefined) return;
     if (cache.fragmented) {
       for (const sha of [...shas.values(), ...baseShas.values()]) {
         const hit = sha === null || fresh.has(sha) ? undefined : cache.find(sha);
         if (hit !== undefined && sha !== null) fresh.set(sha, hit.pack.entry(hit.i));
       }
     }
+    for (const [sha, facts] of toEncode) if (!fresh.has(sha)) fresh.set(sha, toBytes({ sha: null, enc: encodeFacts(facts) }));
     cache.save(fresh);
+    fresh.clear();
+    toEncode.clear();
   }
-  return { head, base, headSkipped, baseSkipped, stateKey: key, stats };
+  return { head, base, headSkipped, baseSkipped, stateKey: key, request, whenScanned, inFlight, prefetch, persist, stats };
 }
 
 /** Reads a head file: from the checkout when there is one (workers do the same), else through the reader. */

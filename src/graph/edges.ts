@@ -65,6 +65,8 @@ export type EdgeMemo = Map<string, MemoEntry>;
 export interface EdgeContext {
   index: ModuleIndex;
   graphFacts(path: string): GraphFacts | undefined;
+  /** Resolves when a worker thread scanning the file right now is done (undefined: nothing to wait for). */
+  inFlight?(path: string): Promise<void> | undefined;
   /** Statements of a file (for the names a package binds by assignment), or null. */
   statements(path: string): Promise<Statement[] | null>;
   /** Whether a file's text contains `word` at all (a cheap test before reading statements). */
@@ -265,6 +267,7 @@ export class EdgeResolver {
       if (subEntry !== null) out.push({ target: sub, line, kind: this.kind });
       return;
     }
+    await this.ctx.inFlight?.(pkgEntry.file);
     const info = this.info(pkgEntry);
     if (subEntry === null && !info.hasGetattr) return; // a plain attribute
     if (info.bound.has(name) || (await this.assigns(pkgEntry, info, name))) return;
@@ -284,6 +287,7 @@ export class EdgeResolver {
     const entry = this.resolve(pkg);
     if (entry === null || entry.file === null) return;
     this.rec?.packages.push(entry.file);
+    await this.ctx.inFlight?.(entry.file);
     const all = this.ctx.graphFacts(entry.file)?.all;
     if (!all) return;
     if (all.dynamic) this.unresolved(`from ${pkg} import *`, `${file}:${line}`, `${pkg}.__all__ is not a literal list; only its literal part is followed`);

@@ -10,8 +10,11 @@
 import type { PyFileFacts } from "../python/types";
 import { decodeFacts, decodeGraphFacts, type GraphFacts, graphFactsOf } from "./codec";
 
-/** Encoded text, or a function giving it (undefined: no entry after all). Decoded keys map to null. */
-type Pending = string | (() => string | undefined) | null;
+/** What a deferred entry's function gives: encoded text, facts scanned just now, or undefined (no entry after all). */
+export type Deferred = () => string | PyFileFacts | undefined;
+
+/** Encoded text, or a function giving the entry. Decoded keys map to null. */
+type Pending = string | Deferred | null;
 
 export class FactsMap extends Map<string, PyFileFacts> {
   private pending: Map<string, Pending> = new Map();
@@ -19,7 +22,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
   /** Keys of the parent this overlay removes. */
   private hidden = new Set<string>();
   private graphs = new Map<string, GraphFacts>();
-  private probes = new Map<string, (needle: Buffer) => boolean>();
+  private probes = new Map<string, (needles: Buffer[]) => boolean>();
 
   /** A map with `parent`'s entries, minus `removed`; entries set on it shadow the parent's. */
   static overlay(parent: FactsMap, removed: Iterable<string> = []): FactsMap {
@@ -35,10 +38,11 @@ export class FactsMap extends Map<string, PyFileFacts> {
   }
 
   /**
-   * Adds an entry whose encoded text is read only when the entry is first asked for.
-   * `probe`, when given, answers mayMention() from the stored bytes without reading the text.
+   * Adds an entry computed only when the entry is first asked for (its encoded text read from
+   * the cache, or the file scanned then). `probe`, when given, answers mayMention() (does it
+   * contain every needle?) without computing the entry.
    */
-  setDeferred(key: string, text: () => string | undefined, probe?: (needle: Buffer) => boolean): this {
+  setDeferred(key: string, text: Deferred, probe?: (needles: Buffer[]) => boolean): this {
     this.setPending(key, text);
     if (probe !== undefined) this.probes.set(key, probe);
     return this;
@@ -57,22 +61,37 @@ export class FactsMap extends Map<string, PyFileFacts> {
     return this.parent !== null && !this.pending.has(key) && !this.hidden.has(key) && this.parent.has(key);
   }
 
+  /** Runs a deferred entry's function once: facts are kept as decoded, text replaces the function. */
+  private run(key: string, fn: Deferred): string | PyFileFacts | undefined {
+    const v = fn();
+    if (v === undefined) return undefined;
+    if (typeof v === "string") this.pending.set(key, v);
+    else {
+      super.set(key, v);
+      this.pending.set(key, null);
+    }
+    return v;
+  }
+
+  /** Drops a corrupt entry: it is no entry. */
+  private corrupt(key: string): undefined {
+    this.pending.delete(key);
+    this.hidden.add(key);
+    return undefined;
+  }
+
   override get(key: string): PyFileFacts | undefined {
     const p = this.pending.get(key);
     if (p === undefined) return this.inherits(key) ? this.parent?.get(key) : undefined;
     if (p === null) return super.get(key);
-    let facts: PyFileFacts | undefined;
-    const text = typeof p === "string" ? p : p();
+    const v = typeof p === "string" ? p : this.run(key, p);
+    if (v === undefined) return this.corrupt(key);
+    if (typeof v !== "string") return v;
+    let facts: PyFileFacts;
     try {
-      facts = text === undefined ? undefined : decodeFacts(text);
+      facts = decodeFacts(v);
     } catch {
-      facts = undefined;
-    }
-    if (facts === undefined) {
-      // A corrupt entry is no entry.
-      this.pending.delete(key);
-      this.hidden.add(key);
-      return undefined;
+      return this.corrupt(key);
     }
     super.set(key, facts);
     this.pending.set(key, null);
@@ -80,20 +99,20 @@ export class FactsMap extends Map<string, PyFileFacts> {
   }
 
   /**
-   * False only when the entry certainly does not mention `text` (its encoded form does not
-   * contain it): lets a search over every file skip decoding most of them.
+   * False only when the entry certainly does not mention every one of `words` (its encoded
+   * form, or the bytes it will be scanned from, lacks one): lets a search over every file skip
+   * decoding (or scanning) most of them.
    */
-  mayMention(key: string, text: string): boolean {
+  mayMention(key: string, words: string | readonly string[]): boolean {
+    const list = typeof words === "string" ? [words] : words;
     const p = this.pending.get(key);
-    if (p === undefined) return this.inherits(key) ? (this.parent?.mayMention(key, text) ?? true) : true;
-    if (p === null) return true;
+    if (p === undefined) return this.inherits(key) ? (this.parent?.mayMention(key, list) ?? true) : true;
+    if (p === null || list.length === 0) return true;
     const probe = this.probes.get(key);
     // eslint-disable-next-line no-control-regex -- ASCII test: encoded text may escape other characters
-    if (typeof p !== "string" && probe !== undefined && /^[\x00-\x7f]*$/.test(text)) return probe(Buffer.from(text, "latin1"));
-    const encoded = typeof p === "string" ? p : p();
-    if (encoded === undefined) return true;
-    if (typeof p !== "string") this.pending.set(key, encoded);
-    return encoded.includes(text);
+    if (typeof p !== "string" && probe !== undefined && list.every((w) => /^[\x00-\x7f]*$/.test(w))) return probe(list.map((w) => Buffer.from(w, "latin1")));
+    const v = typeof p === "string" ? p : this.run(key, p);
+    return typeof v !== "string" || list.every((w) => v.includes(w));
   }
 
   /** What the startup graph reads of an entry, decoding only that part when the entry is not decoded yet. */
@@ -102,15 +121,13 @@ export class FactsMap extends Map<string, PyFileFacts> {
     if (hit !== undefined) return hit;
     const p = this.pending.get(key);
     if (p === undefined) return this.inherits(key) ? this.parent?.graph(key) : undefined;
+    const v = p === null ? (super.get(key) as PyFileFacts) : typeof p === "string" ? p : this.run(key, p);
+    if (v === undefined) return this.corrupt(key);
     let g: GraphFacts | undefined;
-    if (p === null) g = graphFactsOf(super.get(key) as PyFileFacts);
-    else {
-      const text = typeof p === "string" ? p : p();
-      try {
-        g = text === undefined ? undefined : decodeGraphFacts(text);
-      } catch {
-        g = undefined;
-      }
+    try {
+      g = typeof v === "string" ? decodeGraphFacts(v) : graphFactsOf(v);
+    } catch {
+      g = undefined;
     }
     if (g !== undefined) this.graphs.set(key, g);
     return g;

@@ -9,7 +9,7 @@ import type { ReviewError } from "../core/types";
 import { type Built, buildStartupGraph } from "./build";
 import { stateKey } from "./fingerprint";
 import { ReachedGraph } from "./startup-graph";
-import { collectFacts, headReader } from "./collect";
+import { collectFacts, headReader, type SkipTable } from "./collect";
 import type { FactsMap } from "./facts-map";
 import type { GraphInput, StartupGraph } from "./types";
 
@@ -36,9 +36,15 @@ export interface Graphs {
   errors: ReviewError[];
   /** Plain-text remarks about how the head's graph was built (settings found, fallbacks used). */
   notes: string[];
+  /**
+   * Stores in the scan cache every file scanned so far (facts are scanned when first read, by
+   * the graphs or by whoever reads `headFacts` later) and stops the scan threads. Call it once
+   * done reading facts; it never throws.
+   */
+  persist(): void;
 }
 
-function summary(head: StartupGraph, skipped: Map<string, string>): { errors: ReviewError[]; notes: string[] } {
+function summary(head: StartupGraph, skipped: SkipTable): { errors: ReviewError[]; notes: string[] } {
   const errors: ReviewError[] = [];
   for (const u of head.unresolved) {
     const why = skipped.get(u.where);
@@ -78,16 +84,23 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     if (key !== null) input.cache?.saveGraph(key, built.graph.toJSON());
     return { graph: built.graph, built };
   };
-  const headBuild = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config }));
+  const { persist } = collected;
+  const headBuild = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config, scan: collected }));
   const head = headBuild.graph;
   const extra = summary(head, collected.headSkipped);
-  if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra };
+  if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra, persist };
 
   const basePaths = headPaths.filter((p) => !(input.baseOverrides.has(p) && input.baseOverrides.get(p) === null));
   const inHead = new Set(headPaths);
   for (const [p, b] of input.baseOverrides) if (b !== null && !inHead.has(p) && PYTHON.test(p)) basePaths.push(p);
+  // Files the change touches are the base's own (scanned already); the rest are the head's.
+  const baseScan = {
+    request: (paths: string[]) => collected.request(paths.filter((p) => !input.baseOverrides.has(p))),
+    whenScanned: (p: string) => (input.baseOverrides.has(p) ? undefined : collected.whenScanned(p)),
+    inFlight: (p: string) => (input.baseOverrides.has(p) ? undefined : collected.inFlight(p)),
+  };
   const readBase = async (p: string): Promise<Buffer | null> => (input.baseOverrides.has(p) ? (input.baseOverrides.get(p) ?? null) : readHead(p));
   const reuse = headBuild.built === null ? undefined : { built: headBuild.built, changed: new Set(input.baseOverrides.keys()) };
-  const base = (await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config, reuse }))).graph;
-  return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra };
+  const base = (await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config, reuse, scan: baseScan }))).graph;
+  return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra, persist };
 }

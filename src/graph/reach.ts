@@ -17,7 +17,8 @@ export interface Reached {
   succ: number[][];
 }
 
-export async function reach(roots: string[], edgesOf: (module: string) => Promise<Edge[]>): Promise<Reached> {
+/** `added`, when given, is told of each module as the walk adds it (so its file can be read ahead). */
+export async function reach(roots: string[], edgesOf: (module: string) => Promise<Edge[]>, added?: (module: string) => void): Promise<Reached> {
   const r: Reached = { names: [], ids: new Map(), parent: [], line: [], depth: [], succ: [] };
   const add = (name: string, parent: number, line: number | null): number => {
     const id = r.names.length;
@@ -27,6 +28,7 @@ export async function reach(roots: string[], edgesOf: (module: string) => Promis
     r.line.push(line);
     r.depth.push(parent < 0 ? 0 : r.depth[parent] + 1);
     r.succ.push([]);
+    added?.(name);
     return id;
   };
   for (const root of roots) if (!r.ids.has(root)) add(root, -1, null);

@@ -16,12 +16,23 @@ export interface RevisionInput {
   /** The revision's Python files (`.py`, `.pyi`), repo-relative. */
   paths: string[];
   facts: Map<string, PyFileFacts>;
-  /** Files that were not scanned, with why. */
-  skipped: Map<string, string>;
+  /** Why a file was not scanned (over the size limit, unreadable); undefined when it was. */
+  skipped: { get(path: string): string | undefined };
+  /** Scanning ahead: files to scan before they are asked for, and waiting for one a worker is scanning. */
+  scan?: ScanAhead;
   read(path: string): Promise<Buffer | null>;
   config: Config;
   /** The other revision's build, whose resolved edges are reused where nothing they depend on changed. */
   reuse?: { built: { memo: EdgeMemo; index: ModuleIndex; paths: ReadonlySet<string> }; changed: ReadonlySet<string> };
+}
+
+export interface ScanAhead {
+  /** Queues files for the worker threads (no-op without them). */
+  request(paths: string[]): void;
+  /** Resolves when a queued file has been scanned (by a worker or by whoever asked first); undefined when it is not queued. */
+  whenScanned(path: string): Promise<void> | undefined;
+  /** Resolves when the file a worker is scanning right now is done; undefined when no worker holds it. */
+  inFlight(path: string): Promise<void> | undefined;
 }
 
 export class Revision {
@@ -50,6 +61,7 @@ export class Revision {
     this.edges = new EdgeResolver({
       index: this.index,
       graphFacts: (p) => this.graphFacts(p),
+      inFlight: (p) => input.scan?.inFlight(p),
       statements: (p) => this.statements(p),
       mentions: async (p, word) => (await this.bytes(p))?.includes(word) ?? false,
       unresolved: this.unresolved,

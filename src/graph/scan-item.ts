@@ -7,6 +7,7 @@ import * as zlib from "node:zlib";
 import { scanPython } from "../python/scanner";
 import { blobSha } from "./fingerprint";
 import { encodeFacts } from "./codec";
+import type { PyFileFacts } from "../python/types";
 
 export interface ScanItem {
   /** Absolute path to read, or the bytes themselves. */
@@ -36,7 +37,11 @@ export interface ScannedBytes {
 /** One read buffer per thread: files are read into it without a stat or an allocation each. */
 let scratch: Buffer | null = null;
 
-function readInto(abs: string, maxBytes: number): Buffer | number {
+/**
+ * Reads a file into this thread's scratch buffer: a view of it (valid until the next read), or
+ * the file's size when it is over `maxBytes`.
+ */
+export function readInto(abs: string, maxBytes: number): Buffer | number {
   const cap = maxBytes + 1;
   if (scratch === null || scratch.length < cap) scratch = Buffer.allocUnsafe(cap);
   const fd = fs.openSync(abs, "r");
@@ -53,20 +58,32 @@ function readInto(abs: string, maxBytes: number): Buffer | number {
   }
 }
 
-export function scanItem(item: ScanItem, maxBytes: number): ScanResult {
+/** A scanned file: its facts, or a marker saying why there are none (see ScanResult.enc). */
+export interface ScannedFacts {
+  sha: string | null;
+  facts: PyFileFacts | null;
+  marker: string;
+}
+
+export function scanFacts(item: ScanItem, maxBytes: number): ScannedFacts {
   let bytes: Uint8Array | number | undefined = item.bytes;
   if (bytes === undefined) {
     try {
       bytes = readInto(item.abs as string, maxBytes);
     } catch (e) {
-      return { sha: null, enc: `E${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      return { sha: null, facts: null, marker: `E${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
     }
     // Too large: the SHA is not needed (the marker is keyed by git's SHA when there is one).
-    if (typeof bytes === "number") return { sha: null, enc: `L${bytes}` };
+    if (typeof bytes === "number") return { sha: null, facts: null, marker: `L${bytes}` };
   }
   const sha = item.hash ? blobSha(bytes) : null;
-  if (bytes.length > maxBytes) return { sha, enc: `L${bytes.length}` };
-  return { sha, enc: encodeFacts(scanPython(bytes)) };
+  if (bytes.length > maxBytes) return { sha, facts: null, marker: `L${bytes.length}` };
+  return { sha, facts: scanPython(bytes), marker: "" };
+}
+
+export function scanItem(item: ScanItem, maxBytes: number): ScanResult {
+  const r = scanFacts(item, maxBytes);
+  return { sha: r.sha, enc: r.facts === null ? r.marker : encodeFacts(r.facts) };
 }
 
 export function toBytes(r: ScanResult): ScannedBytes {

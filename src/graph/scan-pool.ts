@@ -1,7 +1,12 @@
 /**
- * Scans many files, on worker threads when there are enough of them to pay for starting the
- * workers (the scanner is single-threaded and CPU-bound), else in this thread. Workers read
- * files themselves when given absolute paths, so the bytes never cross threads.
+ * Scans files on worker threads (the scanner is single-threaded and CPU-bound), or in this
+ * thread when workers are not available. Workers read files themselves when given absolute
+ * paths, so the bytes never cross threads.
+ *
+ * A pool is a queue: callers submit files as they learn they will need them (a lazy build
+ * submits each module as the walk, or its look-ahead, reaches it), idle workers take the next
+ * few, and each result comes back to its job. A job still in the queue can be dropped (the
+ * caller scanned it itself meanwhile). Workers never keep the process alive.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -21,7 +26,8 @@ export interface PoolOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const BATCH = 64;
+/** Files per message to a worker: small, so a result the caller waits for is never far off. */
+const BATCH = 24;
 const PROGRESS_EVERY = 256;
 
 function defaultWorkerScript(): string | null {
@@ -29,59 +35,159 @@ function defaultWorkerScript(): string | null {
   return fs.existsSync(file) ? file : null;
 }
 
-export async function scanAll(items: ScanItem[], opts: PoolOptions): Promise<ScannedBytes[]> {
-  const script = opts.workerScript === undefined ? defaultWorkerScript() : opts.workerScript;
-  const parallel = opts.workers ?? Math.min(8, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
-  if (script === null || items.length <= (opts.threshold ?? 2000) || parallel < 2) return scanHere(items, 0, opts, new Array(items.length));
-  return scanOnWorkers(items, script, parallel, opts);
+export function defaultParallelism(): number {
+  return Math.min(8, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
 }
 
-function scanHere(items: ScanItem[], from: number, opts: PoolOptions, out: ScannedBytes[]): ScannedBytes[] {
-  for (let i = from; i < items.length; i++) {
+/** One file to scan on the pool. */
+export interface PoolJob {
+  item: ScanItem;
+  /** Called with the result, or null when no worker could scan it (the caller scans it). */
+  done(result: ScannedBytes | null): void;
+  /** Asked when a worker is about to take the job: true drops it (done is not called). */
+  dropped?(): boolean;
+  /** Set when a worker has taken the job. */
+  sent?: boolean;
+}
+
+/** Scans `items` once: on a pool when there are more than `threshold` of them, else here. */
+export async function scanAll(items: ScanItem[], opts: PoolOptions): Promise<ScannedBytes[]> {
+  const out: ScannedBytes[] = new Array(items.length);
+  const pool = items.length <= (opts.threshold ?? 2000) ? null : ScanPool.start(opts);
+  if (pool !== null) {
+    let done = 0;
+    await new Promise<void>((resolve) => {
+      if (items.length === 0) resolve();
+      items.forEach((item, i) =>
+        pool.submit({
+          item,
+          done(r) {
+            if (r !== null) out[i] = r;
+            opts.onProgress?.(++done, items.length);
+            if (done === items.length) resolve();
+          },
+        }),
+      );
+    });
+    pool.close();
+  }
+  for (let i = 0; i < items.length; i++) {
     if (out[i] !== undefined) continue;
     out[i] = toBytes(scanItem(items[i], opts.maxBytes));
-    if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, items.length);
+    if (pool === null && opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, items.length);
   }
-  opts.onProgress?.(items.length, items.length);
+  if (pool === null) opts.onProgress?.(items.length, items.length);
   return out;
 }
 
-async function scanOnWorkers(items: ScanItem[], script: string, parallel: number, opts: PoolOptions): Promise<ScannedBytes[]> {
-  const out: ScannedBytes[] = new Array(items.length);
-  const batches: number[] = [];
-  for (let i = 0; i < items.length; i += BATCH) batches.push(i);
-  let next = 0;
-  let done = 0;
-  const workers: Worker[] = [];
-  const run = (w: Worker): Promise<void> =>
-    new Promise((resolve) => {
-      const send = () => {
-        if (next >= batches.length) return resolve();
-        const start = batches[next++];
-        const task: WorkerTask = { id: start, items: items.slice(start, start + BATCH), maxBytes: opts.maxBytes };
-        w.postMessage(task);
-      };
-      w.on("message", (msg: WorkerReply) => {
-        let at = 0;
-        msg.lengths.forEach((len, k) => {
-          out[msg.id + k] = { sha: msg.shas[k], data: Buffer.from(msg.data, at, len), crc: msg.crcs[k] };
-          at += len;
-        });
-        done += msg.lengths.length;
-        opts.onProgress?.(done, items.length);
-        send();
-      });
-      // A failed worker stops taking batches; whatever it did not finish is scanned below.
-      w.on("error", () => resolve());
-      w.on("exit", () => resolve());
-      send();
-    });
-  try {
-    for (let k = 0; k < parallel; k++) workers.push(new Worker(script));
-    await Promise.all(workers.map(run));
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  return scanHere(items, 0, { ...opts, onProgress: undefined }, out);
-}
+export class ScanPool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly inFlight = new Map<Worker, PoolJob[]>();
+  private queue: PoolJob[] = [];
+  private next = 0;
+  private closed = false;
 
+  /** A pool of `workers` threads (default: the available parallelism), or null when threads cannot be used here. */
+  static start(opts: { maxBytes: number; workers?: number; workerScript?: string | null }): ScanPool | null {
+    const n = opts.workers ?? defaultParallelism();
+    const script = opts.workerScript === undefined ? defaultWorkerScript() : opts.workerScript;
+    if (script === null || n < 2) return null;
+    try {
+      return new ScanPool(script, n, opts.maxBytes);
+    } catch {
+      return null;
+    }
+  }
+
+  private constructor(
+    script: string,
+    n: number,
+    private readonly maxBytes: number,
+  ) {
+    for (let k = 0; k < n; k++) {
+      const w = new Worker(script);
+      w.unref();
+      w.on("message", (msg: WorkerReply) => this.received(w, msg));
+      // A failed worker takes no more jobs; the ones it held are handed back (done(null)).
+      w.on("error", () => this.lost(w));
+      w.on("exit", () => this.lost(w));
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  /** Queues a job (handed straight back when the pool has no worker left). */
+  submit(job: PoolJob): void {
+    if (this.closed || this.workers.length === 0) return job.done(null);
+    this.queue.push(job);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.next < this.queue.length) {
+      const batch: PoolJob[] = [];
+      while (batch.length < BATCH && this.next < this.queue.length) {
+        const job = this.queue[this.next++];
+        if (job.dropped?.()) continue;
+        job.sent = true;
+        batch.push(job);
+      }
+      if (this.next === this.queue.length) {
+        this.queue = [];
+        this.next = 0;
+      }
+      if (batch.length === 0) break;
+      const w = this.idle.pop() as Worker;
+      this.inFlight.set(w, batch);
+      const task: WorkerTask = { id: 0, items: batch.map((j) => j.item), maxBytes: this.maxBytes };
+      w.ref();
+      w.postMessage(task);
+    }
+  }
+
+  private received(w: Worker, msg: WorkerReply): void {
+    const batch = this.inFlight.get(w) ?? [];
+    this.inFlight.delete(w);
+    w.unref();
+    this.idle.push(w);
+    let at = 0;
+    msg.lengths.forEach((len, k) => {
+      const data = Buffer.from(msg.data, at, len);
+      at += len;
+      batch[k]?.done({ sha: msg.shas[k], data, crc: msg.crcs[k] });
+    });
+    this.pump();
+  }
+
+  private lost(w: Worker): void {
+    const i = this.workers.indexOf(w);
+    if (i < 0) return;
+    this.workers.splice(i, 1);
+    const idle = this.idle.indexOf(w);
+    if (idle >= 0) this.idle.splice(idle, 1);
+    for (const job of this.inFlight.get(w) ?? []) job.done(null);
+    this.inFlight.delete(w);
+    if (this.workers.length === 0) this.drain();
+  }
+
+  /** Hands every queued job back (done(null)). */
+  private drain(): void {
+    const left = this.queue.slice(this.next);
+    this.queue = [];
+    this.next = 0;
+    for (const job of left) if (!job.dropped?.()) job.done(null);
+  }
+
+  /** Stops the workers; jobs not done are handed back. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const workers = this.workers.splice(0);
+    this.idle.length = 0;
+    for (const batch of this.inFlight.values()) for (const job of batch) job.done(null);
+    this.inFlight.clear();
+    this.drain();
+    for (const w of workers) void w.terminate();
+  }
+}

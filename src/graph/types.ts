@@ -49,8 +49,8 @@ export interface GraphInput {
   headBlobShas?: Map<string, string>;
   /** When the head revision is a checkout on disk: its directory. Files are then read directly (scan workers read them themselves). */
   headRoot?: string;
-  /** Scan progress (files done, total), e.g. for a progress bar. */
+  /** Scan progress (files scanned so far, files listed), e.g. for a progress line; files are scanned only as they are reached. */
   onProgress?(done: number, total: number): void;
-  /** Scan on worker threads above this many uncached files (default 2,000). */
+  /** A wave of newly reached files at least this large is scanned on worker threads (default 256). */
   workerThreshold?: number;
 }

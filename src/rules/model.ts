@@ -52,8 +52,8 @@ export class RepoSide {
     private readonly sourceRoots: readonly string[],
     /** The startup graph of this revision, when one was built. */
     readonly graph: StartupGraphView | null,
-    /** False when a file certainly does not mention `text` (skips decoding it); default: always maybe. */
-    readonly mayMention: (path: string, text: string) => boolean = () => true,
+    /** False when a file certainly lacks one of `words` (skips decoding it); default: always maybe. */
+    readonly mayMention: (path: string, words: readonly string[]) => boolean = () => true,
   ) {}
 
   /** The file defining `module` at this revision; a package (`a/b/__init__.py`) wins over a same-named `a/b.py`. */

@@ -19,7 +19,7 @@
  * the module from its new home until nothing uses it.
  */
 import { isExceptionModule } from "../config";
-import { importedModules, resolveRelative } from "../graph/modules";
+import { importedModules, type ModuleName, resolveRelative } from "../graph/modules";
 import { describeContext } from "../python/context";
 import { importStatementText } from "../python/format";
 import type { PyFileFacts } from "../python/types";
@@ -88,17 +88,27 @@ interface Reference {
   typeOnly: boolean;
 }
 
+/** How many leading parts of `parts` a relative import in module `mod` can leave unwritten (those of its package). */
+function sharedParts(mod: ModuleName | null, parts: string[]): number {
+  if (mod === null) return 0;
+  const pkg = mod.module.split(".");
+  if (!mod.isPackage) pkg.pop();
+  let k = 0;
+  while (k < pkg.length && k < parts.length && pkg[k] === parts[k]) k++;
+  return k;
+}
+
 /** Every place at head that still points at `moved`. */
 function references(model: ReviewModel, moved: string): Reference[] {
   const refs: Reference[] = [];
-  // Every reference names the moved module's last part (`exceptions` in `from .x import
-  // exceptions`, `a.exceptions.E` in a patch string): files that do not are never decoded.
-  const needle = moved.slice(moved.lastIndexOf(".") + 1);
+  const parts = moved.split(".");
   for (const file of model.head.files.keys()) {
-    if (!model.head.mayMention(file, needle)) continue;
+    // A reference spells out every part of the moved module's name, except the parts a
+    // relative import takes from the file's own package: files that lack one are never scanned.
+    const mod = model.head.moduleOf(file);
+    if (!model.head.mayMention(file, parts.slice(sharedParts(mod, parts)))) continue;
     const facts = model.head.files.get(file);
     if (facts === undefined) continue;
-    const mod = model.head.moduleOf(file);
     const seen = new Set<string>();
     const add = (r: Reference) => {
       const key = `${r.line}:${r.what}`;
