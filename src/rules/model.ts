@@ -7,7 +7,7 @@
 import type { Config } from "../config";
 import { isTestFile } from "../config";
 import type { ChainLink, ChangeStatus } from "../core/types";
-import { importedModules, moduleForPath, type ModuleName } from "../graph/modules";
+import { importedModules, moduleForPath, type ModuleName, pathsForModule } from "../graph/modules";
 import type { PyFileFacts, PyImport } from "../python/types";
 import type { ImportCost } from "../core/importtime";
 
@@ -43,8 +43,6 @@ export interface FileChangeModel {
 }
 
 export class RepoSide {
-  private byModule: Map<string, string> | null = null;
-
   constructor(
     readonly name: "base" | "head",
     /** Every Python file at this revision: path -> facts. */
@@ -58,17 +56,14 @@ export class RepoSide {
 
   /** The file defining `module` at this revision; a package (`a/b/__init__.py`) wins over a same-named `a/b.py`. */
   moduleFile(module: string): string | null {
-    if (this.byModule === null) {
-      const m = new Map<string, string>();
-      for (const path of this.files.keys()) {
-        const mod = moduleForPath(path, this.sourceRoots);
-        if (mod === null || path.endsWith(".pyi")) continue;
-        // A package (directory) shadows a same-named module file, as CPython's path finder does.
-        if (!m.has(mod.module) || mod.isPackage) m.set(mod.module, path);
-      }
-      this.byModule = m;
+    let found: string | null = null;
+    for (const path of pathsForModule(module, this.sourceRoots)) {
+      // Under nested source roots a path can name another module (`src/a.py` is `a` when `src` is a root).
+      if (!this.files.has(path) || moduleForPath(path, this.sourceRoots)?.module !== module) continue;
+      if (path.endsWith("/__init__.py")) return path; // a package (directory) shadows a same-named module file, as CPython's path finder does
+      found ??= path;
     }
-    return this.byModule.get(module) ?? null;
+    return found;
   }
 
   moduleOf(path: string): ModuleName | null {
