@@ -7,10 +7,9 @@
  * characters in file names survive. Contents are read through one long-lived
  * `git cat-file --batch` process per revision.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
-import { simpleGit, type SimpleGit } from "simple-git";
 import type { ChangeSet, ChangedFile, ChangeStatus, ReviewError, RevisionReader } from "../core/types";
 import { SourceError } from "./errors";
 
@@ -57,11 +56,30 @@ const SHA_RE = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 export interface GitRepo {
   /** Top of the work tree (or the git dir of a bare repository); paths are relative to it. */
   root: string;
-  git: SimpleGit;
+  git: GitClient;
 }
 
-function client(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, trimmed: false, config: ["core.quotepath=false"] });
+/** Runs git in one directory. */
+export interface GitClient {
+  /**
+   * git's standard output. Rejects with git's standard error when it fails, except a failure
+   * that says nothing on standard error, which yields the output (`rev-parse --verify --quiet`
+   * of a missing ref, `merge-base` of unrelated histories).
+   */
+  raw(args: string[]): Promise<string>;
+}
+
+function client(dir: string): GitClient {
+  return {
+    raw: (args) =>
+      new Promise((resolve, reject) => {
+        execFile("git", ["-c", "core.quotepath=false", ...args], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
+          if (err === null) return resolve(stdout);
+          if (typeof err.code === "number" && stderr.trim() === "") return resolve(stdout);
+          reject(typeof err.code === "number" ? new Error(stderr.trim()) : err);
+        });
+      }),
+  };
 }
 
 function errorText(err: unknown): string {
@@ -77,7 +95,7 @@ function firstLines(text: string, max = 4): string {
     .join("\n");
 }
 
-/** Turns whatever simple-git or spawn threw into a `SourceError` with advice. */
+/** Turns whatever git or spawning it threw into a `SourceError` with advice. */
 function gitFailure(err: unknown, args: readonly string[], where: string): SourceError {
   const text = errorText(err);
   if (/\bENOENT\b/.test(text) && /spawn/i.test(text)) {
@@ -112,7 +130,7 @@ function gitFailure(err: unknown, args: readonly string[], where: string): Sourc
   });
 }
 
-async function runGit(g: SimpleGit, args: string[], where: string): Promise<string> {
+async function runGit(g: GitClient, args: string[], where: string): Promise<string> {
   try {
     return await g.raw(args);
   } catch (err) {
@@ -151,7 +169,7 @@ export async function openGitRepo(repo: string): Promise<GitRepo> {
 /** The commit SHA `ref` names, or null. Refs that look like options are refused. */
 export async function resolveCommit(repo: GitRepo, ref: string): Promise<string | null> {
   if (!ref || ref.startsWith("-") || /[\0\r\n]/.test(ref)) return null;
-  // Exit status 1 with an empty stderr: simple-git resolves with "" (no throw).
+  // Exit status 1 with an empty stderr: the client resolves with "" (no throw).
   const out = (await runGit(repo.git, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], ref)).trim();
   return SHA_RE.test(out) ? out : null;
 }
@@ -671,7 +689,7 @@ function parseLsTree(out: string): Map<string, string> {
 export class GitRevisionReader implements ClosableRevisionReader {
   readonly rev: string;
   private readonly batch: CatFileBatch;
-  private readonly git: SimpleGit;
+  private readonly git: GitClient;
   private tree: Promise<Map<string, string>> | null = null;
 
   /** `rev` should be a full commit SHA (any revision name works but may move). */
