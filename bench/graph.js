@@ -12,11 +12,14 @@
  * of the changed files, build), each in a fresh Node process:
  *   cold: empty scan cache;   warm: the cache the cold run left (same state);
  *   new push: one more file changed (a state not seen, blobs cached).
+ * Then the whole review as `review --diff` runs it (diff in, findings out: both graphs, the
+ * rules, the reference search for the deleted module), cold, warm and on a new push, each
+ * BENCH_GRAPH_RUNS times (default 3; the median is reported, the targets judged on it).
  * Prints ONE JSON line on stdout; progress goes to stderr.
  *
  * Environment: PYTHON (default python3, for the stdlib location), BENCH_GRAPH_DIR (default
  * <tmp>/django-startup-bench-graph-v<N>-<MB>mb), BENCH_GRAPH_MB (default 150),
- * BENCH_GRAPH_PROFILE (a directory: write V8 CPU profiles of both runs there).
+ * BENCH_GRAPH_RUNS, BENCH_GRAPH_PROFILE (a directory: write V8 CPU profiles of every run there).
  */
 "use strict";
 
@@ -35,6 +38,8 @@ const CACHE = path.join(DIR, "cache");
 const REVIEW_CACHE = path.join(DIR, "review-cache");
 const MB = 1e6;
 const APPS = 330;
+/** Full reviews timed per kind (cold, warm, new push); the median is reported. */
+const RUNS = Math.max(1, Number(process.env.BENCH_GRAPH_RUNS || 3));
 
 function log(msg) {
   process.stderr.write(`[bench:graph] ${msg}\n`);
@@ -272,7 +277,7 @@ async function timedReview() {
   // The diff is the input (as `review --diff FILE` takes it): produced before the clock starts.
   git(["add", "-A", "-N"]); // new files of the PR show in `git diff`
   const diffText = git(["diff", "HEAD"]).toString("utf8");
-  const t0 = performance.now();
+  const t0 = performance.now();globalThis.__L=(m)=>process.env.DBG&&process.stderr.write(`${m} ${(performance.now()-t0).toFixed(0)}\n`);
   const cs = await diffFileChangeSet({ repo: REPO, diffText, base: "HEAD" });
   const result = await review({ changeSet: cs, options: { cacheDir: REVIEW_CACHE } });
   await cs.close();
@@ -308,9 +313,21 @@ function main() {
     // or graphs for it), but every other blob is in the cache.
     fs.appendFileSync(path.join(REPO, CHANGES.modified[1]), "\n# another commit\n");
     const push = child("new push");
-    fs.rmSync(REVIEW_CACHE, { recursive: true, force: true });
-    const reviewCold = child("review cold", "--timed-review");
-    const reviewWarm = child("review warm", "--timed-review");
+    // The full review, RUNS times each (the median is reported: this machine's timings wander):
+    // cold (an empty cache each time), warm (the same state again), and a new push (one more
+    // line in a changed file each time: a state not seen, every other blob cached).
+    const reviews = (label, before) =>
+      Array.from({ length: RUNS }, (_, k) => {
+        before(k);
+        return child(`review ${label} ${k + 1}/${RUNS}`, "--timed-review");
+      });
+    const reviewColds = reviews("cold", () => fs.rmSync(REVIEW_CACHE, { recursive: true, force: true }));
+    const reviewWarms = reviews("warm", () => {});
+    const reviewPushes = reviews("new push", (k) => fs.appendFileSync(path.join(REPO, CHANGES.modified[2]), `\n# push ${k + 1}\n`));
+    const median = (runs) => runs.map((r) => r.seconds).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+    const reviewCold = { seconds: median(reviewColds) };
+    const reviewWarm = { seconds: median(reviewWarms), findings: reviewWarms[0].findings };
+    const reviewRuns = [...reviewColds, ...reviewWarms, ...reviewPushes];
     const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
     const out = {
       files: corpus.files,
@@ -322,15 +339,17 @@ function main() {
       new_push_s: round(push.seconds),
       review_cold_s: round(reviewCold.seconds),
       review_warm_s: round(reviewWarm.seconds),
+      review_new_push_s: round(median(reviewPushes)),
+      review_runs: RUNS,
       review_findings: reviewWarm.findings.length,
       cold_cpu_s: round(cold.cpu_s),
       warm_cpu_s: round(warm.cpu_s),
       load_avg: round(os.loadavg()[0], 2),
-      peak_rss_mb: Math.round(Math.max(cold.rss_mb, warm.rss_mb, reviewCold.rss_mb, reviewWarm.rss_mb)),
+      peak_rss_mb: Math.round(Math.max(cold.rss_mb, warm.rss_mb, ...reviewRuns.map((r) => r.rss_mb))),
       startup_first_party: warm.first_party,
       pr_adds_scipy: warm.scipy_at_head && !warm.scipy_at_base,
       cpus: os.cpus().length,
-      targets_met: reviewCold.seconds < 3 && reviewWarm.seconds < 0.5 && Math.max(cold.rss_mb, warm.rss_mb, reviewCold.rss_mb, reviewWarm.rss_mb) < 1024,
+      targets_met: reviewCold.seconds < 3 && reviewWarm.seconds < 0.5 && Math.max(cold.rss_mb, warm.rss_mb, ...reviewRuns.map((r) => r.rss_mb)) < 1024,
     };
     process.stdout.write(JSON.stringify(out) + "\n");
   } finally {

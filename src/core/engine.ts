@@ -21,7 +21,7 @@ export async function runRules(model: ReviewModel, readLines: LineReader, rules:
     if (!ruleEnabledAnywhere(config, id)) continue;
     let raws;
     try {
-      raws = rule.check(model);
+      raws = await rule.check(model);
     } catch (e) {
       errors.push({ kind: "internal", where: id, message: `rule ${id} failed and reported nothing: ${(e as Error).message}` });
       continue;

@@ -9,6 +9,7 @@ import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
 import { buildGraphs, listWorktree, ScanCache } from "../graph";
 import { scanPython } from "../python/scanner";
+import { moduleForPath } from "../graph/modules";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
 import { runRules } from "./engine";
 import { isBinary } from "./files";
@@ -100,11 +101,16 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const started = process.hrtime.bigint();
   const cs = input.changeSet;
   const errors: ReviewError[] = [];
+  // A checkout is listed by git once, with the blob ids of its unmodified files (started now, read below).
+  const root = cs.head.root;
+  const listing = root !== undefined && cs.head.isCheckout ? listWorktree(root) : null;
+  listing?.catch(() => {}); // awaited below
 
   // Configuration: the base's pyproject is in force; the head's is only compared.
+  const [pyprojectAtBase, pyprojectAtHead] = await Promise.all([readText(cs.base, "pyproject.toml", errors), readText(cs.head, "pyproject.toml", errors)]);
   const resolved = resolveConfig({
-    pyprojectAtBase: await readText(cs.base, "pyproject.toml", errors),
-    pyprojectAtHead: await readText(cs.head, "pyproject.toml", errors),
+    pyprojectAtBase,
+    pyprojectAtHead,
     options: input.options,
     optionsWhere: input.optionsWhere,
     extraOptionKeys: input.extraOptionKeys,
@@ -114,13 +120,24 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
 
   // Changed Python files, both versions.
   const changed: ChangedFile[] = cs.files.filter((f) => !f.binary && (isPython(f.path) || (f.oldPath !== null && isPython(f.oldPath))));
+  // Read together (a git reader pipelines its requests); errors are reported in the files' order.
+  const loaded = await Promise.all(
+    changed.map(async (f) => {
+      const basePath = basePathOf(f);
+      const problems: [ReviewError[], ReviewError[]] = [[], []];
+      const [head, base] = await Promise.all([
+        f.status === "deleted" || !isPython(f.path) ? null : loadChanged(cs.head, f.path, config, problems[0]),
+        basePath === null || !isPython(basePath) ? null : loadChanged(cs.base, basePath, config, problems[1]),
+      ]);
+      return { head, base, problems: problems.flat() };
+    }),
+  );
   const versions = new Map<ChangedFile, { base: Version | null; head: Version | null }>();
-  for (const f of changed) {
-    const basePath = basePathOf(f);
-    const head = f.status === "deleted" || !isPython(f.path) ? null : await loadChanged(cs.head, f.path, config, errors);
-    const base = basePath === null || !isPython(basePath) ? null : await loadChanged(cs.base, basePath, config, errors);
+  changed.forEach((f, i) => {
+    const { head, base, problems } = loaded[i];
+    errors.push(...problems);
     versions.set(f, { base, head });
-  }
+  });
 
   // Every module at head and base, and the startup graphs.
   const baseOverrides = new Map<string, Buffer | null>();
@@ -130,10 +147,8 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     if (basePath !== f.path) baseOverrides.set(f.path, null);
   }
   // With a local repository: blob ids as cache keys and a scan cache inside it, so a second
-  // review of the same tree reads almost nothing. A checkout is listed by git once, with the
-  // blob ids of its unmodified files.
-  const root = cs.head.root;
-  const tree = root !== undefined && cs.head.isCheckout ? await listWorktree(root) : null;
+  // review of the same tree reads almost nothing.
+  const tree = listing === null ? null : await listing;
   const headFiles = tree !== null ? tree.files : (await cs.head.listFiles()).filter(isPython);
   const graphs = await buildGraphs({
     headFiles,
@@ -141,12 +156,19 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     baseOverrides,
     config,
     headBlobShas: cs.head.blobShas ? await cs.head.blobShas() : tree?.shas,
+    // References to modules the change takes away from their path are looked for while the graphs are built.
+    searchAhead: changed.flatMap((f) => {
+      const basePath = basePathOf(f);
+      const gone = basePath !== null && (f.status === "deleted" || basePath !== f.path);
+      const mod = gone ? moduleForPath(basePath, config.sourceRoots) : null;
+      return mod === null ? [] : [mod.module];
+    }),
     cache: root !== undefined && input.cache !== false ? new ScanCache(resolvePath(root, config.cacheDir)) : undefined,
     headRoot: root !== undefined && cs.head.isCheckout ? root : undefined,
   });
   errors.push(...graphs.errors);
 
-  const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head, (p, words) => graphs.headFacts.mayMention(p, words));
+  const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head, (m) => graphs.filesNaming(m));
   const base = new RepoSide("base", graphs.baseFacts, config.sourceRoots, graphs.base);
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
     v === null ? null : { path, facts: side.files.get(path) ?? scanPython(v.bytes), module: side.moduleOf(path), lines: toLines(v.bytes) };

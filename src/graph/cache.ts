@@ -7,7 +7,8 @@
  * blobs it had to scan as a new pack, so a new push to a pull request scans and writes only
  * the files that changed. When a build's blobs are spread over too many packs, it writes
  * them all to one. The graphs built for a repository state (every path and blob, plus the
- * base overrides) are stored too, so a repeated state skips building them.
+ * base overrides) are stored too, so a repeated state skips building them, and so is which
+ * blobs contain the words a reference search looked for (word-memo.ts).
  *
  * Safe to share between runs: files are written to a temporary name and renamed, each entry
  * carries a CRC-32 checked when it is read (a corrupt entry is a miss), a pack whose layout
@@ -20,17 +21,23 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { cacheFormat, crc, graphFormat } from "./fingerprint";
 import { Pack, packBytes, type PackEntry } from "./pack";
+import { WordMemo } from "./word-memo";
 
 export { blobSha, stateKey } from "./fingerprint";
 export type { PackEntry } from "./pack";
 
-/** Packs kept per format version (the most recently used); stored graphs likewise. */
+/** Packs kept per format version (the most recently used); stored graphs (and reference candidates) likewise. */
 const KEEP_PACKS = 4;
-const KEEP_GRAPHS = 8;
+const KEEP_STORED = 8;
+/** Word memos kept (the most recently used): one per part of a moved module's name. */
+const KEEP_WORDS = 64;
 /** When one build's blobs come from more packs than this, it writes them all to one new pack. */
 const MAX_SPREAD = 3;
 
 /** Where a cached entry is: decode it with `pack.text(i)`. */
+/** What is stored per repository state besides facts. */
+export type StoredKind = "graph" | "refs";
+
 export interface CacheHit {
   pack: Pack;
   i: number;
@@ -41,6 +48,7 @@ export class ScanCache {
   private packs: Pack[] | null = null;
   private readonly files = new Map<Pack, string>();
   private readonly used = new Set<Pack>();
+  private readonly memos = new Map<string, WordMemo>();
 
   /** `dir`: the cache directory (created on first write). */
   private readonly root: string;
@@ -101,6 +109,7 @@ export class ScanCache {
   save(entries: Map<string, PackEntry>): void {
     const now = new Date();
     for (const pack of this.used) touch(this.files.get(pack) as string, now);
+    this.saveWords();
     if (entries.size === 0) return;
     try {
       const bytes = packBytes(entries);
@@ -113,13 +122,53 @@ export class ScanCache {
     }
   }
 
-  private graphFile(key: string): string {
-    return path.join(this.dir, `graph-${graphFormat()}-${key}.json`);
+  private wordFile(word: string): string {
+    return path.join(this.dir, `words-${crypto.createHash("sha1").update(word).digest("hex").slice(0, 24)}.bin`);
   }
 
-  /** A stored graph (see startup-graph.ts `toJSON`), or null. */
-  loadGraph(key: string): unknown {
-    const file = this.graphFile(key);
+  /** Which blobs contain `word`, as far as earlier runs (and this one) found out; `save` stores what this run adds. */
+  words(word: string): WordMemo {
+    let memo = this.memos.get(word);
+    if (memo === undefined) {
+      memo = new WordMemo(word);
+      const file = this.wordFile(word);
+      try {
+        memo.merge(fs.readFileSync(file));
+        touch(file);
+      } catch {
+        // none yet
+      }
+      this.memos.set(word, memo);
+    }
+    return memo;
+  }
+
+  private saveWords(): void {
+    for (const memo of this.memos.values()) {
+      if (memo.added === 0) continue;
+      const file = this.wordFile(memo.word);
+      try {
+        memo.merge(fs.readFileSync(file)); // what runs sharing the cache added meanwhile
+      } catch {
+        // none yet
+      }
+      try {
+        this.write(file, [memo.toBytes()]);
+        memo.added = 0;
+        this.prune(/^words-.*\.bin$/, KEEP_WORDS, file);
+      } catch {
+        // read-only or full disk: carry on uncached
+      }
+    }
+  }
+
+  private storedFile(kind: StoredKind, key: string): string {
+    return path.join(this.dir, `${kind}-${graphFormat()}-${key}.json`);
+  }
+
+  /** Data stored for a repository state (a graph, see startup-graph.ts `toJSON`; reference candidates), or null. */
+  loadStored(kind: StoredKind, key: string): unknown {
+    const file = this.storedFile(kind, key);
     try {
       const text = fs.readFileSync(file, "utf8");
       const nl = text.indexOf("\n");
@@ -132,12 +181,12 @@ export class ScanCache {
     }
   }
 
-  saveGraph(key: string, data: unknown): void {
+  saveStored(kind: StoredKind, key: string, data: unknown): void {
     try {
       const body = Buffer.from(JSON.stringify(data), "utf8");
-      const file = this.graphFile(key);
+      const file = this.storedFile(kind, key);
       this.write(file, [Buffer.from(`${crc(body).toString(16)}\n`, "latin1"), body]);
-      this.prune(/^graph-.*\.json$/, KEEP_GRAPHS, file);
+      this.prune(new RegExp(`^${kind}-.*\\.json$`), KEEP_STORED, file);
     } catch {
       // as above
     }

@@ -11,10 +11,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ScanCache } from "./cache";
+import type { CacheHit, ScanCache } from "./cache";
 import { blobSha, stateKeyOf } from "./fingerprint";
 import type { PackEntry } from "./pack";
-import { FactsMap } from "./facts-map";
+import { type Deferred, FactsMap, type Needle, type Probe } from "./facts-map";
+import type { WordMemo } from "./word-memo";
+import { Worker } from "node:worker_threads";
+import { defaultScript } from "./scan-pool";
+import type { SearchReply, SearchTask } from "./search-worker";
 import { defaultParallelism, type PoolJob, ScanPool } from "./scan-pool";
 import { encodeFacts } from "./codec";
 import { isFacts, readInto, type ScanItem, scanFacts, scanItem, type ScannedBytes, toBytes } from "./scan-item";
@@ -35,6 +39,8 @@ export interface CollectInput {
   workers?: number;
   /** The compiled worker script (default: `scan-worker.js` next to this module; null: no threads). */
   workerScript?: string | null;
+  /** The compiled search worker (default: `search-worker.js` next to this module; null: search here). */
+  searchScript?: string | null;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -58,6 +64,14 @@ export interface Collected {
   inFlight(path: string): Promise<void> | undefined;
   /** Scans the head files of `paths` not scanned yet (on the worker threads when there are any) and waits for them. */
   prefetch(paths: Iterable<string>): Promise<void>;
+  /**
+   * Starts finding out, on a worker thread, which of `words` each file not scanned yet contains
+   * (answers for `head.mayMention` later; the word memos learn them too). A no-op without a
+   * checkout, without the worker script, or when little is left to read.
+   */
+  searchAhead(words: string[]): void;
+  /** Resolves when the search started by `searchAhead` is done (at once when there is none). */
+  searched(): Promise<void>;
   /** Stores in the cache what was scanned since the last call, and stops the worker threads. Never throws. */
   persist(): void;
   /** Files listed; scanned so far; served from the cache. */
@@ -81,7 +95,17 @@ interface Pending {
 }
 
 /** Whether a file's bytes contain every needle (true when it cannot be read: a probe only rules files out). */
-function bytesMention(item: ScanItem, maxBytes: number, needles: Buffer[]): boolean {
+function bytesMention(item: ScanItem, maxBytes: number, needles: readonly Needle[], memos: WordMemo[] | null, sha: string | undefined): boolean {
+  // What earlier runs learnt about this blob: one word it lacks settles it; all known present, too.
+  if (memos !== null && sha !== undefined) {
+    let known = true;
+    for (const m of memos) {
+      const v = m.get(sha);
+      if (v === false) return false;
+      if (v === undefined) known = false;
+    }
+    if (known) return true;
+  }
   let bytes: Uint8Array | number | null = item.bytes ?? null;
   if (bytes === null) {
     try {
@@ -92,12 +116,17 @@ function bytesMention(item: ScanItem, maxBytes: number, needles: Buffer[]): bool
   }
   if (typeof bytes === "number") return true; // over the size limit: never scanned, so never ruled out here
   const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return needles.every((n) => b.includes(n));
+  let all = true;
+  needles.forEach((n, k) => {
+    const present = b.includes(n.bytes);
+    if (sha !== undefined) memos?.[k].set(sha, present);
+    if (!present) all = false;
+  });
+  return all;
 }
 
 export async function collectFacts(input: CollectInput): Promise<Collected> {
   const { cache, maxFileBytes } = input;
-  const head = new FactsMap();
   const headSkips = new Map<string, string>();
   const stats = { files: input.paths.length, scanned: 0, cached: 0 };
   const read = headReader(input);
@@ -140,54 +169,75 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   const fresh = new Map<string, PackEntry>();
   const toEncode = new Map<string, PyFileFacts>();
 
-  // 3. Head: cached entries (decoded when first asked for); the rest are scanned when asked for.
+  // 3. Head: what each file is (cached facts, a cached size marker, or a file to scan when asked
+  // for) is decided when the file is first touched, so a warm build does nothing per file.
   const root = input.headRoot === undefined ? "" : path.resolve(input.headRoot);
-  const pending = new Map<string, Pending>();
-  for (const p of input.paths) {
+  const cachedEntry = (p: string): CacheHit | undefined => {
     const sha = shas.get(p);
-    const hit = sha === undefined || cache === undefined ? undefined : cache.find(sha);
-    if (hit !== undefined && sha !== undefined) {
+    return sha === undefined || cache === undefined ? undefined : cache.find(sha);
+  };
+  const reusableMarker = (enc: string | null): enc is string => enc !== null && enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes;
+  if (root === "") {
+    // Without a checkout the reader is asynchronous: read what the cache does not hold now, scan it when asked for.
+    for (const p of input.paths) {
+      const hit = cachedEntry(p);
+      if (bytesOf.has(p) || (hit !== undefined && (hit.pack.holdsFacts(hit.i) || reusableMarker(hit.pack.text(hit.i))))) continue;
+      const b = await input.readHead(p);
+      if (b !== null) bytesOf.set(p, b);
+    }
+  }
+  const pending = new Map<string, Pending>();
+  const opened = new Map<string, { text: Deferred; probe?: Probe } | undefined>();
+  const keys = new Set(input.paths);
+  const open = (p: string): { text: Deferred; probe?: Probe } | undefined => {
+    if (!keys.has(p)) return undefined;
+    if (!opened.has(p)) opened.set(p, classify(p));
+    return opened.get(p);
+  };
+  const classify = (p: string): { text: Deferred; probe?: Probe } | undefined => {
+    const hit = cachedEntry(p);
+    if (hit !== undefined) {
       const { pack, i } = hit;
       if (pack.holdsFacts(i)) {
-        // A corrupt entry is rescanned from the checkout, when there is one.
-        head.setDeferred(
-          p,
-          () => pack.text(i) ?? (root === "" ? undefined : scanItem({ abs: `${root}/${p}` }, maxFileBytes).enc),
-          (needles) => needles.every((n) => pack.mentions(i, n)),
-        );
         stats.cached++;
-        continue;
+        return {
+          // A corrupt entry is rescanned from the checkout, when there is one.
+          text: () => pack.text(i) ?? (root === "" ? undefined : scanItem({ abs: `${root}/${p}` }, maxFileBytes).enc),
+          probe: (needles) => needles.every((n) => pack.mentions(i, n.bytes)),
+        };
       }
       const enc = pack.text(i);
       // A size marker is reusable only if the limit still excludes the file.
-      if (enc !== null && enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes) {
+      if (reusableMarker(enc)) {
         headSkips.set(p, skipReason(enc, maxFileBytes));
         stats.cached++;
-        continue;
+        return undefined;
       }
     }
-    let b: Buffer | null | undefined = bytesOf.get(p);
-    // Without a checkout, the reader is asynchronous: read now, scan when asked for.
-    if (b === undefined && root === "") b = await input.readHead(p);
-    if (b === null) {
+    const b = bytesOf.get(p);
+    if (b === undefined && root === "") {
       headSkips.set(p, "could not be read");
-      continue;
+      return undefined;
     }
-    pending.set(p, { item: b !== undefined ? { bytes: b } : { abs: `${root}/${p}` }, sha });
-    head.setDeferred(
-      p,
-      () => {
-        const job = pending.get(p);
-        if (job === undefined) return undefined;
-        const r = scanFacts(job.item, maxFileBytes);
+    const sha = shas.get(p);
+    const item: ScanItem = b !== undefined ? { bytes: b } : { abs: `${root}/${p}` };
+    pending.set(p, { item, sha });
+    return {
+      text: () => {
+        if (!pending.has(p)) return undefined;
+        const r = scanFacts(item, maxFileBytes);
         return settle(p, r.facts ?? r.marker);
       },
-      (needles) => {
-        const job = pending.get(p);
-        return job === undefined || bytesMention(job.item, maxFileBytes, needles);
+      // Answers from the file's bytes (or what a search or earlier runs learnt of them), scanned or not.
+      probe: (needles) => {
+        const ahead = searchedMentions(p, needles);
+        if (ahead !== undefined) return ahead;
+        const memos = cache === undefined || sha === undefined ? null : needles.map((n) => cache.words(n.text));
+        return bytesMention(item, maxFileBytes, needles, memos, sha);
       },
-    );
-  }
+    };
+  };
+  const head = FactsMap.fromSource({ keys, open });
 
   /**
    * Records a scan result for a pending head file: facts (scanned here), encoded facts or a
@@ -220,10 +270,11 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       // This thread walks the graph (and scans what it reaches first): the workers get the other cores. On two
       // cores one worker measured slower than none (each thread pays for warming up the scanner), so none then.
       const workers = input.workers ?? defaultParallelism() - 1;
-      pool = pending.size >= (input.workerThreshold ?? 256) ? ScanPool.start({ maxBytes: maxFileBytes, workers, workerScript: input.workerScript }) : null;
+      pool = input.paths.length - stats.cached >= (input.workerThreshold ?? 256) ? ScanPool.start({ maxBytes: maxFileBytes, workers, workerScript: input.workerScript }) : null;
     }
     if (pool === null) return;
     for (const p of paths) {
+      open(p);
       const job0 = pending.get(p);
       if (job0 === undefined || jobs.has(p)) continue;
       let finish = () => {};
@@ -265,6 +316,68 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     }
   }
 
+  // Searching ahead (see searchAhead): which words each file contains, as bits in the order of `searchWords`.
+  const searchWords = new Map<string, number>();
+  const found = new Map<string, number>();
+  let searching: { done: Promise<void>; worker: Worker | null } | null = null;
+  function searchedMentions(p: string, needles: readonly Needle[]): boolean | undefined {
+    const mask = found.get(p);
+    if (mask === undefined) return undefined;
+    for (const n of needles) {
+      const bit = searchWords.get(n.text);
+      if (bit === undefined) return undefined;
+      if (((mask >>> bit) & 1) === 0) return false;
+    }
+    return true;
+  }
+  function searchAhead(words: string[]): void {
+    // eslint-disable-next-line no-control-regex -- the words are looked for as bytes
+    const list = [...new Set(words)].filter((w) => /^[\x00-\x7f]+$/.test(w)).slice(0, 32);
+    const script = input.searchScript === undefined ? defaultScript("search-worker.js") : input.searchScript;
+    if (searching !== null || root === "" || list.length === 0 || script === null) return;
+    const memos = cache === undefined ? null : list.map((w) => cache.words(w));
+    const files = input.paths.filter((p) => {
+      const hit = cachedEntry(p);
+      if (hit !== undefined && hit.pack.holdsFacts(hit.i)) return false; // probed through its cached facts
+      const sha = shas.get(p);
+      return memos === null || sha === undefined || memos.some((m) => m.get(sha) === undefined);
+    });
+    if (files.length < (input.workerThreshold ?? 256)) return; // little to read: probing as asked is as quick
+    list.forEach((w, k) => searchWords.set(w, k));
+    let worker: Worker | null = null;
+    const done = new Promise<void>((resolve) => {
+      try {
+        worker = new Worker(script);
+      } catch {
+        resolve();
+        return;
+      }
+      worker.unref(); // kept alive only while someone waits for it (searched)
+      worker.once("message", (reply: SearchReply) => {
+        files.forEach((p, i) => {
+          if (reply.unread[i] === 1) return; // could not be read: asked again when needed
+          const mask = reply.masks[i];
+          found.set(p, mask);
+          const sha = shas.get(p);
+          // Only what the bytes said is a property of the blob (not "too large to read").
+          if (sha !== undefined && reply.unread[i] === 0) memos?.forEach((m, k) => m.set(sha, ((mask >>> k) & 1) === 1));
+        });
+        resolve();
+        void worker?.terminate();
+      });
+      worker.once("error", () => resolve());
+      worker.once("exit", () => resolve());
+      const task: SearchTask = { files: files.map((p) => `${root}/${p}`), words: list, maxBytes: maxFileBytes };
+      worker.postMessage(task);
+    });
+    searching = { done, worker };
+  }
+  async function searched(): Promise<void> {
+    if (searching === null) return;
+    searching.worker?.ref();
+    await searching.done;
+  }
+
   // 4. Base: the head's facts, with the changed files swapped in (scanned now: they are few, and always read).
   const base = FactsMap.overlay(head, input.baseOverrides.keys());
   const baseSkips = new Map<string, string>();
@@ -288,6 +401,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
 
   const headSkipped: SkipTable = {
     get(p) {
+      open(p);
       if (pending.has(p)) head.get(p); // scans it
       return headSkips.get(p);
     },
@@ -298,6 +412,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
 
   // 5. Keep what was scanned (everything, when the cached blobs are spread over too many packs).
   function persist(): void {
+    void searching?.worker?.terminate();
     pool?.close();
     pool = null;
     jobs.clear();
@@ -313,7 +428,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     fresh.clear();
     toEncode.clear();
   }
-  return { head, base, headSkipped, baseSkipped, stateKey: key, request, whenScanned, inFlight, prefetch, persist, stats };
+  return { head, base, headSkipped, baseSkipped, stateKey: key, request, whenScanned, inFlight, prefetch, searchAhead, searched, persist, stats };
 }
 
 /** Reads a head file: from the checkout when there is one (workers do the same), else through the reader. */

@@ -5,7 +5,9 @@
  *
  * A map can be an overlay on another (`FactsMap.overlay`): the base revision's facts are the
  * head's, except for the entries set or deleted on the overlay, and they share the head's
- * decoded objects for every unchanged file.
+ * decoded objects for every unchanged file. A map can also take its keys from a source
+ * (`FactsMap.fromSource`) that says what each entry is only when the entry is first touched,
+ * so listing a large repository costs nothing per file.
  */
 import type { PyFileFacts } from "../python/types";
 import { decodeFacts, decodeGraphFacts, type GraphFacts, graphFactsOf } from "./codec";
@@ -16,13 +18,38 @@ export type Deferred = () => string | PyFileFacts | undefined;
 /** Encoded text, or a function giving the entry. Decoded keys map to null. */
 type Pending = string | Deferred | null;
 
+/** A word a search looks for, as text and as bytes. */
+export interface Needle {
+  text: string;
+  bytes: Buffer;
+}
+
+/** Answers mayMention() for an entry not computed yet: false when it certainly lacks a needle. */
+export type Probe = (needles: readonly Needle[]) => boolean;
+
+/** Where a source-backed map's entries come from (see fromSource). */
+export interface EntrySource {
+  keys: ReadonlySet<string>;
+  /** What the entry is (asked once, when the key is first touched); undefined: no entry after all. */
+  open(key: string): { text: Deferred; probe?: Probe } | undefined;
+}
+
 export class FactsMap extends Map<string, PyFileFacts> {
   private pending: Map<string, Pending> = new Map();
   private parent: FactsMap | null = null;
   /** Keys of the parent this overlay removes. */
   private hidden = new Set<string>();
   private graphs = new Map<string, GraphFacts>();
-  private probes = new Map<string, (needles: Buffer[]) => boolean>();
+  private probes = new Map<string, Probe>();
+  private source: EntrySource | null = null;
+  private readonly needles = new Map<string, Needle>();
+
+  /** A map whose keys are `source.keys`, each entry opened when first touched. */
+  static fromSource(source: EntrySource): FactsMap {
+    const m = new FactsMap();
+    m.source = source;
+    return m;
+  }
 
   /** A map with `parent`'s entries, minus `removed`; entries set on it shadow the parent's. */
   static overlay(parent: FactsMap, removed: Iterable<string> = []): FactsMap {
@@ -42,7 +69,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
    * the cache, or the file scanned then). `probe`, when given, answers mayMention() (does it
    * contain every needle?) without computing the entry.
    */
-  setDeferred(key: string, text: Deferred, probe?: (needles: Buffer[]) => boolean): this {
+  setDeferred(key: string, text: Deferred, probe?: Probe): this {
     this.setPending(key, text);
     if (probe !== undefined) this.probes.set(key, probe);
     return this;
@@ -59,6 +86,25 @@ export class FactsMap extends Map<string, PyFileFacts> {
 
   private inherits(key: string): boolean {
     return this.parent !== null && !this.pending.has(key) && !this.hidden.has(key) && this.parent.has(key);
+  }
+
+  /** A source key not touched yet. */
+  private unopened(key: string): boolean {
+    return this.source !== null && this.source.keys.has(key) && !this.pending.has(key) && !this.hidden.has(key);
+  }
+
+  /** The pending state of an entry of this map (not a parent's), opening a source key first. */
+  private state(key: string): Pending | undefined {
+    const p = this.pending.get(key);
+    if (p !== undefined || !this.unopened(key)) return p;
+    const e = (this.source as EntrySource).open(key);
+    if (e === undefined) {
+      this.hidden.add(key);
+      return undefined;
+    }
+    this.pending.set(key, e.text);
+    if (e.probe !== undefined) this.probes.set(key, e.probe);
+    return e.text;
   }
 
   /** Runs a deferred entry's function once: facts are kept as decoded, text replaces the function. */
@@ -81,7 +127,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
   }
 
   override get(key: string): PyFileFacts | undefined {
-    const p = this.pending.get(key);
+    const p = this.state(key);
     if (p === undefined) return this.inherits(key) ? this.parent?.get(key) : undefined;
     if (p === null) return super.get(key);
     const v = typeof p === "string" ? p : this.run(key, p);
@@ -105,21 +151,28 @@ export class FactsMap extends Map<string, PyFileFacts> {
    */
   mayMention(key: string, words: string | readonly string[]): boolean {
     const list = typeof words === "string" ? [words] : words;
-    const p = this.pending.get(key);
+    const p = this.state(key);
     if (p === undefined) return this.inherits(key) ? (this.parent?.mayMention(key, list) ?? true) : true;
-    if (p === null || list.length === 0) return true;
+    if (list.length === 0) return true;
     const probe = this.probes.get(key);
     // eslint-disable-next-line no-control-regex -- ASCII test: encoded text may escape other characters
-    if (typeof p !== "string" && probe !== undefined && list.every((w) => /^[\x00-\x7f]*$/.test(w))) return probe(list.map((w) => Buffer.from(w, "latin1")));
+    if (typeof p !== "string" && probe !== undefined && list.every((w) => /^[\x00-\x7f]*$/.test(w))) return probe(list.map((w) => this.needle(w)));
+    if (p === null) return true; // decoded, and nothing to probe: maybe
     const v = typeof p === "string" ? p : this.run(key, p);
     return typeof v !== "string" || list.every((w) => v.includes(w));
+  }
+
+  private needle(text: string): Needle {
+    let n = this.needles.get(text);
+    if (n === undefined) this.needles.set(text, (n = { text, bytes: Buffer.from(text, "latin1") }));
+    return n;
   }
 
   /** What the startup graph reads of an entry, decoding only that part when the entry is not decoded yet. */
   graph(key: string): GraphFacts | undefined {
     const hit = this.graphs.get(key);
     if (hit !== undefined) return hit;
-    const p = this.pending.get(key);
+    const p = this.state(key);
     if (p === undefined) return this.inherits(key) ? this.parent?.graph(key) : undefined;
     const v = p === null ? (super.get(key) as PyFileFacts) : typeof p === "string" ? p : this.run(key, p);
     if (v === undefined) return this.corrupt(key);
@@ -134,7 +187,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
   }
 
   override has(key: string): boolean {
-    return this.pending.has(key) || this.inherits(key);
+    return this.pending.has(key) || this.unopened(key) || this.inherits(key);
   }
 
   override set(key: string, value: PyFileFacts): this {
@@ -151,7 +204,7 @@ export class FactsMap extends Map<string, PyFileFacts> {
     super.delete(key);
     this.graphs.delete(key);
     this.pending.delete(key);
-    if (this.parent !== null) this.hidden.add(key);
+    if (this.parent !== null || this.source !== null) this.hidden.add(key);
     return had;
   }
 
@@ -160,18 +213,25 @@ export class FactsMap extends Map<string, PyFileFacts> {
     this.graphs.clear();
     this.pending.clear();
     this.parent = null;
+    this.source = null;
     this.hidden.clear();
   }
 
   override get size(): number {
     let n = this.pending.size;
     if (this.parent !== null) for (const k of this.parent.keys()) if (this.inherits(k)) n++;
+    if (this.source !== null) for (const k of this.source.keys) if (this.unopened(k)) n++;
     return n;
   }
 
+  /** The keys as they are when asked (entries opened while iterating do not show up twice). */
   override *keys(): MapIterator<string> {
-    if (this.parent !== null) for (const k of this.parent.keys()) if (this.inherits(k)) yield k;
-    yield* this.pending.keys();
+    const out: string[] = [];
+    if (this.parent !== null) for (const k of this.parent.keys()) if (this.inherits(k)) out.push(k);
+    const source = this.source?.keys;
+    if (source !== undefined) for (const k of source) if (this.pending.has(k) || !this.hidden.has(k)) out.push(k);
+    for (const k of this.pending.keys()) if (source === undefined || !source.has(k)) out.push(k);
+    yield* out;
   }
 
   override *values(): MapIterator<PyFileFacts> {

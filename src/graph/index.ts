@@ -9,6 +9,7 @@ import type { ReviewError } from "../core/types";
 import { type Built, buildStartupGraph } from "./build";
 import { stateKey } from "./fingerprint";
 import { ReachedGraph } from "./startup-graph";
+import { referenceWords } from "./modules";
 import { collectFacts, headReader, type SkipTable } from "./collect";
 import type { FactsMap } from "./facts-map";
 import type { GraphInput, StartupGraph } from "./types";
@@ -42,6 +43,8 @@ export interface Graphs {
    * done reading facts; it never throws.
    */
   persist(): void;
+  /** Head files whose text may refer to `module` (contain every word a reference needs); stored per state with a cache. */
+  filesNaming(module: string): Promise<string[]>;
 }
 
 function summary(head: StartupGraph, skipped: SkipTable): { errors: ReviewError[]; notes: string[] } {
@@ -78,17 +81,35 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     input.cache === undefined || collected.stateKey === null ? null : stateKey([collected.stateKey, side, configKey(config)]);
   const cached = async (side: string, build: () => Promise<Built>): Promise<{ graph: ReachedGraph; built: Built | null }> => {
     const key = graphKey(side);
-    const hit = key === null ? null : ReachedGraph.fromJSON(input.cache?.loadGraph(key));
+    const hit = key === null ? null : ReachedGraph.fromJSON(input.cache?.loadStored("graph", key));
     if (hit !== null) return { graph: hit, built: null };
     const built = await build();
-    if (key !== null) input.cache?.saveGraph(key, built.graph.toJSON());
+    if (key !== null) input.cache?.saveStored("graph", key, built.graph.toJSON());
     return { graph: built.graph, built };
   };
   const { persist } = collected;
+  // Reference searches: stored for this state, or done now (started ahead, on a worker, for the modules announced).
+  const storedRefs = (module: string): string[] | null => {
+    const key = graphKey(`refs:${module}`);
+    const hit = key === null ? null : input.cache?.loadStored("refs", key);
+    return Array.isArray(hit) && hit.every((f) => typeof f === "string") ? (hit as string[]) : null;
+  };
+  const refs = new Map((input.searchAhead ?? []).map((m) => [m, storedRefs(m)]));
+  collected.searchAhead([...refs].flatMap(([m, stored]) => (stored === null ? m.split(".") : [])));
+  const filesNaming = async (module: string): Promise<string[]> => {
+    const key = graphKey(`refs:${module}`);
+    const hit = refs.has(module) ? refs.get(module) : storedRefs(module);
+    if (hit) return hit;
+    await collected.searched();
+    const out: string[] = [];
+    for (const file of collected.head.keys()) if (collected.head.mayMention(file, referenceWords(file, module, config.sourceRoots))) out.push(file);
+    if (key !== null) input.cache?.saveStored("refs", key, out);
+    return out;
+  };
   const headBuild = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config, scan: collected }));
   const head = headBuild.graph;
   const extra = summary(head, collected.headSkipped);
-  if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra, persist };
+  if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming };
 
   const basePaths = headPaths.filter((p) => !(input.baseOverrides.has(p) && input.baseOverrides.get(p) === null));
   const inHead = new Set(headPaths);
@@ -102,5 +123,5 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
   const readBase = async (p: string): Promise<Buffer | null> => (input.baseOverrides.has(p) ? (input.baseOverrides.get(p) ?? null) : readHead(p));
   const reuse = headBuild.built === null ? undefined : { built: headBuild.built, changed: new Set(input.baseOverrides.keys()) };
   const base = (await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config, reuse, scan: baseScan }))).graph;
-  return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra, persist };
+  return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming };
 }

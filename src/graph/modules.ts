@@ -91,3 +91,29 @@ export function importedModules(imp: PyImport, fromModule: string | null, isPack
   }
   return out;
 }
+
+/**
+ * The words a file must contain to refer to `module` (import it, name it in a string): every
+ * part of the name, except the leading ones a relative import takes from the file's own
+ * package. Read off the file's directory under each source root; where that overstates the
+ * shared parts (the directory is not an importable package), fewer words are asked for, so a
+ * file that refers to the module is never ruled out.
+ */
+export function referenceWords(file: string, module: string, sourceRoots: readonly string[]): string[] {
+  const parts = module.split(".");
+  let shared = 0;
+  for (const root of sourceRoots) {
+    const r = root.replace(/^\.\/?/, "").replace(/\/+$/, "");
+    let at = r === "" ? 0 : r.length + 1;
+    if (at > 0 && !file.startsWith(`${r}/`)) continue;
+    let k = 0;
+    while (k < parts.length) {
+      const end = at + parts[k].length;
+      if (file.charCodeAt(end) !== 47 /* / */ || !file.startsWith(parts[k], at)) break;
+      at = end + 1;
+      k++;
+    }
+    if (k > shared) shared = k;
+  }
+  return parts.slice(shared);
+}

@@ -30,8 +30,9 @@ export interface PoolOptions {
 const BATCH = 24;
 const PROGRESS_EVERY = 256;
 
-function defaultWorkerScript(): string | null {
-  const file = path.join(__dirname, "scan-worker.js");
+/** A compiled worker script next to this module (null under ts-jest, where there is none). */
+export function defaultScript(name: string): string | null {
+  const file = path.join(__dirname, name);
   return fs.existsSync(file) ? file : null;
 }
 
@@ -91,7 +92,7 @@ export class ScanPool {
   /** A pool of `workers` threads (default: the available parallelism), or null when threads cannot be used here. */
   static start(opts: { maxBytes: number; workers?: number; workerScript?: string | null }): ScanPool | null {
     const n = opts.workers ?? defaultParallelism();
-    const script = opts.workerScript === undefined ? defaultWorkerScript() : opts.workerScript;
+    const script = opts.workerScript === undefined ? defaultScript("scan-worker.js") : opts.workerScript;
     if (script === null || n < 2) return null;
     try {
       return new ScanPool(script, n, opts.maxBytes);

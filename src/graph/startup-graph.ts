@@ -32,6 +32,8 @@ interface Stored {
   notes: string[];
   lazy: LazyAccess[];
   stats: { files: number; modules: number; edges: number };
+  /** First-party modules each module alone brings in (see dominatedCount). */
+  dominated?: number[];
 }
 
 export class ReachedGraph implements StartupGraph {
@@ -71,6 +73,7 @@ export class ReachedGraph implements StartupGraph {
       notes: this.notes,
       lazy: this.lazy,
       stats: this.stats,
+      dominated: this.dominatedCounts(),
     };
   }
 
@@ -86,7 +89,7 @@ export class ReachedGraph implements StartupGraph {
     d.names.forEach((n, i) => {
       if (d.files[i] !== false) files.set(n, d.files[i] as string | null);
     });
-    return new ReachedGraph({
+    const g = new ReachedGraph({
       settingsModule: d.settingsModule,
       roots: d.roots,
       reached: { names: d.names, ids, parent: d.parent, line: d.line, depth, succ: d.succ },
@@ -96,6 +99,8 @@ export class ReachedGraph implements StartupGraph {
       lazy: d.lazy,
       stats: d.stats,
     });
+    if (Array.isArray(d.dominated) && d.dominated.length === d.names.length) g.dominated = d.dominated;
+    return g;
   }
 
   private chainOf(id: number): ChainLink[] {
@@ -130,12 +135,15 @@ export class ReachedGraph implements StartupGraph {
 
   dominatedCount(module: string): number {
     const id = this.r.ids.get(module);
-    if (id === undefined) return 0;
+    return id === undefined ? 0 : this.dominatedCounts()[id];
+  }
+
+  private dominatedCounts(): number[] {
     if (this.dominated === null) {
       const roots = this.r.parent.flatMap((p, v) => (p < 0 ? [v] : []));
       const idom = immediateDominators(this.r.names.length, this.r.succ, roots);
       this.dominated = dominatedCounts(idom, (v) => typeof this.fileOf(this.r.names[v]) === "string");
     }
-    return this.dominated[id];
+    return this.dominated;
   }
 }

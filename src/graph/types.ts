@@ -51,6 +51,12 @@ export interface GraphInput {
   headRoot?: string;
   /** Scan progress (files scanned so far, files listed), e.g. for a progress line; files are scanned only as they are reached. */
   onProgress?(done: number, total: number): void;
-  /** A wave of newly reached files at least this large is scanned on worker threads (default 256). */
+  /** Scan ahead on worker threads only when at least this many files are not cached (default 256). */
   workerThreshold?: number;
+  /**
+   * Modules whose references will be asked for (`filesNaming`), e.g. those the change removes
+   * from their path: the files are searched for their names on a worker thread while the
+   * graphs are built.
+   */
+  searchAhead?: string[];
 }

@@ -50,9 +50,14 @@ export class RepoSide {
     private readonly sourceRoots: readonly string[],
     /** The startup graph of this revision, when one was built. */
     readonly graph: StartupGraphView | null,
-    /** False when a file certainly lacks one of `words` (skips decoding it); default: always maybe. */
-    readonly mayMention: (path: string, words: readonly string[]) => boolean = () => true,
+    /** Files that may refer to a module (the others certainly do not name it); default: every file. */
+    private readonly naming?: (module: string) => Promise<Iterable<string>>,
   ) {}
+
+  /** Files whose text may refer to `module` (import it, or name it in a string): a superset, never a file short. */
+  async filesNaming(module: string): Promise<Iterable<string>> {
+    return (await this.naming?.(module)) ?? this.files.keys();
+  }
 
   /** The file defining `module` at this revision; a package (`a/b/__init__.py`) wins over a same-named `a/b.py`. */
   moduleFile(module: string): string | null {

@@ -19,7 +19,7 @@
  * the module from its new home until nothing uses it.
  */
 import { isExceptionModule } from "../config";
-import { importedModules, type ModuleName, resolveRelative } from "../graph/modules";
+import { importedModules, resolveRelative } from "../graph/modules";
 import { describeContext } from "../python/context";
 import { importStatementText } from "../python/format";
 import type { PyFileFacts } from "../python/types";
@@ -88,27 +88,14 @@ interface Reference {
   typeOnly: boolean;
 }
 
-/** How many leading parts of `parts` a relative import in module `mod` can leave unwritten (those of its package). */
-function sharedParts(mod: ModuleName | null, parts: string[]): number {
-  if (mod === null) return 0;
-  const pkg = mod.module.split(".");
-  if (!mod.isPackage) pkg.pop();
-  let k = 0;
-  while (k < pkg.length && k < parts.length && pkg[k] === parts[k]) k++;
-  return k;
-}
-
 /** Every place at head that still points at `moved`. */
-function references(model: ReviewModel, moved: string): Reference[] {
+async function references(model: ReviewModel, moved: string): Promise<Reference[]> {
   const refs: Reference[] = [];
-  const parts = moved.split(".");
-  for (const file of model.head.files.keys()) {
-    // A reference spells out every part of the moved module's name, except the parts a
-    // relative import takes from the file's own package: files that lack one are never scanned.
-    const mod = model.head.moduleOf(file);
-    if (!model.head.mayMention(file, parts.slice(sharedParts(mod, parts)))) continue;
+  // Only files whose text names the module can refer to it: the others are never scanned.
+  for (const file of await model.head.filesNaming(moved)) {
     const facts = model.head.files.get(file);
     if (facts === undefined) continue;
+    const mod = model.head.moduleOf(file);
     const seen = new Set<string>();
     const add = (r: Reference) => {
       const key = `${r.line}:${r.what}`;
@@ -179,10 +166,10 @@ export const moduleMovedWithoutShim: Rule = {
     },
   },
 
-  check(model: ReviewModel): RawFinding[] {
+  async check(model: ReviewModel): Promise<RawFinding[]> {
     const findings: RawFinding[] = [];
     for (const move of moves(model)) {
-      const refs = references(model, move.oldModule);
+      const refs = await references(model, move.oldModule);
       if (refs.length === 0 && !(move.exception && move.newModule !== null)) continue; // deleted with its feature
       const fixCode = move.newModule !== null ? { path: move.oldPath, language: "python", code: shimCode(move) } : undefined;
       const whereTo = move.newModule !== null ? `moved to \`${move.newModule}\`` : "deleted";

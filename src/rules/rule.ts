@@ -41,5 +41,6 @@ export interface RawFinding {
 
 export interface Rule {
   meta: RuleMeta;
-  check(model: ReviewModel): RawFinding[];
+  /** Asynchronous only where the model has to read (see RepoSide.filesNaming). */
+  check(model: ReviewModel): RawFinding[] | Promise<RawFinding[]>;
 }
