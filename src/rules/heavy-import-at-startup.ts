@@ -22,7 +22,7 @@ import { describeContext } from "../python/context";
 import { importStatementText } from "../python/format";
 import { importedModules } from "../graph/modules";
 import type { PyFileFacts } from "../python/types";
-import { isCertainlyOnStartup, mayBeOnStartup, type FileChangeModel, type RepoSide, type ReviewModel, setupTimeImports } from "./model";
+import { isCertainlyOnStartup, isReadyScope, mayBeOnStartup, type FileChangeModel, type RepoSide, type ReviewModel, setupTimeImports } from "./model";
 import type { RawFinding, Rule } from "./rule";
 
 interface HeavyUse {
@@ -32,6 +32,10 @@ interface HeavyUse {
   line: number;
   statement: string;
   where: string;
+}
+
+function readyWhere(scope: string): string {
+  return `inside ${scope}() (Django calls it during setup)`;
 }
 
 /** Heavy modules a file imports at setup time (module level or in AppConfig.ready()). */
@@ -45,15 +49,16 @@ function heavyUses(side: RepoSide, path: string, facts: PyFileFacts, heavyList: 
       if (heavy !== null && (best === null || t.module.length > best.module.length)) best = { heavy, module: t.module };
     }
     if (best === null) continue;
-    const where = via === "ready" ? `inside ${imp.context.scope}() (Django calls it during setup)` : describeContext(imp.context);
+    const where = via === "ready" ? readyWhere(imp.context.scope) : describeContext(imp.context);
     out.push({ ...best, line: imp.line, statement: importStatementText(imp), where });
   }
   for (const call of facts.importCalls) {
-    const inReady = call.context.kind === "function" && /\.ready$/.test(call.context.scope);
+    const inReady = call.context.kind === "function" && isReadyScope(facts, path, call.context.scope);
     if (!call.context.atImport && !inReady) continue;
     const heavy = matchHeavy(call.module, heavyList);
     if (heavy === null) continue;
-    out.push({ heavy, module: call.module, line: call.line, statement: `${call.func}(${JSON.stringify(call.module)})`, where: describeContext(call.context) });
+    const where = inReady ? readyWhere(call.context.scope) : describeContext(call.context);
+    out.push({ heavy, module: call.module, line: call.line, statement: `${call.func}(${JSON.stringify(call.module)})`, where });
   }
   return out;
 }

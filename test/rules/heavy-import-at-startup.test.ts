@@ -32,6 +32,13 @@ const invalid: ReviewCase[] = [
     expect: [`${RULE} shop/apps.py:9 warn`],
   },
   {
+    name: "an import_module() literal inside AppConfig.ready() runs during setup",
+    base: DJANGO_BASE,
+    head: { "shop/apps.py": DJANGO_BASE["shop/apps.py"] + '        import importlib\n        importlib.import_module("pandas")\n' },
+    expect: [`${RULE} shop/apps.py:10 warn`],
+    check: (r) => expect(r.findings[0].message).toContain("inside ShopConfig.ready() (Django calls it during setup)"),
+  },
+  {
     name: "a class-body import and a module-level import_module() literal",
     base: DJANGO_BASE,
     head: { "shop/models.py": `import importlib\n${MODELS}    import stripe\n\nboto = importlib.import_module("boto3")\n` },
@@ -123,6 +130,12 @@ const valid: ReviewCase[] = [
     name: "re-wrapping an existing import or moving it into a try block adds nothing",
     base: { ...DJANGO_BASE, "shop/models.py": `from numpy import array, zeros\n${MODELS}` },
     head: { "shop/models.py": `try:\n    from numpy import (\n        array,\n        zeros,\n    )\nexcept ImportError:\n    raise\n${MODELS}` },
+    expect: [],
+  },
+  {
+    name: "ready() of a class that is not an AppConfig is not called during setup (imports and import_module() alike)",
+    base: DJANGO_BASE,
+    head: { "shop/util.py": 'import importlib\n\n\nclass Job:\n    def ready(self):\n        import numpy  # noqa: F401\n        return importlib.import_module("pandas")\n' },
     expect: [],
   },
   {
