@@ -13,6 +13,8 @@ import * as fs from "node:fs";
 import { cacheFormat, crc } from "./fingerprint";
 
 const MAGIC = "DSGPACK3";
+/** Entries read one by one before a pack's whole body is read instead. */
+const SINGLE_READS = 64;
 
 /**
  * One pack file: blob SHA -> encoded facts. Opening reads only the header; the entries are
@@ -23,6 +25,7 @@ export class Pack {
   private readonly index = new Map<string, number>();
   private body: Buffer | null = null;
   private fd: number | null;
+  private reads = 0;
 
   private constructor(
     fd: number,
@@ -91,11 +94,14 @@ export class Pack {
     return this.data().subarray(this.offsets[i], this.offsets[i + 1]).includes(needle);
   }
 
-  /** The text of entry `i`, or null when it fails its CRC. Read on its own unless the whole body is loaded. */
+  /**
+   * The text of entry `i`, or null when it fails its CRC. The first few are read on their own;
+   * past that, a build needs many, and the whole body is read at once.
+   */
   text(i: number): string | null {
     const len = this.offsets[i + 1] - this.offsets[i];
     let raw: Buffer;
-    if (this.body === null && this.fd !== null) {
+    if (this.body === null && this.fd !== null && ++this.reads <= SINGLE_READS) {
       raw = Buffer.allocUnsafe(len);
       try {
         if (fs.readSync(this.fd, raw, 0, len, this.bodyStart + this.offsets[i]) !== len) return null;
