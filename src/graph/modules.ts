@@ -97,7 +97,10 @@ export function importedModules(imp: PyImport, fromModule: string | null, isPack
  * part of the name, except the leading ones a relative import takes from the file's own
  * package. Read off the file's directory under each source root; where that overstates the
  * shared parts (the directory is not an importable package), fewer words are asked for, so a
- * file that refers to the module is never ruled out.
+ * file that refers to the module is never ruled out. The limit: a part spelt other than
+ * literally (through a string escape, split inside the part across adjacent string literals,
+ * or with letters NFKC folds to ASCII) is not in the bytes; a file that is not scanned yet is
+ * then ruled out although the scanner would read the name (test/graph-search.test.ts).
  */
 export function referenceWords(file: string, module: string, sourceRoots: readonly string[]): string[] {
   const parts = module.split(".");

@@ -40,7 +40,7 @@ export class WordMemo {
     let at = MAGIC.length;
     const len = bytes.readUInt16LE(at);
     at += 2;
-    if (bytes.toString("utf8", at, at + len) !== this.word) return;
+    if (at + len + 8 > body.length || bytes.toString("utf8", at, at + len) !== this.word) return;
     at += len;
     const nHas = bytes.readUInt32LE(at);
     const nLacks = bytes.readUInt32LE(at + 4);
