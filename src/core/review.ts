@@ -103,8 +103,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const errors: ReviewError[] = [];
   // A checkout is listed by git once, with the blob ids of its unmodified files (started now, read below).
   const root = cs.head.root;
-  const listing = root !== undefined && cs.head.isCheckout ? listWorktree(root) : null;
-  listing?.catch(() => {}); // awaited below
+  const listing = cs.head.pythonFiles !== undefined ? cs.head.pythonFiles() : root !== undefined && cs.head.isCheckout ? listWorktree(root) : null;
 
   // Configuration: the base's pyproject is in force; the head's is only compared.
   const [pyprojectAtBase, pyprojectAtHead] = await Promise.all([readText(cs.base, "pyproject.toml", errors), readText(cs.head, "pyproject.toml", errors)]);

@@ -72,6 +72,11 @@ export interface RevisionReader {
   listFiles(): Promise<string[]>;
   /** Git blob id per path, when the source knows them (content-addressed cache keys). */
   blobShas?(): Promise<Map<string, string>>;
+  /**
+   * A checkout's Python files (`.py`, `.pyi`) with the blob ids of those unmodified since the
+   * index, listed by git once (see graph/worktree.ts); for a working-tree reader.
+   */
+  pythonFiles?(): Promise<{ files: string[]; shas: Map<string, string> }>;
   /** The repository's top directory on disk, when there is a local checkout (the scan cache lives there). */
   readonly root?: string;
   /** True when the files under `root` ARE this revision (a working tree), so they may be read from disk directly. */

@@ -634,6 +634,7 @@ export async function diffFileChangeSet(opts: DiffFileChangeSetOptions): Promise
   }
   const errors: ReviewError[] = [...parsed.errors];
   const head = new WorkingTreeReader(root, { useGit: repo !== null });
+  head.pythonFiles().catch(() => {}); // git lists the checkout while the diff is read (the review awaits it)
 
   let base: ClosableRevisionReader;
   let baseRev: string;

@@ -12,6 +12,7 @@ import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { ChangeSet, ChangedFile, ChangeStatus, ReviewError, RevisionReader } from "../core/types";
 import { SourceError } from "./errors";
+import { listWorktree, type Worktree } from "../graph/worktree";
 
 /** Something holding a child process or another resource; `close()` is idempotent. */
 export interface Closable {
@@ -749,6 +750,7 @@ export class WorkingTreeReader implements ClosableRevisionReader {
   readonly root: string;
   readonly isCheckout = true;
   private readonly useGit: boolean | undefined;
+  private worktree: Promise<Worktree> | null = null;
 
   constructor(root: string, opts: { rev?: string; useGit?: boolean } = {}) {
     this.root = path.resolve(root);
@@ -770,6 +772,12 @@ export class WorkingTreeReader implements ClosableRevisionReader {
       if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR" || code === "ELOOP" || code === "ENAMETOOLONG") return null;
       throw err;
     }
+  }
+
+  /** Listed by git once (the first call starts it; a diff source starts it early). */
+  pythonFiles(): Promise<Worktree> {
+    this.worktree ??= listWorktree(this.root);
+    return this.worktree;
   }
 
   async listFiles(): Promise<string[]> {
