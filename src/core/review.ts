@@ -103,7 +103,8 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const errors: ReviewError[] = [];
   // A checkout is listed by git once, with the blob ids of its unmodified files (started now, read below).
   const root = cs.head.root;
-  const listing = cs.head.pythonFiles !== undefined ? cs.head.pythonFiles() : root !== undefined && cs.head.isCheckout ? listWorktree(root) : null;
+  // Another revision of a local repository: its files are read from the checkout where they are the same blob.
+  const listing = cs.head.pythonFiles !== undefined ? cs.head.pythonFiles() : root !== undefined ? listWorktree(root) : null;
 
   // Configuration: the base's pyproject is in force; the head's is only compared.
   const [pyprojectAtBase, pyprojectAtHead] = await Promise.all([readText(cs.base, "pyproject.toml", errors), readText(cs.head, "pyproject.toml", errors)]);
@@ -148,13 +149,15 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   // With a local repository: blob ids as cache keys and a scan cache inside it, so a second
   // review of the same tree reads almost nothing.
   const tree = listing === null ? null : await listing;
-  const headFiles = tree !== null ? tree.files : (await cs.head.listFiles()).filter(isPython);
+  const headFiles = tree !== null && cs.head.isCheckout ? tree.files : (await cs.head.listFiles()).filter(isPython);
+  const headShas = cs.head.blobShas ? await cs.head.blobShas() : tree?.shas;
+  const sameBlob = (p: string): boolean => headShas?.get(p) !== undefined && tree?.shas.get(p) === headShas.get(p);
   const graphs = await buildGraphs({
     headFiles,
     readHead: (p) => cs.head.read(p),
     baseOverrides,
     config,
-    headBlobShas: cs.head.blobShas ? await cs.head.blobShas() : tree?.shas,
+    headBlobShas: headShas,
     // References to modules the change takes away from their path are looked for while the graphs are built.
     searchAhead: changed.flatMap((f) => {
       const basePath = basePathOf(f);
@@ -163,7 +166,8 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
       return mod === null ? [] : [mod.module];
     }),
     cache: root !== undefined && input.cache !== false ? new ScanCache(resolvePath(root, config.cacheDir)) : undefined,
-    headRoot: root !== undefined && cs.head.isCheckout ? root : undefined,
+    headRoot: tree !== null ? root : undefined,
+    headOnDisk: cs.head.isCheckout ? undefined : sameBlob,
   });
   errors.push(...graphs.errors);
 

@@ -28,8 +28,10 @@ export interface CollectInput {
   /** Repository-relative paths of the head revision's Python files (`.py`, `.pyi`). */
   paths: string[];
   readHead(path: string): Promise<Buffer | null>;
-  /** When the head is a checkout on disk: its directory, so files are read directly (and by workers). */
+  /** When the head is (partly) a checkout on disk: its directory, so files are read directly (and by workers). */
   headRoot?: string;
+  /** Which files under `headRoot` hold the head's content (default: all). */
+  headOnDisk?(path: string): boolean;
   baseOverrides: Map<string, Buffer | null>;
   headBlobShas?: Map<string, string>;
   cache?: ScanCache;
@@ -172,14 +174,16 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   // 3. Head: what each file is (cached facts, a cached size marker, or a file to scan when asked
   // for) is decided when the file is first touched, so a warm build does nothing per file.
   const root = input.headRoot === undefined ? "" : path.resolve(input.headRoot);
+  const onDisk = (p: string): boolean => root !== "" && (input.headOnDisk?.(p) ?? true);
   const cachedEntry = (p: string): CacheHit | undefined => {
     const sha = shas.get(p);
     return sha === undefined || cache === undefined ? undefined : cache.find(sha);
   };
   const reusableMarker = (enc: string | null): enc is string => enc !== null && enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes;
-  if (root === "") {
-    // Without a checkout the reader is asynchronous: read what the cache does not hold now, scan it when asked for.
+  {
+    // What the checkout does not hold is read through the (asynchronous) reader now, when the cache does not hold it either.
     for (const p of input.paths) {
+      if (onDisk(p)) continue;
       const hit = cachedEntry(p);
       if (bytesOf.has(p) || (hit !== undefined && (hit.pack.holdsFacts(hit.i) || reusableMarker(hit.pack.text(hit.i))))) continue;
       const b = await input.readHead(p);
@@ -202,7 +206,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
         stats.cached++;
         return {
           // A corrupt entry is rescanned from the checkout, when there is one.
-          text: () => pack.text(i) ?? (root === "" ? undefined : scanItem({ abs: `${root}/${p}` }, maxFileBytes).enc),
+          text: () => pack.text(i) ?? (onDisk(p) ? scanItem({ abs: `${root}/${p}` }, maxFileBytes).enc : undefined),
           probe: (needles) => needles.every((n) => pack.mentions(i, n.bytes)),
         };
       }
@@ -215,7 +219,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       }
     }
     const b = bytesOf.get(p);
-    if (b === undefined && root === "") {
+    if (b === undefined && !onDisk(p)) {
       headSkips.set(p, "could not be read");
       return undefined;
     }
@@ -337,6 +341,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     if (searching !== null || root === "" || list.length === 0 || script === null) return;
     const memos = cache === undefined ? null : list.map((w) => cache.words(w));
     const files = input.paths.filter((p) => {
+      if (!onDisk(p)) return false; // its bytes are in memory: probed here as asked
       const hit = cachedEntry(p);
       if (hit !== undefined && hit.pack.holdsFacts(hit.i)) return false; // probed through its cached facts
       const sha = shas.get(p);
@@ -431,10 +436,10 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   return { head, base, headSkipped, baseSkipped, stateKey: key, request, whenScanned, inFlight, prefetch, searchAhead, searched, persist, stats };
 }
 
-/** Reads a head file: from the checkout when there is one (workers do the same), else through the reader. */
-export function headReader(input: { headRoot?: string; readHead(p: string): Promise<Buffer | null> }): (p: string) => Promise<Buffer | null> {
+/** Reads a head file: from the checkout when it holds the file (workers do the same), else through the reader. */
+export function headReader(input: { headRoot?: string; headOnDisk?(p: string): boolean; readHead(p: string): Promise<Buffer | null> }): (p: string) => Promise<Buffer | null> {
   return async (p) => {
-    if (input.headRoot !== undefined) {
+    if (input.headRoot !== undefined && (input.headOnDisk?.(p) ?? true)) {
       try {
         return fs.readFileSync(path.join(input.headRoot, p));
       } catch {

@@ -68,6 +68,7 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     paths: headPaths,
     readHead: input.readHead,
     headRoot: input.headRoot,
+    headOnDisk: input.headOnDisk,
     baseOverrides: input.baseOverrides,
     headBlobShas: input.headBlobShas,
     cache: input.cache,

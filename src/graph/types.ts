@@ -47,8 +47,10 @@ export interface GraphInput {
   cache?: ScanCache;
   /** Blob SHA per head path when known (from `git ls-files -s` / `git ls-tree`), used as cache keys; else hash the bytes. */
   headBlobShas?: Map<string, string>;
-  /** When the head revision is a checkout on disk: its directory. Files are then read directly (scan workers read them themselves). */
+  /** When the head revision is (partly) a checkout on disk: its directory. Files are then read directly (worker threads read them themselves). */
   headRoot?: string;
+  /** Which files under `headRoot` hold the head's content (default: all of them); the others are read through `readHead`. */
+  headOnDisk?(path: string): boolean;
   /** Scan progress (files scanned so far, files listed), e.g. for a progress line; files are scanned only as they are reached. */
   onProgress?(done: number, total: number): void;
   /** Scan ahead on worker threads only when at least this many files are not cached (default 256). */

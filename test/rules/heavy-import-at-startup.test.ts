@@ -1,5 +1,7 @@
-import { cleanupRepos } from "../helpers/git-repo";
-import { DJANGO_BASE, describeRule, type ReviewCase } from "../helpers/rule-tester";
+import { review } from "../../src/core/review";
+import { gitChangeSet } from "../../src/source/git";
+import { cleanupRepos, makeRepo } from "../helpers/git-repo";
+import { DJANGO_BASE, describeRule, type ReviewCase, summarise } from "../helpers/rule-tester";
 
 afterAll(cleanupRepos);
 
@@ -159,3 +161,25 @@ const valid: ReviewCase[] = [
 ];
 
 describeRule(RULE, invalid, valid);
+
+describe("the head revision, wherever the checkout is", () => {
+  it("reads the head's blobs, not a checkout at another commit (nor its uncommitted edits)", async () => {
+    const repo = makeRepo();
+    for (const [p, content] of Object.entries(DJANGO_BASE)) repo.write(p, content);
+    repo.commit("base");
+    repo.git("checkout", "-q", "-b", "pr");
+    repo.write("shop/models.py", `import numpy\n${MODELS}`);
+    repo.commit("pr");
+    repo.git("checkout", "-q", "main");
+    // On disk now: main's models.py (no numpy), and an uncommitted edit no revision has.
+    repo.write("shop/signals.py", `import pandas\n${DJANGO_BASE["shop/signals.py"]}`);
+    const cs = await gitChangeSet({ repo: repo.dir, base: "main", head: "pr" });
+    try {
+      const r = await review({ changeSet: cs });
+      expect(summarise(r)).toEqual([`${RULE} shop/models.py:1 warn`]);
+      expect(r.findings[0].chain?.map((l) => l.module)).not.toContain("pandas");
+    } finally {
+      await cs.close?.();
+    }
+  });
+});
