@@ -103,3 +103,18 @@ test("scan --format json: the import inventory", async () => {
   const files = JSON.parse(r.out).files;
   expect(files[0].facts.imports.map((i: { module: string; context: { kind: string } }) => `${i.module} ${i.context.kind}`)).toEqual(["os top", "chdb function"]);
 });
+
+test("output piped into a reader that stops early ends quietly (EPIPE), as `| head` expects", async () => {
+  const cli = path.join(__dirname, "..", "dist", "cli", "main.js");
+  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
+  const dir = tempDir();
+  for (let i = 0; i < 400; i++) fs.writeFileSync(path.join(dir, `m${i}.py`), Array.from({ length: 50 }, (_, k) => `import mod_${k}\n`).join(""));
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, [cli, "scan", dir], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+  child.stdout.once("data", () => child.stdout.destroy()); // the reader goes away after the first chunk
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  expect(err).toBe("");
+  expect(code).toBe(0);
+});
