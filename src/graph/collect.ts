@@ -5,24 +5,24 @@
  * Files are scanned lazily: an entry is scanned when someone first asks for it (the startup
  * graph asks only for the modules setup reaches, a rule only for the files it reads), or
  * ahead of need on worker threads when a caller announces what it will ask for (`request`).
- * Entries the scan cache holds are decoded only when asked for too. Until a file is scanned,
- * "may it mention X?" is answered from its raw bytes, so a search over every file scans only
- * the files that contain the word. `persist()` stores what was scanned in the cache.
+ * Entries the scan cache holds are decoded only when asked for too. "May it mention X?" is
+ * answered from a file's raw bytes (read by the search worker ahead of time, `searchAhead`, or
+ * remembered per blob in the cache), so a search over every file scans only the files that
+ * contain the words. `persist()` stores what was scanned, and what was learnt, in the cache.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { PyFileFacts } from "../python/types";
 import type { CacheHit, ScanCache } from "./cache";
+import { encodeFacts } from "./codec";
+import { type Deferred, FactsMap, type Needle, type Probe } from "./facts-map";
 import { blobSha, stateKeyOf } from "./fingerprint";
 import type { PackEntry } from "./pack";
-import { type Deferred, FactsMap, type Needle, type Probe } from "./facts-map";
-import type { WordMemo } from "./word-memo";
-import { Worker } from "node:worker_threads";
-import { defaultScript } from "./scan-pool";
-import type { SearchReply, SearchTask } from "./search-worker";
-import { defaultParallelism, type PoolJob, ScanPool } from "./scan-pool";
-import { encodeFacts } from "./codec";
 import { isFacts, readInto, type ScanItem, scanFacts, scanItem, type ScannedBytes, toBytes } from "./scan-item";
-import type { PyFileFacts } from "../python/types";
+import { defaultParallelism, defaultScript, type PoolJob, ScanPool } from "./scan-pool";
+import type { SearchReply, SearchTask } from "./search-worker";
+import type { WordMemo } from "./word-memo";
 
 export interface CollectInput {
   /** Repository-relative paths of the head revision's Python files (`.py`, `.pyi`). */
