@@ -154,24 +154,9 @@ function isHeader(toks: Tok[]): boolean {
   return headerColon(toks) >= 0;
 }
 
+/** The simple statements of a line (`a = 1; b = 2`), empty ones dropped. */
 function splitSemis(toks: Tok[]): Tok[][] {
-  const parts: Tok[][] = [];
-  let depth = 0;
-  let cur: Tok[] = [];
-  for (const t of toks) {
-    if (t.k === "op") {
-      if (t.v === "(" || t.v === "[" || t.v === "{") depth++;
-      else if (t.v === ")" || t.v === "]" || t.v === "}") depth--;
-      else if (t.v === ";" && depth === 0) {
-        parts.push(cur);
-        cur = [];
-        continue;
-      }
-    }
-    cur.push(t);
-  }
-  parts.push(cur);
-  return parts.filter((p) => p.length > 0);
+  return splitTop(toks, ";").filter((p) => p.length > 0);
 }
 
 /** Splits tokens at top-level occurrences of the operator `sep`. */
