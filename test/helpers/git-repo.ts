@@ -14,22 +14,14 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { neutralGitEnv } from "./scenarios";
 
 const created: string[] = [];
 let clock = 1_700_000_000;
 
 /** Environment for git in tests: ignores the user's global and system configuration. */
 export function gitEnv(): NodeJS.ProcessEnv {
-  const date = `${clock++} +0000`;
-  return {
-    ...process.env,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_AUTHOR_DATE: date,
-    GIT_COMMITTER_DATE: date,
-    GIT_TERMINAL_PROMPT: "0",
-    LC_ALL: "C",
-  };
+  return neutralGitEnv(`${clock++} +0000`);
 }
 
 /** Runs git in `cwd`; returns stdout as a Buffer. Throws with stderr on failure. */

@@ -177,7 +177,8 @@ export function loadScenario(name: string, seen: string[] = []): Scenario {
 const IDENTITY = ["-c", "user.name=Scenario Builder", "-c", "user.email=scenarios@example.com", "-c", "commit.gpgsign=false"];
 const created: string[] = [];
 
-function gitEnv(date: string): NodeJS.ProcessEnv {
+/** Environment for git: no global or system configuration, commits dated `date` (also used by git-repo.ts). */
+export function neutralGitEnv(date: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     GIT_CONFIG_NOSYSTEM: "1",
@@ -194,7 +195,7 @@ export function scenarioGit(cwd: string, args: string[], date = "1700000000 +000
   try {
     return execFileSync("git", [...IDENTITY, ...args], {
       cwd,
-      env: gitEnv(date),
+      env: neutralGitEnv(date),
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       maxBuffer: 64 * 1024 * 1024,
