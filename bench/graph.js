@@ -23,6 +23,7 @@
  */
 "use strict";
 
+const { rng } = require("./rng");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
@@ -85,21 +86,6 @@ function copyStdlib(src, files, name, tops) {
     bytes += write(`${name}/${rel}`, Buffer.from(out, "latin1"));
   }
   return bytes;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  next.int = (n) => Math.floor(next() * n);
-  next.pick = (xs) => xs[next.int(xs.length)];
-  return next;
 }
 
 const STD_TARGETS = ["json", "email.message", "http.client", "logging.handlers", "xml.dom.minidom", "urllib.request", "asyncio", "unittest.mock", "csv", "decimal", "argparse", "html.parser"];

@@ -16,6 +16,7 @@
  */
 "use strict";
 
+const { rng } = require("./rng");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
@@ -59,21 +60,6 @@ function listPy(dir, out) {
 }
 
 // ------------------------------------------------------------------ generated corpus
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  next.int = (n) => Math.floor(next() * n);
-  next.pick = (xs) => xs[next.int(xs.length)];
-  return next;
-}
 
 const WORDS = (
   "apps models views signals tasks admin api serializers billing stripe temporal workflows " +
