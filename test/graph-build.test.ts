@@ -10,8 +10,8 @@ import { blobSha, buildGraphs, listWorktree, ScanCache } from "../src/graph";
 import { decodeFacts, encodeFacts } from "../src/graph/codec";
 import { collectFacts, type CollectInput } from "../src/graph/collect";
 import { FactsMap } from "../src/graph/facts-map";
-import type { ScanItem } from "../src/graph/scan-item";
-import { scanAll } from "../src/graph/scan-pool";
+import { type ScanItem, scanItem, type ScannedBytes, toBytes } from "../src/graph/scan-item";
+import { ScanPool } from "../src/graph/scan-pool";
 import { scanPython } from "../src/python/scanner";
 import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
 
@@ -172,7 +172,7 @@ describe("lazy collection", () => {
     expect(c.stats.scanned).toBe(0);
   });
 
-  it("reads from the checkout, and prefetches in one batch (on worker threads when given a pool)", async () => {
+  it("reads from the checkout, and scans requested files ahead on worker threads", async () => {
     const checkout = tempDir();
     for (const [p, t] of Object.entries(files)) {
       fs.mkdirSync(path.join(checkout, path.dirname(p)), { recursive: true });
@@ -182,10 +182,14 @@ describe("lazy collection", () => {
     if (!fs.existsSync(WORKER)) throw new Error(`${WORKER} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
     const c = await collectLazy({ headRoot: checkout, readHead: async () => null, workerThreshold: 2, workers: 2, workerScript: WORKER, onProgress: (d) => progress.push(d) });
     expect(c.head.mayMention("manage.py", ["DJANGO_SETTINGS_MODULE"])).toBe(true);
-    await c.prefetch(["shop/models.py", "shop/pricing.py", "shop/big.py", "not/listed.py", "shop/models.py"]);
+    const scanAhead = async (paths: string[]) => {
+      c.request(paths);
+      for (const p of paths) await c.whenScanned(p);
+    };
+    await scanAhead(["shop/models.py", "shop/pricing.py", "shop/big.py", "not/listed.py", "shop/models.py"]);
     expect(c.stats.scanned).toBe(3);
     expect(progress).toEqual([1, 2, 3]); // files scanned so far, as each is done
-    await c.prefetch(["shop/models.py"]); // scanned already: nothing to do
+    await scanAhead(["shop/models.py"]); // scanned already: nothing to do
     expect(c.stats.scanned).toBe(3);
     expect(c.head.get("shop/pricing.py")).toEqual(scanPython(Buffer.from(files["shop/pricing.py"])));
     expect(c.head.get("shop/models.py")).toEqual(scanPython(Buffer.from(files["shop/models.py"])));
@@ -327,14 +331,30 @@ describe("worker pool", () => {
     const dir = path.join(__dirname, "fixtures-graph");
     const items: ScanItem[] = listPythonFiles(dir).map((f) => ({ abs: path.join(dir, f), hash: true }));
     items.push({ abs: path.join(dir, "does-not-exist.py") });
-    const progress: number[] = [];
-    const threaded = await scanAll(items, { maxBytes: 200, threshold: 0, workers: 2, workerScript: worker, onProgress: (d) => progress.push(d) });
-    const here = await scanAll(items, { maxBytes: 200, workerScript: null });
+    const pool = ScanPool.start({ maxBytes: 200, workers: 2, workerScript: worker });
+    if (pool === null) throw new Error("no worker pool");
+    let done = 0;
+    const threaded = await Promise.all(
+      items.map(
+        (item) =>
+          new Promise<ScannedBytes | null>((resolve) =>
+            pool.submit({
+              item,
+              done: (r) => {
+                done++;
+                resolve(r);
+              },
+            }),
+          ),
+      ),
+    );
+    pool.close();
+    const here = items.map((item) => toBytes(scanItem(item, 200)));
     expect(threaded).toEqual(here);
-    expect(threaded[threaded.length - 1].data.toString()).toBe("EENOENT");
+    expect(here[here.length - 1].data.toString()).toBe("EENOENT");
     expect(here.some((r) => r.data.toString().startsWith("L"))).toBe(true);
     expect(here.some((r) => r.sha !== null && r.data[0] === 0x5b)).toBe(true);
-    expect(progress[progress.length - 1]).toBe(items.length);
+    expect(done).toBe(items.length);
   });
 });
 

@@ -64,8 +64,6 @@ export interface Collected {
   whenScanned(path: string): Promise<void> | undefined;
   /** A queued file a worker is scanning right now: resolves when it is done (undefined when there is nothing worth waiting for). */
   inFlight(path: string): Promise<void> | undefined;
-  /** Scans the head files of `paths` not scanned yet (on the worker threads when there are any) and waits for them. */
-  prefetch(paths: Iterable<string>): Promise<void>;
   /**
    * Starts finding out, on a worker thread, which of `words` each file not scanned yet contains
    * (answers for `head.mayMention` later; the word memos learn them too). A no-op without a
@@ -310,16 +308,6 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     const j = jobs.get(p);
     return j !== undefined && j.job.sent === true && pending.has(p) ? j.done : undefined;
   }
-  async function prefetch(paths: Iterable<string>): Promise<void> {
-    const list = [...paths];
-    request(list);
-    for (const p of list) {
-      const wait = jobs.get(p)?.done;
-      if (wait !== undefined) await wait;
-      if (pending.has(p)) head.graph(p); // not taken by a worker: scanned here
-    }
-  }
-
   // Searching ahead (see searchAhead): which words each file contains, as bits in the order of `searchWords`.
   const searchWords = new Map<string, number>();
   const found = new Map<string, number>();
@@ -433,7 +421,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     fresh.clear();
     toEncode.clear();
   }
-  return { head, base, headSkipped, baseSkipped, stateKey: key, request, whenScanned, inFlight, prefetch, searchAhead, searched, persist, stats };
+  return { head, base, headSkipped, baseSkipped, stateKey: key, request, whenScanned, inFlight, searchAhead, searched, persist, stats };
 }
 
 /** Reads a head file: from the checkout when it holds the file (workers do the same), else through the reader. */

@@ -1,7 +1,6 @@
 /**
- * Scans files on worker threads (the scanner is single-threaded and CPU-bound), or in this
- * thread when workers are not available. Workers read files themselves when given absolute
- * paths, so the bytes never cross threads.
+ * Scans files on worker threads (the scanner is single-threaded and CPU-bound). Workers read
+ * files themselves when given absolute paths, so the bytes never cross threads.
  *
  * A pool is a queue: callers submit files as they learn they will need them (a lazy build
  * submits each module as the walk, or its look-ahead, reaches it), idle workers take the next
@@ -12,23 +11,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { type ScanItem, scanItem, type ScannedBytes, toBytes } from "./scan-item";
+import type { ScanItem, ScannedBytes } from "./scan-item";
 import type { WorkerReply, WorkerTask } from "./scan-worker";
-
-export interface PoolOptions {
-  maxBytes: number;
-  /** Use worker threads above this many files (default 2,000). */
-  threshold?: number;
-  /** Number of workers (default: the available parallelism, at most 8). */
-  workers?: number;
-  /** Compiled worker script; default `scan-worker.js` next to this file (absent under ts-jest: no workers). */
-  workerScript?: string | null;
-  onProgress?: (done: number, total: number) => void;
-}
 
 /** Files per message to a worker: small, so a result the caller waits for is never far off. */
 const BATCH = 24;
-const PROGRESS_EVERY = 256;
 
 /** A compiled worker script next to this module (null under ts-jest, where there is none). */
 export function defaultScript(name: string): string | null {
@@ -49,36 +36,6 @@ export interface PoolJob {
   dropped?(): boolean;
   /** Set when a worker has taken the job. */
   sent?: boolean;
-}
-
-/** Scans `items` once: on a pool when there are more than `threshold` of them, else here. */
-export async function scanAll(items: ScanItem[], opts: PoolOptions): Promise<ScannedBytes[]> {
-  const out: ScannedBytes[] = new Array(items.length);
-  const pool = items.length <= (opts.threshold ?? 2000) ? null : ScanPool.start(opts);
-  if (pool !== null) {
-    let done = 0;
-    await new Promise<void>((resolve) => {
-      if (items.length === 0) resolve();
-      items.forEach((item, i) =>
-        pool.submit({
-          item,
-          done(r) {
-            if (r !== null) out[i] = r;
-            opts.onProgress?.(++done, items.length);
-            if (done === items.length) resolve();
-          },
-        }),
-      );
-    });
-    pool.close();
-  }
-  for (let i = 0; i < items.length; i++) {
-    if (out[i] !== undefined) continue;
-    out[i] = toBytes(scanItem(items[i], opts.maxBytes));
-    if (pool === null && opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, items.length);
-  }
-  if (pool === null) opts.onProgress?.(items.length, items.length);
-  return out;
 }
 
 export class ScanPool {
