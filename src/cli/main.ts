@@ -23,7 +23,10 @@ Usage:
       overridden by --config (a JSON object with the dangerfile's option keys).
       Scans are cached by git blob id in cache_dir (default .startup-guard-cache/ in the
       repository, which git ignores by itself; keep it between CI runs); --no-cache skips it.
-      Exit status: 1 when a finding is at or above --fail-on (default: fail).
+      Exit status: 1 when a finding is at or above --fail-on (default: fail); 2 when part of
+      the change could not be read (a diff whose counts disagree with its lines, a binary
+      patch to a .py file, a file the diff names that is not there), even if findings from the
+      rest of the change are printed.
 
 ${STARTUP_HELP.replace(/^Usage:\n/, "").replace(/\n\nThe repository is read[^]*$/, "")}
 

@@ -6,7 +6,7 @@ import { SEVERITY_RANK, type ChangeSet, type Severity } from "../core/types";
 import { renderJson, renderSummaryMarkdown, renderText } from "../report";
 import { diffFileChangeSet } from "../source/diff-file";
 import { gitChangeSet } from "../source/git";
-import { isSourceError } from "../source/errors";
+import { isSourceError, unreadErrors } from "../source/errors";
 import { flag, parseArgs, UsageError } from "./args";
 import type { Io } from "./io";
 
@@ -67,6 +67,12 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
     else {
       io.out(renderText(result.findings, result.errors, { color: io.isTTY && !process.env.NO_COLOR }) + "\n");
       for (const n of result.notes) io.err(`note: ${n}\n`);
+    }
+    // Part of the change not read: the answer is incomplete whatever was found elsewhere (README: exit 2).
+    const unread = unreadErrors(result.errors);
+    if (unread.length > 0) {
+      io.err(`django-startup-guard: ${unread.length} part${unread.length === 1 ? "" : "s"} of the change could not be read (${unread.map((e) => e.where).slice(0, 3).join(", ")}${unread.length > 3 ? ", ..." : ""}); the review is incomplete.\n`);
+      return 2;
     }
     const failOn = flag(p, "fail-on") ?? "fail";
     if (failOn === "never") return 0;

@@ -81,6 +81,15 @@ async function loadChanged(reader: RevisionReader, path: string, config: Config,
   return { bytes };
 }
 
+/** A file the change lists (as added, modified, renamed...) that its revision does not hold. */
+function missingChanged(f: ChangedFile, path: string, reader: RevisionReader): ReviewError {
+  return {
+    kind: "missing",
+    where: `${path}@${reader.rev}`,
+    message: `the change lists ${f.path} as ${f.status}, but ${path} is not in ${reader.rev}; it was not reviewed`,
+  };
+}
+
 /** The importtime log named in the config: the base revision's file, else a file on disk. */
 async function readImporttime(cs: ChangeSet, where: string, errors: ReviewError[]): Promise<Map<string, ImportCost>> {
   let text = isAbsolute(where) ? null : await readText(cs.base, where, errors);
@@ -119,16 +128,34 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   errors.push(...resolved.errors);
 
   // Changed Python files, both versions.
-  const changed: ChangedFile[] = cs.files.filter((f) => !f.binary && (isPython(f.path) || (f.oldPath !== null && isPython(f.oldPath))));
+  const touchesPython = (f: ChangedFile): boolean => isPython(f.path) || (f.oldPath !== null && isPython(f.oldPath));
+  for (const f of cs.files) {
+    if (f.binary && touchesPython(f)) {
+      errors.push({
+        kind: "binary-patch",
+        where: f.path,
+        message:
+          `the change to ${f.path} is a binary patch, so its Python was not read. A .py file must diff as text: ` +
+          "check `.gitattributes` (`binary`, `-diff`, `-text`) or produce the diff with `git diff --text`",
+      });
+    }
+  }
+  const changed: ChangedFile[] = cs.files.filter((f) => !f.binary && touchesPython(f));
+  const reported = new Set(cs.errors.map((e) => e.where));
   // Read together (a git reader pipelines its requests); errors are reported in the files' order.
   const loaded = await Promise.all(
     changed.map(async (f) => {
       const basePath = basePathOf(f);
       const problems: [ReviewError[], ReviewError[]] = [[], []];
+      const wantHead = f.status !== "deleted" && isPython(f.path);
+      const wantBase = basePath !== null && isPython(basePath);
       const [head, base] = await Promise.all([
-        f.status === "deleted" || !isPython(f.path) ? null : loadChanged(cs.head, f.path, config, problems[0]),
-        basePath === null || !isPython(basePath) ? null : loadChanged(cs.base, basePath, config, problems[1]),
+        wantHead ? loadChanged(cs.head, f.path, config, problems[0]) : null,
+        wantBase ? loadChanged(cs.base, basePath, config, problems[1]) : null,
       ]);
+      // The change says the file is there: not finding it means the change was not read (unless the source said so already).
+      if (wantHead && head === null && problems[0].length === 0 && !reported.has(f.path)) problems[0].push(missingChanged(f, f.path, cs.head));
+      if (wantBase && base === null && problems[1].length === 0 && !reported.has(basePath)) problems[1].push(missingChanged(f, basePath, cs.base));
       return { head, base, problems: problems.flat() };
     }),
   );

@@ -15,7 +15,7 @@ import { escapeMarkdown, orderFindings, renderInlineMessage, renderSummaryMarkdo
 import { gitChangeSet } from "../source/git";
 import { githubChangeSet, type GitHubApi } from "../source/github";
 import { checkoutHoldsHead, checkoutOverlay } from "../source/checkout-overlay";
-import { isSourceError } from "../source/errors";
+import { isSourceError, unreadErrors } from "../source/errors";
 
 type Report = (message: string, file?: string, line?: number) => void;
 
@@ -35,9 +35,11 @@ export interface DangerAdapterOptions {
   source?: "auto" | "git" | "github";
   /** Summary heading. */
   title?: string;
+  /** How long one GitHub API request may take before it is abandoned (and retried), in ms. Default 30,000. */
+  requestTimeoutMs?: number;
 }
 
-export const ADAPTER_KEYS = ["repo", "source", "title"] as const;
+export const ADAPTER_KEYS = ["repo", "source", "title", "requestTimeoutMs"] as const;
 
 function globals(): DangerGlobals | null {
   const g = globalThis as unknown as Partial<DangerGlobals>;
@@ -67,6 +69,7 @@ async function changeSetFor(dsl: DangerDSLType, opts: DangerAdapterOptions): Pro
         pull: pr.number,
         baseSha,
         headSha,
+        requestTimeoutMs: opts.requestTimeoutMs,
       });
       // A shallow CI checkout of the pull request: read its files from disk, and only the
       // base versions of the changed files through the API.
@@ -92,6 +95,12 @@ export function report(result: Pick<ReviewResult, "findings" | "errors" | "notes
     const n = rest.filter((f: Finding) => f.severity === severity).length;
     if (n > 0) verbs[severity](`${n} django-startup finding${n === 1 ? "" : "s"} at \`${severity}\` on lines outside the diff: see the summary below.`);
   }
+  // Part of the change was not read: "no findings" would be a silent pass, so say it out loud.
+  const unread = unreadErrors(result.errors);
+  if (unread.length > 0) {
+    const n = unread.length;
+    g.warn(`django-startup-guard could not read ${n} part${n === 1 ? "" : "s"} of this change, so the review is incomplete: see the errors in the summary below.`);
+  }
   const inlineChains = inline.filter((f) => f.chain !== undefined && f.chain.length > 1);
   if (rest.length > 0 || result.errors.length > 0 || result.notes.length > 0 || inlineChains.length > 0) {
     g.markdown(renderSummaryMarkdown(rest, result.errors, result.notes, { title, inlineCount: inline.length, inlineChains }));
@@ -112,6 +121,10 @@ export default async function djangoStartup(options: Record<string, unknown> = {
   const adapter = options as DangerAdapterOptions;
   let cs: ChangeSet | null = null;
   try {
+    const t = adapter.requestTimeoutMs;
+    if (t !== undefined && !(typeof t === "number" && Number.isFinite(t) && t > 0)) {
+      throw new Error(`the option requestTimeoutMs must be a positive number of milliseconds, not ${JSON.stringify(t)}`);
+    }
     cs = await changeSetFor(g.danger, adapter);
     const result = await review({ changeSet: cs, options: omit(options, ADAPTER_KEYS), optionsWhere: "dangerfile options" });
     report(result, g, adapter.title);

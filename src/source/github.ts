@@ -56,7 +56,9 @@ export interface GitHubTree {
 
 // Type aliases, not interfaces: Octokit's parameter types carry an index signature, which
 // object-literal types satisfy implicitly and interfaces do not.
-type RepoParams = { owner: string; repo: string };
+// `request.signal` aborts the HTTP request (Octokit hands it to fetch; @octokit/request 8 and 9
+// both read `options.request.signal` and rethrow the AbortError as is).
+type RepoParams = { owner: string; repo: string; request?: { signal?: AbortSignal } };
 
 /** The Octokit methods this module calls (structural: any Octokit 20/21 instance fits). */
 export interface GitHubApi {
@@ -97,6 +99,14 @@ export interface GitHubChangeSetOptions {
    * ReviewError is added to the ChangeSet. Default 8 MiB.
    */
   maxFileBytes?: number;
+  /** Give up on a request GitHub has not answered after this many ms (each attempt). Default 30,000. */
+  requestTimeoutMs?: number;
+  /**
+   * The longest a rate-limited request may wait for GitHub's `retry-after` / `x-ratelimit-reset`
+   * before it is retried; a longer wait fails the request at once, saying when the limit resets.
+   * Default 60,000.
+   */
+  maxRetryWaitMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -108,7 +118,9 @@ export interface GitHubChangeSetOptions {
  * GitHub down). `message` is a complete sentence meant for the user; no stack is needed.
  *
  * kind: `github-rate-limit`, `github-auth`, `github-forbidden`, `github-not-found`,
- * `github-server`, `github-network`, `github-request`.
+ * `github-server`, `github-network`, `github-timeout`, `github-bad-response` (the answer is
+ * not the JSON the endpoint documents: an HTML page, a truncated body, a missing field),
+ * `github-request`.
  */
 export class GitHubSourceError extends Error {
   override name = "GitHubSourceError";
@@ -135,13 +147,32 @@ export class GitHubSourceError extends Error {
 // ---------------------------------------------------------------------------------------
 
 const PER_PAGE = 100;
-/** GitHub stops the files list at 3,000 entries (30 pages of 100); a little slack for GHES. */
+/**
+ * GitHub's files list "includes a maximum of 3000 files" (REST docs, "List pull requests
+ * files"): 30 pages of 100. A little slack in the page count for GHES.
+ */
+const FILES_API_CAP = 3000;
 const MAX_PAGES = 40;
 const MAX_IN_FLIGHT = 8;
-/** Delays before the 2nd and 3rd attempt of a request that failed with a 5xx. */
+/**
+ * Backoff before the 2nd and 3rd attempt of a request that failed with a 5xx, a network error
+ * or a timeout: at most three attempts.
+ */
 const RETRY_DELAYS_MS = [250, 750];
+/**
+ * Rate limits, as GitHub documents them ("Rate limits for the REST API", docs.github.com:
+ * "Exceeding the rate limit"): a 403 or 429 with `x-ratelimit-remaining: 0` must not be retried
+ * before `x-ratelimit-reset` (UTC epoch seconds); a secondary limit with `retry-after` not
+ * before that many seconds; a secondary limit with neither header after at least one minute,
+ * "wait for an exponentially increasing amount of time between retries, and throw an error
+ * after a specific number of retries". We retry a rate-limited request at most twice, and only
+ * when the wait GitHub asks for fits `maxRetryWaitMs`.
+ */
+const RATE_LIMIT_RETRIES = 2;
+const SECONDARY_DEFAULT_WAIT_MS = 60_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_RETRY_WAIT_MS = 60_000;
 const DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024;
-/** Git's own heuristic: a NUL byte in the first 8,000 bytes means binary. */
 
 // ---------------------------------------------------------------------------------------
 // Entry point
@@ -157,16 +188,21 @@ export async function githubChangeSet(opts: GitHubChangeSetOptions): Promise<Cha
     );
   }
   const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const client = new Client(api, owner, repo);
+  const client = new Client(api, owner, repo, {
+    timeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    maxRetryWaitMs: opts.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS,
+  });
   const errors: ReviewError[] = [];
   const prPath = `/repos/${owner}/${repo}/pulls/${pull}`;
   const prLabel = `${owner}/${repo}#${pull}`;
 
-  const pr = await client.call(`GET ${prPath}`, () => api.pulls.get({ owner, repo, pull_number: pull }), {
-    notFound: () => prNotFound(prLabel, `GET ${prPath}`),
+  const prWhere = `GET ${prPath}`;
+  const pr = await client.call(prWhere, (request) => api.pulls.get({ owner, repo, pull_number: pull, request }), {
+    notFound: () => prNotFound(prLabel, prWhere),
   });
-  const baseTip = opts.baseSha ?? pr.data.base.sha;
-  const headRev = opts.headSha ?? pr.data.head.sha;
+  const prData = expectObject(pr.data, prWhere, "the pull request");
+  const baseTip = opts.baseSha ?? expectString(expectObject(prData.base, prWhere, "`base`").sha, prWhere, "`base.sha`");
+  const headRev = opts.headSha ?? expectString(expectObject(prData.head, prWhere, "`head`").sha, prWhere, "`head.sha`");
   const baseRev = await mergeBase(client, api, { owner, repo, baseTip, headRev }, errors);
 
   const entries = await listPullFiles(client, api, { owner, repo, pull, prPath, prLabel });
@@ -176,15 +212,20 @@ export async function githubChangeSet(opts: GitHubChangeSetOptions): Promise<Cha
 
   const files = await Promise.all(entries.map((entry) => toChangedFile(entry, base, head, errors)));
 
-  const changed = pr.data.changed_files;
+  const changed = prData.changed_files;
   if (typeof changed === "number" && changed > files.length) {
     const missing = changed - files.length;
+    // Say why the list is short: GitHub's documented cap, or pages that ended early.
+    const why =
+      files.length >= FILES_API_CAP
+        ? `its files API lists at most ${FILES_API_CAP.toLocaleString("en-US")} files`
+        : `the files API ended after ${files.length} entries, before GitHub's ${FILES_API_CAP.toLocaleString("en-US")}-file cap (a short or empty page)`;
     errors.push({
       kind: "github-truncated",
       where: `GET ${prPath}/files`,
       message:
-        `GitHub listed ${files.length} of the ${changed} files this pull request changes ` +
-        `(its files API stops at 3,000): ${missing} changed file${missing === 1 ? " was" : "s were"} not reviewed.`,
+        `GitHub listed ${files.length} of the ${changed} files this pull request changes (${why}): ` +
+        `${missing} changed file${missing === 1 ? " was" : "s were"} not reviewed.`,
     });
   }
 
@@ -207,10 +248,11 @@ async function listPullFiles(
     const where = `GET ${pr.prPath}/files?per_page=${PER_PAGE}&page=${page}`;
     const res = await client.call(
       where,
-      () => api.pulls.listFiles({ owner: pr.owner, repo: pr.repo, pull_number: pr.pull, per_page: PER_PAGE, page }),
+      (request) => api.pulls.listFiles({ owner: pr.owner, repo: pr.repo, pull_number: pr.pull, per_page: PER_PAGE, page, request }),
       { notFound: () => prNotFound(pr.prLabel, where) },
     );
-    const data = Array.isArray(res.data) ? res.data : [];
+    if (!Array.isArray(res.data)) throw badResponse(where, res.data, "a list of files");
+    const data = res.data.map((entry, i) => pullFile(entry, where, i));
     out.push(...data);
     const link = typeof res.headers?.link === "string" ? res.headers.link : undefined;
     const more = link !== undefined ? /rel="next"/.test(link) : data.length === PER_PAGE;
@@ -218,6 +260,23 @@ async function listPullFiles(
   }
   return out;
 }
+
+/** One entry of the files list, checked: the fields we rely on are there and have their types. */
+function pullFile(entry: unknown, where: string, i: number): GitHubPullFile {
+  const e = expectObject(entry, where, `entry ${i}`);
+  const field = (k: string) => `\`${k}\` of entry ${i}`;
+  expectString(e.filename, where, field("filename"));
+  expectString(e.status, where, field("status"));
+  if (e.previous_filename !== undefined && e.previous_filename !== null) expectString(e.previous_filename, where, field("previous_filename"));
+  if (e.patch !== undefined && e.patch !== null) expectString(e.patch, where, field("patch"));
+  for (const k of ["additions", "deletions", "changes"]) {
+    if (e[k] !== undefined && e[k] !== null && typeof e[k] !== "number") throw badField(where, field(k), "a number", e[k]);
+  }
+  return e as unknown as GitHubPullFile;
+}
+
+/** The statuses GitHub documents for a pull request's files. */
+const KNOWN_STATUSES = new Set(["added", "removed", "modified", "renamed", "copied", "changed", "unchanged"]);
 
 function mapStatus(status: string): ChangeStatus {
   switch (status) {
@@ -229,7 +288,7 @@ function mapStatus(status: string): ChangeStatus {
       return "renamed";
     case "copied":
       return "copied";
-    // "modified", "changed" (mode or type change), "unchanged" and anything new.
+    // "modified", "changed" (mode or type change), "unchanged"; an unknown status is reported by the caller.
     default:
       return "modified";
   }
@@ -241,7 +300,22 @@ async function toChangedFile(
   head: GitHubRevisionReader,
   errors: ReviewError[],
 ): Promise<ChangedFile> {
-  const status = mapStatus(entry.status);
+  let status = mapStatus(entry.status);
+  if (!KNOWN_STATUSES.has(entry.status)) {
+    errors.push({
+      kind: "github-status",
+      where: entry.filename,
+      message: `GitHub lists ${entry.filename} with status "${entry.status}", which it does not document; it was reviewed as modified, so a move or deletion of it may be missed.`,
+    });
+  }
+  if ((status === "renamed" || status === "copied") && !entry.previous_filename) {
+    errors.push({
+      kind: "github-rename",
+      where: entry.filename,
+      message: `GitHub lists ${entry.filename} as ${entry.status} without \`previous_filename\`: the path it came from is unknown, so a module moved without a shim cannot be checked; it was reviewed as ${status === "renamed" ? "added" : "a new copy"}.`,
+    });
+    status = "added";
+  }
   const oldPath =
     (status === "renamed" || status === "copied") && entry.previous_filename ? entry.previous_filename : null;
   const file: ChangedFile = {
@@ -335,11 +409,16 @@ interface ContentFile {
   encoding?: string;
 }
 
-function asContentFile(data: unknown): ContentFile | null {
-  if (data === null || typeof data !== "object" || Array.isArray(data)) return null; // directory listing
-  const d = data as Record<string, unknown>;
+function asContentFile(data: unknown, where: string): ContentFile | null {
+  if (Array.isArray(data)) return null; // a directory listing: not a file
+  const d = expectObject(data, where, "the contents");
+  const type = expectString(d.type, where, "`type`");
   // "symlink" (target outside the repository) and "submodule" have no contents to read.
-  if (d.type !== "file") return null;
+  if (type !== "file") return null;
+  if (d.size !== undefined && d.size !== null && typeof d.size !== "number") throw badField(where, "`size`", "a number", d.size);
+  for (const k of ["sha", "content", "encoding"]) {
+    if (d[k] !== undefined && d[k] !== null && typeof d[k] !== "string") throw badField(where, `\`${k}\``, "a string", d[k]);
+  }
   return d as unknown as ContentFile;
 }
 
@@ -384,11 +463,11 @@ class GitHubRevisionReader implements RevisionReader {
     if (path === "" || path.endsWith("/")) return null;
     const { api, owner, repo } = this.client;
     const where = `GET /repos/${owner}/${repo}/contents/${path}?ref=${this.rev}`;
-    const res = await this.client.call(where, () => api.repos.getContent({ owner, repo, path, ref: this.rev }), {
+    const res = await this.client.call(where, (request) => api.repos.getContent({ owner, repo, path, ref: this.rev, request }), {
       notFound: () => null,
     });
     if (res === null) return null;
-    const file = asContentFile(res.data);
+    const file = asContentFile(res.data, where);
     if (!file) return null;
 
     const size = typeof file.size === "number" ? file.size : undefined;
@@ -410,14 +489,16 @@ class GitHubRevisionReader implements RevisionReader {
     }
     const blobWhere = `GET /repos/${owner}/${repo}/git/blobs/${file.sha}`;
     const sha = file.sha;
-    const blob = await this.client.call(blobWhere, () => api.git.getBlob({ owner, repo, file_sha: sha }), {
+    const blob = await this.client.call(blobWhere, (request) => api.git.getBlob({ owner, repo, file_sha: sha, request }), {
       notFound: () => null,
     });
-    if (blob === null) return null;
-    const buf =
-      blob.data.encoding === "base64"
-        ? Buffer.from(blob.data.content, "base64")
-        : Buffer.from(blob.data.content, "utf8");
+    if (blob === null) {
+      // The contents endpoint named this blob a moment ago: its absence is a failure, not a missing file.
+      throw new GitHubSourceError("github-not-found", blobWhere, `GitHub named blob ${sha} for ${path} at ${this.rev} but answered 404 to ${blobWhere}; ${path} could not be read.`, { status: 404 });
+    }
+    const data = expectObject(blob.data, blobWhere, "the blob");
+    const content = expectString(data.content, blobWhere, "`content`");
+    const buf = data.encoding === "base64" ? Buffer.from(content, "base64") : Buffer.from(content, "utf8");
     return buf.length > this.maxFileBytes ? this.tooLarge(path, buf.length) : buf;
   }
 
@@ -433,15 +514,17 @@ class GitHubRevisionReader implements RevisionReader {
   private async fetchListing(): Promise<string[]> {
     const { api, owner, repo } = this.client;
     const where = `GET /repos/${owner}/${repo}/git/trees/${this.rev}?recursive=1`;
-    const res = await this.client.call(where, () =>
-      api.git.getTree({ owner, repo, tree_sha: this.rev, recursive: "1" }),
+    const res = await this.client.call(where, (request) =>
+      api.git.getTree({ owner, repo, tree_sha: this.rev, recursive: "1", request }),
     );
+    const data = expectObject(res.data, where, "the tree");
+    if (!Array.isArray(data.tree)) throw badField(where, "`tree`", "a list", data.tree);
     const paths: string[] = [];
-    for (const entry of res.data.tree ?? []) {
+    for (const entry of data.tree as GitHubTree["tree"]) {
       // "tree" entries are directories, "commit" entries are submodules.
       if (entry.type === "blob" && typeof entry.path === "string") paths.push(entry.path);
     }
-    if (res.data.truncated) {
+    if (data.truncated === true) {
       this.errors.push({
         kind: "github-truncated",
         where,
@@ -460,8 +543,17 @@ class GitHubRevisionReader implements RevisionReader {
 
 interface ErrorShape {
   status?: unknown;
+  name?: unknown;
   message?: unknown;
   response?: { headers?: GitHubHeaders; data?: unknown };
+}
+
+/** Options of every request: an abort signal that fires at the timeout. */
+type RequestOptions = { signal: AbortSignal };
+
+/** A request that GitHub did not answer in time (internal: becomes a `github-timeout` error). */
+class RequestTimeout extends Error {
+  override name = "RequestTimeout";
 }
 
 class Client {
@@ -472,15 +564,22 @@ class Client {
     readonly api: GitHubApi,
     readonly owner: string,
     readonly repo: string,
+    private readonly limits: { timeoutMs: number; maxRetryWaitMs: number },
   ) {}
 
-  /** Runs one API call with the concurrency limit, retrying 5xx twice; throws GitHubSourceError. */
-  async call<T, N = never>(where: string, fn: () => Promise<T>, opts: { notFound?: () => N } = {}): Promise<T | N> {
-    for (let attempt = 0; ; attempt++) {
+  /**
+   * Runs one API call with the concurrency limit and a timeout; retries 5xx, network errors and
+   * timeouts with backoff, and rate limits after the wait GitHub asks for (when it is short
+   * enough); throws GitHubSourceError naming the request.
+   */
+  async call<T, N = never>(where: string, fn: (request: RequestOptions) => Promise<T>, opts: { notFound?: () => N } = {}): Promise<T | N> {
+    let transientRetries = 0;
+    let rateRetries = 0;
+    for (let attempt = 1; ; attempt++) {
       let err: unknown;
       await this.acquire();
       try {
-        return await fn();
+        return await this.withTimeout(fn);
       } catch (e) {
         err = e;
       } finally {
@@ -488,13 +587,47 @@ class Client {
       }
       const status = statusOf(err);
       if (status === 404 && opts.notFound) return opts.notFound();
+      if (isRateLimited(err)) {
+        const wait = rateLimitWaitMs(err, rateRetries);
+        if (rateRetries < RATE_LIMIT_RETRIES && wait <= this.limits.maxRetryWaitMs) {
+          rateRetries++;
+          await sleep(wait);
+          continue;
+        }
+        throw describe(err, where, attempt, this.limits.timeoutMs);
+      }
       // Octokit reports network failures as status 500 without a response: retried too.
-      const transient = status !== undefined && status >= 500;
-      if (transient && !isRateLimited(err) && attempt < RETRY_DELAYS_MS.length) {
-        await sleep(RETRY_DELAYS_MS[attempt]);
+      const transient = err instanceof RequestTimeout || (status !== undefined && status >= 500);
+      if (transient && transientRetries < RETRY_DELAYS_MS.length) {
+        await sleep(RETRY_DELAYS_MS[transientRetries++]);
         continue;
       }
-      throw describe(err, where, attempt + 1);
+      throw describe(err, where, attempt, this.limits.timeoutMs);
+    }
+  }
+
+  /**
+   * Aborts the request at the timeout (Octokit passes the signal to fetch) and, should the
+   * client ignore the signal, stops waiting for it anyway.
+   */
+  private async withTimeout<T>(fn: (request: RequestOptions) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new RequestTimeout());
+      }, this.limits.timeoutMs);
+    });
+    try {
+      return await Promise.race([fn({ signal: controller.signal }), timedOut]);
+    } catch (e) {
+      // The AbortError fetch throws once the signal fires is the timeout, not another failure.
+      if (controller.signal.aborted) throw new RequestTimeout();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      timedOut.catch(() => undefined);
     }
   }
 
@@ -511,6 +644,62 @@ class Client {
     if (next) next();
     else this.active--;
   }
+}
+
+/**
+ * How long GitHub asks a rate-limited client to wait: `retry-after` seconds when sent, else
+ * until `x-ratelimit-reset` when nothing is left, else (a secondary limit without headers) one
+ * minute, doubling with each retry.
+ */
+function rateLimitWaitMs(err: unknown, retriesSoFar: number): number {
+  const retryAfter = Number(header(err, "retry-after"));
+  if (header(err, "retry-after") !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000;
+  const reset = Number(header(err, "x-ratelimit-reset"));
+  if (header(err, "x-ratelimit-remaining") === "0" && Number.isFinite(reset) && reset > 0) return Math.max(0, reset * 1000 - Date.now());
+  return SECONDARY_DEFAULT_WAIT_MS * 2 ** retriesSoFar;
+}
+
+// ---------------------------------------------------------------------------------------
+// Shapes of GitHub's answers: a body that is not the JSON the endpoint documents (an HTML
+// error page from a proxy, a truncated body that Octokit hands over as "") is a named
+// failure, never a TypeError and never "no such file".
+// ---------------------------------------------------------------------------------------
+
+function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (v === undefined) return "nothing";
+  if (typeof v === "string") {
+    if (v === "") return "an empty or unreadable body (truncated JSON?)";
+    const head = v.trimStart().slice(0, 40).replace(/\s+/g, " ");
+    return /^<(!doctype|html)/i.test(head) ? `an HTML page (${v.length} characters)` : `text (${v.length} characters: ${JSON.stringify(head)})`;
+  }
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (typeof v === "object") return "an object";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function badResponse(where: string, data: unknown, expected: string): GitHubSourceError {
+  return new GitHubSourceError("github-bad-response", where, `GitHub's answer to ${where} is not ${expected}: it is ${describeValue(data)}.`);
+}
+
+function badField(where: string, field: string, expected: string, value: unknown): GitHubSourceError {
+  return new GitHubSourceError(
+    "github-bad-response",
+    where,
+    `GitHub's answer to ${where} is malformed: ${field} should be ${expected}, it is ${describeValue(value)}.`,
+  );
+}
+
+function expectObject(v: unknown, where: string, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw what.startsWith("`") ? badField(where, what, "an object", v) : badResponse(where, v, `${what} as JSON`);
+  }
+  return v as Record<string, unknown>;
+}
+
+function expectString(v: unknown, where: string, field: string): string {
+  if (typeof v !== "string") throw badField(where, field, "a string", v);
+  return v;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -563,8 +752,16 @@ function inMinutes(at: Date): string {
 }
 
 /** Turns whatever Octokit threw into a GitHubSourceError with a sentence a user can act on. */
-function describe(err: unknown, where: string, attempts: number): GitHubSourceError {
+function describe(err: unknown, where: string, attempts: number, timeoutMs: number): GitHubSourceError {
   if (err instanceof GitHubSourceError) return err;
+  if (err instanceof RequestTimeout) {
+    return new GitHubSourceError(
+      "github-timeout",
+      where,
+      `GitHub did not answer ${where} within ${timeoutMs} ms, ${attempts} time${attempts === 1 ? "" : "s"} ` +
+        `(the request timeout, \`requestTimeoutMs\` in the dangerfile options); try again later.`,
+    );
+  }
   const status = statusOf(err);
   const msg = githubMessage(err);
 
@@ -657,8 +854,9 @@ async function mergeBase(
   const basehead = `${p.baseTip}...${p.headRev}`;
   const where = `GET /repos/${p.owner}/${p.repo}/compare/${basehead}`;
   try {
-    const res = await client.call(where, () => compare({ owner: p.owner, repo: p.repo, basehead, per_page: 1 }));
-    return res.data.merge_base_commit.sha;
+    const res = await client.call(where, (request) => compare({ owner: p.owner, repo: p.repo, basehead, per_page: 1, request }));
+    const mb = expectObject(expectObject(res.data, where, "the comparison").merge_base_commit, where, "`merge_base_commit`");
+    return expectString(mb.sha, where, "`merge_base_commit.sha`");
   } catch (e) {
     errors.push({
       kind: "github-merge-base",

@@ -2,7 +2,8 @@
  * A tiny stand-in for api.github.com, enough for src/source/github.ts: pull requests, their
  * files (paginated with Link headers, capped like GitHub), repository contents (base64, with
  * GitHub's "no content over 1 MB" behaviour), blobs and recursive trees. Plus failure modes:
- * a primary or secondary rate limit, N failures before success, a required token.
+ * a primary or secondary rate limit, N failures before success, a required token, and broken
+ * answers (`broken`: 404, truncated JSON, a 200 HTML page, `null`, or no answer at all).
  *
  * Listens on 127.0.0.1 on a random port; every request is logged for assertions. Call
  * `close()` in afterAll.
@@ -55,7 +56,15 @@ export interface FakeGitHubConfig {
     secondary?: boolean;
     retryAfter?: number;
     status?: 403 | 429;
+    /** Only the first `times` matching requests are limited (default: all). */
+    times?: number;
   };
+  /**
+   * Answer matching requests badly: `not-found` (404), `truncated-json` (200, JSON cut in
+   * half), `html` (200 text/html, as a proxy's error page), `null` (200, the JSON `null`),
+   * `hang` (never answer). The first `times` matching requests (default: all).
+   */
+  broken?: Array<{ match: RegExp; answer: "not-found" | "truncated-json" | "html" | "null" | "hang"; times?: number }>;
   /** Answer the first `times` matching requests with `status` (default 500). */
   failures?: Array<{ match: RegExp; times: number; status?: number }>;
   /** Delay every answer by this many ms (to observe concurrency). */
@@ -96,6 +105,8 @@ function wrappedBase64(buf: Buffer): string {
 export async function startFakeGitHub(initial: FakeGitHubConfig): Promise<FakeGitHub> {
   let config = initial;
   let failureCounts: number[] = [];
+  let brokenCounts: number[] = [];
+  let rateLimited = 0;
   let inFlight = 0;
   let total = 0;
 
@@ -106,6 +117,8 @@ export async function startFakeGitHub(initial: FakeGitHubConfig): Promise<FakeGi
     configure(next) {
       config = next;
       failureCounts = [];
+      brokenCounts = [];
+      rateLimited = 0;
       state.requests.length = 0;
       state.maxInFlight = 0;
     },
@@ -156,8 +169,28 @@ export async function startFakeGitHub(initial: FakeGitHubConfig): Promise<FakeGi
       }
     }
 
+    const broken = config.broken ?? [];
+    for (let i = 0; i < broken.length; i++) {
+      const b = broken[i];
+      if (!b.match.test(line) || (b.times !== undefined && (brokenCounts[i] ?? 0) >= b.times)) continue;
+      brokenCounts[i] = (brokenCounts[i] ?? 0) + 1;
+      if (b.answer === "hang") return; // the response is never written (closed by close())
+      if (b.answer === "not-found") return notFound(res);
+      if (b.answer === "null") return send(res, 200, null);
+      if (b.answer === "html") {
+        const html = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>\n";
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": String(Buffer.byteLength(html)) });
+        res.end(html);
+        return;
+      }
+      const json = '{"type":"file","encoding":"base64","size":120,"name":"models.py","content":"aW1wb3J0IG51';
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(json)) });
+      res.end(json);
+      return;
+    }
+
     const rl = config.rateLimit;
-    if (rl && rl.match.test(line)) {
+    if (rl && rl.match.test(line) && (rl.times === undefined || rateLimited++ < rl.times)) {
       if (rl.secondary) {
         send(
           res,
