@@ -140,6 +140,41 @@ describe("on GitHub without the commits locally", () => {
     expect(calls[1][1]).toMatch(/shop\/views\.py:1/);
   });
 
+  /** PR #8: `import numpy` added to shop/models.py (a modified file). */
+  function heavyPr(broken: NonNullable<Parameters<FakeGitHub["configure"]>[0]["broken"]>): void {
+    const head = { ...DJANGO_BASE, "shop/models.py": `import numpy\n${DJANGO_BASE["shop/models.py"]}` };
+    gh.configure({
+      owner: "acme",
+      repo: "shop",
+      revisions: { b0: DJANGO_BASE, h1: head },
+      pulls: { 7: { base: "b0", head: "h1", files: [{ filename: "shop/models.py", status: "modified", patch: "@@ -0,0 +1 @@\n+import numpy", changes: 1 }] } },
+      broken,
+    });
+  }
+
+  test.each(["not-found", "truncated-json", "html"] as const)(
+    "/contents/ answering %s: Danger warns and the summary names the file that was not read (no silent pass)",
+    async (answer) => {
+      heavyPr([{ match: /\/contents\/shop%2Fmodels\.py/, answer }]);
+      const calls = githubGlobals();
+      await djangoStartup({ repo: makeRepo().dir, source: "github" });
+      expect(calls.filter((c) => c[0] === "warn" && /could not read \d+ parts? of this change, so the review is incomplete/.test(c[1]))).toHaveLength(1);
+      const summary = calls.find((c) => c[0] === "markdown")?.[1] ?? "";
+      expect(summary).toMatch(/shop\/models\.py/);
+      expect(summary).not.toMatch(/No startup-time regressions found/);
+      if (answer !== "not-found") expect(summary).toMatch(/contents\/shop\/models\\\\?\.py\?ref=h1/);
+    },
+  );
+
+  test("a /contents/ request that never answers ends in a timeout warning, not a pending run", async () => {
+    heavyPr([{ match: /\/contents\/shop%2Fmodels\.py/, answer: "hang" }]);
+    const calls = githubGlobals();
+    await djangoStartup({ repo: makeRepo().dir, source: "github", requestTimeoutMs: 100 });
+    const summary = calls.find((c) => c[0] === "markdown")?.[1] ?? "";
+    expect(summary).toMatch(/did not answer GET \/repos\/acme\/shop\/contents\/shop\/models\\?\.py\?ref=h1 within 100 ms, 3 times/);
+    expect(calls.filter((c) => c[0] === "warn" && /review is incomplete/.test(c[1]))).toHaveLength(1);
+  }, 30_000);
+
   test("with a shallow checkout of the PR, files are read from disk: only the changed files' base versions go through the API", async () => {
     const head = movePr();
     // The CI checkout: the PR's files, no history.

@@ -502,6 +502,106 @@ describe("githubChangeSet (Octokit 20 from danger, fake GitHub over HTTP)", () =
   });
 });
 
+describe("broken answers, hangs and limits are named errors (issue 11, items 5, 6, 9, 16)", () => {
+  test("a /contents/ request that never answers times out, is retried, and names the request", async () => {
+    const cs = await changeSet({ requestTimeoutMs: 150 });
+    fake.configure(config({ broken: [{ match: /\/contents\/shop%2Fsettings\.py/, answer: "hang" }] }));
+    const err = await failure(cs.head.read("shop/settings.py"));
+    expect(err.kind).toBe("github-timeout");
+    expect(err.where).toBe(`GET /repos/acme/shop/contents/shop/settings.py?ref=${HEAD}`);
+    expect(err.message).toContain("did not answer GET /repos/acme/shop/contents/shop/settings.py");
+    expect(err.message).toContain("within 150 ms, 3 times");
+    expect(fake.requests.filter((r) => r.includes("settings.py"))).toHaveLength(3);
+  });
+
+  test("a /compare/ request that never answers: the merge base error says it timed out, the review goes on", async () => {
+    fake.configure(config({ broken: [{ match: /\/compare\//, answer: "hang" }] }));
+    const cs = await changeSet({ requestTimeoutMs: 150 });
+    expect(cs.baseRev).toBe(BASE);
+    const mb = cs.errors.find((e) => e.kind === "github-merge-base");
+    expect(mb?.message).toMatch(/did not answer GET \/repos\/acme\/shop\/compare\/.* within 150 ms/);
+  });
+
+  test.each([
+    ["truncated-json", /an empty or unreadable body \(truncated JSON\?\)/],
+    ["html", /an HTML page/],
+    ["null", /: it is null/],
+  ] as const)("/contents/ answering %s is a github-bad-response error naming the request", async (answer, said) => {
+    const cs = await changeSet();
+    fake.configure(config({ broken: [{ match: /\/contents\//, answer }] }));
+    const err = await failure(cs.head.read("shop/settings.py"));
+    expect(err.kind).toBe("github-bad-response");
+    expect(err.message).toContain(`GET /repos/acme/shop/contents/shop/settings.py?ref=${HEAD}`);
+    expect(err.message).toMatch(said);
+  });
+
+  test("a null files page says so (not 'the files API stops at 3,000')", async () => {
+    fake.configure(config({ broken: [{ match: /\/pulls\/7\/files\?.*page=2/, answer: "null" }] }));
+    const err = await failure(changeSet());
+    expect(err.kind).toBe("github-bad-response");
+    expect(err.message).toBe("GitHub's answer to GET /repos/acme/shop/pulls/7/files?per_page=100&page=2 is not a list of files: it is null.");
+  });
+
+  test("a truncated files page is a named error", async () => {
+    fake.configure(config({ broken: [{ match: /\/pulls\/7\/files\?.*page=1/, answer: "truncated-json" }] }));
+    const err = await failure(changeSet());
+    expect(err.message).toMatch(/files\?per_page=100&page=1 is not a list of files: it is an empty or unreadable body/);
+    expect(err.message).not.toContain("3,000");
+  });
+
+  test("a files list that ends early (not at GitHub's cap) says what happened", async () => {
+    fake.configure(config({ listCap: 150 }));
+    const cs = await changeSet();
+    const err = cs.errors.find((e) => e.kind === "github-truncated");
+    expect(err?.message).toContain("the files API ended after 150 entries, before GitHub's 3,000-file cap");
+  });
+
+  test("malformed API data names the field instead of a raw TypeError", async () => {
+    const noHead = { ...api, pulls: { ...api.pulls, get: async () => ({ data: { base: { sha: BASE }, changed_files: 1 } }) } };
+    const e1 = await failure(githubChangeSet({ api: noHead as unknown as GitHubApi, owner: OWNER, repo: REPO, pull: 7 }));
+    expect(e1.kind).toBe("github-bad-response");
+    expect(e1.message).toBe("GitHub's answer to GET /repos/acme/shop/pulls/7 is malformed: `head` should be an object, it is nothing.");
+    const badFile = {
+      ...api,
+      pulls: { ...api.pulls, listFiles: async () => ({ data: [{ filename: "a.py", status: "added" }, { status: "added" }], headers: {} }) },
+    };
+    const e2 = await failure(githubChangeSet({ api: badFile as unknown as GitHubApi, owner: OWNER, repo: REPO, pull: 7 }));
+    expect(e2.message).toContain("`filename` of entry 1 should be a string, it is nothing");
+    expect(e2.message).not.toMatch(/TypeError|Cannot read/);
+  });
+
+  test("rate limited once with retry-after: 0 -> waits as told, retries and succeeds", async () => {
+    fake.configure(config({ rateLimit: { match: /\/pulls\/7$/, reset: 0, secondary: true, retryAfter: 0, status: 429, times: 1 } }));
+    const cs = await changeSet();
+    expect(cs.files).toHaveLength(PR_FILES.length);
+    expect(fake.requests.filter((r) => r.endsWith("/pulls/7"))).toHaveLength(2);
+  });
+
+  test("a rate limit that resets later than maxRetryWaitMs fails at once, saying when it resets", async () => {
+    const reset = Math.floor(Date.now() / 1000) + 120;
+    fake.configure(config({ rateLimit: { match: /\/pulls\/7$/, reset } }));
+    const err = await failure(changeSet({ maxRetryWaitMs: 1000 }));
+    expect(err.kind).toBe("github-rate-limit");
+    expect(err.message).toContain(new Date(reset * 1000).toISOString());
+    expect(fake.requests.filter((r) => r.endsWith("/pulls/7"))).toHaveLength(1);
+  });
+
+  test("a renamed file without previous_filename, and an unknown status, are named errors", async () => {
+    const files = [
+      { filename: "shop/new_name.py", status: "renamed", patch: "@@ -1,3 +1,3 @@\n def f():\n-    return 1\n+    return 2\n ", changes: 2 },
+      { filename: "shop/helpers.py", status: "moved", changes: 0 },
+    ] as unknown as FakePullFile[];
+    fake.configure(config({ pulls: { 7: { base: BASE, head: HEAD, files } } }));
+    const cs = await changeSet();
+    expect(cs.errors.find((e) => e.kind === "github-rename")).toMatchObject({
+      where: "shop/new_name.py",
+      message: expect.stringContaining("without `previous_filename`"),
+    });
+    expect(fileOf(cs, "shop/new_name.py")).toMatchObject({ status: "added", oldPath: null });
+    expect(cs.errors.find((e) => e.kind === "github-status")).toMatchObject({ where: "shop/helpers.py", message: expect.stringContaining('status "moved"') });
+  });
+});
+
 describe("addedLinesFromPatch", () => {
   test("hunk counts, not line prefixes, end a hunk", () => {
     const patch = [

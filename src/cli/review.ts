@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { review } from "../core/review";
 import { SEVERITY_RANK, type ChangeSet, type Severity } from "../core/types";
-import { renderJson, renderSummaryMarkdown, renderText } from "../report";
+import { renderJson, renderSummaryMarkdown, renderText, unreadErrors } from "../report";
 import { diffFileChangeSet } from "../source/diff-file";
 import { gitChangeSet } from "../source/git";
-import { isSourceError, unreadErrors } from "../source/errors";
+import { isSourceError } from "../source/errors";
 import { flag, parseArgs, UsageError } from "./args";
 import type { Io } from "./io";
 

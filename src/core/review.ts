@@ -181,7 +181,13 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const sameBlob = (p: string): boolean => headShas?.get(p) !== undefined && tree?.shas.get(p) === headShas.get(p);
   const graphs = await buildGraphs({
     headFiles,
-    readHead: (p) => cs.head.read(p),
+    // A file that cannot be fetched (a failed API request) is an error of the review, not its end.
+    readHead: (p) =>
+      cs.head.read(p).catch((e: unknown) => {
+        const where = `${p}@${cs.head.rev}`;
+        if (!errors.some((x) => x.where === where)) errors.push({ kind: "read", where, message: `could not read the file: ${(e as Error).message}` });
+        return null;
+      }),
     baseOverrides,
     config,
     headBlobShas: headShas,

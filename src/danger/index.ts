@@ -11,11 +11,11 @@ import { execFile } from "node:child_process";
 import type { DangerDSLType } from "danger";
 import { review, type ReviewResult } from "../core/review";
 import type { ChangeSet, Finding, Severity } from "../core/types";
-import { escapeMarkdown, orderFindings, renderInlineMessage, renderSummaryMarkdown } from "../report";
+import { escapeMarkdown, INLINE_CAP, orderFindings, renderInlineMessage, renderSummaryMarkdown, SUMMARY_BUDGET, unreadErrors } from "../report";
 import { gitChangeSet } from "../source/git";
 import { githubChangeSet, type GitHubApi } from "../source/github";
 import { checkoutHoldsHead, checkoutOverlay } from "../source/checkout-overlay";
-import { isSourceError, unreadErrors } from "../source/errors";
+import { isSourceError } from "../source/errors";
 
 type Report = (message: string, file?: string, line?: number) => void;
 
@@ -82,18 +82,28 @@ async function changeSetFor(dsl: DangerDSLType, opts: DangerAdapterOptions): Pro
 }
 
 /** Post a review through Danger's verbs. Exposed for tests. */
-export function report(result: Pick<ReviewResult, "findings" | "errors" | "notes">, g: DangerGlobals, title?: string): void {
+export function report(
+  result: Pick<ReviewResult, "findings" | "errors" | "notes">,
+  g: DangerGlobals,
+  title?: string,
+  opts: { fullReportCommand?: string } = {},
+): void {
   const verbs: Record<Severity, Report> = { fail: g.fail, warn: g.warn, message: g.message };
   const ordered = orderFindings(result.findings);
-  const inline = ordered.filter((f) => f.inDiff && f.line !== null);
-  const rest = ordered.filter((f) => !(f.inDiff && f.line !== null));
+  const inDiff = ordered.filter((f) => f.inDiff && f.line !== null);
+  // Inline comments are capped (GitHub's secondary rate limits, see INLINE_CAP); the rest join the summary.
+  const inline = inDiff.slice(0, INLINE_CAP);
+  const overflow = inDiff.length - inline.length;
+  const inlineSet = new Set(inline);
+  const rest = ordered.filter((f) => !inlineSet.has(f));
   for (const f of inline) verbs[f.severity](renderInlineMessage(f), f.file, f.line as number);
   if (rest.length === 0 && result.errors.length === 0 && inline.length === 0) return;
   // Findings outside the diff cannot be inline comments (GitHub would reject the whole review):
   // they are in the summary, and one plain verb per severity keeps Danger's status right.
+  const where = overflow > 0 ? `on lines outside the diff or beyond the first ${INLINE_CAP} inline comments` : "on lines outside the diff";
   for (const severity of ["fail", "warn"] as const) {
     const n = rest.filter((f: Finding) => f.severity === severity).length;
-    if (n > 0) verbs[severity](`${n} django-startup finding${n === 1 ? "" : "s"} at \`${severity}\` on lines outside the diff: see the summary below.`);
+    if (n > 0) verbs[severity](`${n} django-startup finding${n === 1 ? "" : "s"} at \`${severity}\` ${where}: see the summary below.`);
   }
   // Part of the change was not read: "no findings" would be a silent pass, so say it out loud.
   const unread = unreadErrors(result.errors);
@@ -103,7 +113,15 @@ export function report(result: Pick<ReviewResult, "findings" | "errors" | "notes
   }
   const inlineChains = inline.filter((f) => f.chain !== undefined && f.chain.length > 1);
   if (rest.length > 0 || result.errors.length > 0 || result.notes.length > 0 || inlineChains.length > 0) {
-    g.markdown(renderSummaryMarkdown(rest, result.errors, result.notes, { title, inlineCount: inline.length, inlineChains }));
+    g.markdown(
+      renderSummaryMarkdown(rest, result.errors, result.notes, {
+        title,
+        inlineCount: inline.length,
+        inlineChains,
+        maxLength: SUMMARY_BUDGET,
+        fullReportCommand: opts.fullReportCommand,
+      }),
+    );
   }
 }
 
@@ -127,7 +145,7 @@ export default async function djangoStartup(options: Record<string, unknown> = {
     }
     cs = await changeSetFor(g.danger, adapter);
     const result = await review({ changeSet: cs, options: omit(options, ADAPTER_KEYS), optionsWhere: "dangerfile options" });
-    report(result, g, adapter.title);
+    report(result, g, adapter.title, { fullReportCommand: `npx django-startup-guard review --base ${cs.baseRev}` });
   } catch (e) {
     const msg = isSourceError(e) ? e.message : `${(e as Error).message ?? String(e)}`;
     g.warn(`django-startup-guard could not review this change: ${escapeMarkdown(msg)}`);

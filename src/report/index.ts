@@ -11,14 +11,17 @@ export {
   terminalSafe,
   toSingleLine,
 } from "./escape";
-export { compareFindings, location, orderFindings, uniqueErrors } from "./order";
+export { compareFindings, location, orderFindings, uniqueErrors, unreadErrors } from "./order";
 export {
   DEFAULT_TITLE,
+  GITHUB_COMMENT_LIMIT,
+  INLINE_CAP,
   renderChain,
   renderInlineMessage,
   renderMermaidChain,
   renderSummaryMarkdown,
   SEVERITY_EMOJI,
+  SUMMARY_BUDGET,
   type SummaryOptions,
 } from "./markdown";
 export { renderText, type TextOptions } from "./text";

@@ -2,7 +2,7 @@
 
 import type { Finding, ReviewError, Severity } from "../core/types";
 import { terminalSafe } from "./escape";
-import { location, orderFindings, uniqueErrors } from "./order";
+import { location, orderFindings, uniqueErrors, unreadErrors } from "./order";
 
 export interface TextOptions {
   /** ANSI colours (the CLI passes true only for a TTY without NO_COLOR). */
@@ -65,12 +65,16 @@ export function renderText(
     .map((s) => [s, ordered.filter((f) => f.severity === s).length] as const)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`);
+  const unread = unreadErrors(problems).length;
   const findingPart =
     ordered.length === 0
-      ? "No findings"
+      ? unread > 0
+        ? "No findings in what could be read"
+        : "No findings"
       : `${ordered.length} finding${ordered.length === 1 ? "" : "s"} (${counts.join(", ")})`;
   const errorPart =
     problems.length === 0 ? "" : `, ${problems.length} problem${problems.length === 1 ? "" : "s"} reading the input`;
-  out.push(paint(ANSI.bold, `${findingPart}${errorPart}.`));
+  const incomplete = unread === 0 ? "" : ` The review is incomplete: ${unread} part${unread === 1 ? "" : "s"} of the change could not be read.`;
+  out.push(paint(ANSI.bold, `${findingPart}${errorPart}.${incomplete}`));
   return out.join("\n");
 }

@@ -53,29 +53,3 @@ export function isSourceError(err: unknown): err is SourceError {
   return err instanceof SourceError;
 }
 
-/**
- * `ReviewError` kinds that mean part of the change itself was not read: a file the change lists
- * that could not be fetched or found, a diff that does not add up, a binary patch to a Python
- * file, a rename without its old path, a request to GitHub that failed, a file list cut short.
- * A review with one of these did not look at everything: the CLI exits 2 and Danger warns
- * (the findings from the rest of the change are still reported). Problems that leave the
- * change readable (a missing patch on GitHub, a syntax error, a configuration key) are not here.
- */
-const UNREAD_KINDS: ReadonlySet<string> = new Set([
-  "read",
-  "missing",
-  "binary",
-  "binary-patch",
-  "file-too-large",
-  "diff",
-  "diff-mismatch",
-  "git",
-]);
-
-/** The errors among `errors` that mean the change could not be read fully. */
-export function unreadErrors(errors: readonly ReviewError[]): ReviewError[] {
-  return errors.filter((e) => UNREAD_KINDS.has(e.kind) || (e.kind.startsWith("github-") && !READ_ANYWAY.has(e.kind)));
-}
-
-/** GitHub problems after which everything was still read (merge base guessed, lines unknown). */
-const READ_ANYWAY: ReadonlySet<string> = new Set(["github-merge-base", "github-no-patch"]);
