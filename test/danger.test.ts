@@ -90,6 +90,66 @@ test("report(): a fail outside the diff fails the run through one plain fail()",
   expect(calls.map((c) => c[0])).toEqual(["fail", "markdown"]);
 });
 
+describe("GitHub-sized output (issue 11, item 14)", () => {
+  /** A finding as the rules write them: a six-link chain, a why, a fix and code to paste. */
+  function realistic(i: number, inDiff: boolean): Finding {
+    const file = `products/p${i % 40}/backend/models/m${i}.py`;
+    const chain = ["settings", "products.apps", `products.p${i % 40}.apps`, `products.p${i % 40}.backend.models`, `products.p${i % 40}.backend.models.m${i}`, "scipy"].map(
+      (module, k) => ({ module, file: k < 5 ? `${module.split(".").join("/")}.py` : null, line: k === 0 ? null : 10 + k }),
+    );
+    return {
+      rule: "heavy-import-at-startup",
+      severity: "warn",
+      file,
+      line: 3,
+      message: `django.setup() now imports scipy (heavy) through ${file}:3, a module setup imports through products.p${i % 40}.apps.`,
+      why: "Every Django process (web, manage.py, migrate, Celery and Temporal workers, each CI shard) pays for every module setup imports; one heavy module-scope import adds its whole import time to all of them.",
+      fix: "Import the module inside the function that uses it (or under `if TYPE_CHECKING:` when it only serves annotations, or as a PEP 810 `lazy import` on Python 3.15+).",
+      fixCode: { path: file, language: "python", code: "def compute(values):\n    import scipy.stats  # deferred: only the code that computes pays for it\n\n    return scipy.stats.zscore(values)\n".repeat(4) },
+      docs: "https://example.invalid/docs/rules.md#heavy-import-at-startup",
+      chain,
+      details: Array.from({ length: 6 }, (_, k) => `also reached through products.p${(i + k) % 40}.signals (line ${k + 1})`),
+      inDiff,
+    };
+  }
+
+  function post(findings: Finding[]): Call[] {
+    const calls = installGlobals({});
+    report({ findings, errors: [], notes: [] }, globalThis as never, undefined, { fullReportCommand: "npx django-startup-guard review --base main" });
+    return calls;
+  }
+
+  test("40 findings outside the diff: the summary stays under GitHub's 65,536 characters and says how to see the rest", () => {
+    const calls = post(Array.from({ length: 40 }, (_, i) => realistic(i, false)));
+    const summary = calls.filter((c) => c[0] === "markdown");
+    expect(summary).toHaveLength(1);
+    expect(summary[0][1].length).toBeLessThanOrEqual(50_000);
+    expect(summary[0][1]).toContain("40 findings");
+    // Every finding is at least counted in the table, one row each or grouped by directory.
+    const rows = summary[0][1].split("\n").filter((l) => l.startsWith("| ⚠️"));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(summary[0][1]).toMatch(/The details of \d+ of the 40 findings are not shown .*`npx django-startup-guard review --base main`/);
+  });
+
+  test("a 3,000-file PR: 25 inline comments, the rest counted in a summary under the limit", () => {
+    const calls = post(Array.from({ length: 3000 }, (_, i) => realistic(i, true)));
+    const inline = calls.filter((c) => c[2] !== undefined);
+    expect(inline).toHaveLength(25);
+    const summary = calls.filter((c) => c[0] === "markdown")[0][1];
+    expect(summary.length).toBeLessThanOrEqual(50_000);
+    expect(summary).toContain("25 findings are posted as inline comments");
+    expect(summary).toContain("2975 findings");
+    const grouped = summary.match(/\| (\d+) more findings? of this rule in this directory \|/g) ?? [];
+    const listed = summary.split("\n").filter((l) => l.startsWith("| ⚠️") && !l.includes("more finding")).length;
+    const more = /… and (\d+) more findings? in/.exec(summary);
+    const counted = listed + grouped.reduce((n, g) => n + Number(/(\d+)/.exec(g)?.[1]), 0) + Number(more?.[1] ?? 0);
+    expect(counted).toBe(2975);
+    expect(calls.filter((c) => c[0] === "warn" && c[2] === undefined).map((c) => c[1])).toEqual([
+      "2975 django-startup findings at `warn` on lines outside the diff or beyond the first 25 inline comments: see the summary below.",
+    ]);
+  });
+});
+
 describe("on GitHub without the commits locally", () => {
   let gh: FakeGitHub;
   beforeAll(async () => {

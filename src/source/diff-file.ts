@@ -17,6 +17,7 @@ import * as path from "node:path";
 import { promises as fsp } from "node:fs";
 import type { ChangedFile, ChangeStatus, ReviewError } from "../core/types";
 import { SourceError } from "./errors";
+import { addedLinesOf, readHunks, stripCr, type DiffHunk } from "./hunks";
 import {
   GitRevisionReader,
   WorkingTreeReader,
@@ -38,19 +39,6 @@ export interface DiffFileChangeSetOptions {
   base?: string;
 }
 
-export interface DiffHunk {
-  oldStart: number;
-  oldCount: number;
-  newStart: number;
-  newCount: number;
-  /** Body lines with their prefix (`" "`, `"-"`, `"+"`); an empty context line is stored as `" "`. */
-  lines: string[];
-  /** `\ No newline at end of file` after the last old-side line. */
-  oldNoEol: boolean;
-  /** `\ No newline at end of file` after the last new-side line. */
-  newNoEol: boolean;
-}
-
 export interface DiffFilePatch {
   /** Path at the base, null for added files. */
   oldPath: string | null;
@@ -69,6 +57,8 @@ export interface DiffFilePatch {
    * the deletion, which rebuild the base from nothing.
    */
   baseHunks?: DiffHunk[];
+  /** Why the hunks cannot be trusted (a header that does not parse, counts that disagree with the lines). */
+  malformed?: string;
 }
 
 export interface ParsedDiff {
@@ -76,14 +66,9 @@ export interface ParsedDiff {
   errors: ReviewError[];
 }
 
-const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 /** First path components of git's prefixes: a/ b/ (default) and the diff.mnemonicPrefix ones. */
 const GIT_PREFIXES = new Set(["a", "b", "c", "i", "w", "o", "1", "2"]);
 const EMPTY_BLOB_PREFIX = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
-
-function stripCr(line: string): string {
-  return line.endsWith("\r") ? line.slice(0, -1) : line;
-}
 
 /** A name after `--- `/`+++ `: quoted, or up to a tab (git adds one after names with spaces; diff adds timestamps). */
 function parseSideName(raw: string, plain: boolean): string | null {
@@ -194,6 +179,9 @@ class DiffParser {
         while (this.i < this.lines.length && !/^diff --git |^diff --cc |^diff --combined /.test(this.lines[this.i])) this.i++;
       } else if (line.startsWith("--- ") && this.i + 1 < this.lines.length && stripCr(this.lines[this.i + 1]).startsWith("+++ ")) {
         this.plainPatch();
+      } else if (line.startsWith("Binary files ") && line.endsWith(" differ")) {
+        this.plainBinary(line);
+        this.i++;
       } else {
         this.i++;
       }
@@ -249,7 +237,7 @@ class DiffParser {
       }
       this.i++;
     }
-    const hunks = this.hunks();
+    const { hunks, malformed } = this.hunks();
 
     const strip = hasPrefixes(
       headerNames ? headerNames[0] : minus ?? null,
@@ -279,19 +267,27 @@ class DiffParser {
       return;
     }
 
+    if ((renameFrom === undefined) !== (renameTo === undefined)) {
+      const file = newPath ?? oldPath ?? "";
+      this.error(
+        file,
+        `The diff of ${file} has \`${copy ? "copy" : "rename"} ${renameFrom === undefined ? "to" : "from"}\` without \`${copy ? "copy" : "rename"} ${renameFrom === undefined ? "from" : "to"}\`: the path it moved from is unknown, so a module moved without a shim cannot be checked.`,
+      );
+    }
+    this.checkHunks(newPath ?? oldPath ?? "", malformed);
     let status: ChangeStatus;
     if (renameFrom !== undefined && renameTo !== undefined) status = copy ? "copied" : "renamed";
     else if (oldPath === null) status = "added";
     else if (newPath === null) status = "deleted";
     else status = "modified";
-    this.patches.push({ ...patch, oldPath, newPath, status, binary, hunks });
+    this.patches.push({ ...patch, oldPath, newPath, status, binary, hunks, ...(malformed === undefined ? {} : { malformed }) });
   }
 
   private plainPatch(): void {
     const minus = parseSideName(this.lines[this.i].slice(4), true);
     const plus = parseSideName(this.lines[this.i + 1].slice(4), true);
     this.i += 2;
-    const hunks = this.hunks();
+    const { hunks, malformed } = this.hunks();
     const strip = hasPrefixes(minus, plus);
     let oldPath = stripPrefix(minus, strip);
     let newPath = stripPrefix(plus, strip);
@@ -302,71 +298,46 @@ class DiffParser {
     // `diff -u x.py.orig x.py`: plain diffs have no renames, the new name is the file.
     if (oldPath !== null && newPath !== null) oldPath = newPath;
     const status: ChangeStatus = oldPath === null ? "added" : newPath === null ? "deleted" : "modified";
-    this.patches.push({ oldPath, newPath, status, binary: false, hunks });
+    this.checkHunks(newPath ?? oldPath ?? "", malformed);
+    this.patches.push({ oldPath, newPath, status, binary: false, hunks, ...(malformed === undefined ? {} : { malformed }) });
   }
 
-  private hunks(): DiffHunk[] {
-    const hunks: DiffHunk[] = [];
-    while (this.i < this.lines.length) {
-      const m = HUNK_RE.exec(stripCr(this.lines[this.i]));
-      if (!m) break;
-      this.i++;
-      const hunk: DiffHunk = {
-        oldStart: Number(m[1]),
-        oldCount: m[2] === undefined ? 1 : Number(m[2]),
-        newStart: Number(m[3]),
-        newCount: m[4] === undefined ? 1 : Number(m[4]),
-        lines: [],
-        oldNoEol: false,
-        newNoEol: false,
-      };
-      let oldLeft = hunk.oldCount;
-      let newLeft = hunk.newCount;
-      while (this.i < this.lines.length) {
-        const raw = this.lines[this.i];
-        if (raw.startsWith("\\")) {
-          this.markNoEol(hunk);
-          this.i++;
-          continue;
-        }
-        if (oldLeft === 0 && newLeft === 0) break;
-        const c = raw.charAt(0);
-        if (c === " " || raw === "" || raw === "\r") {
-          if (oldLeft === 0 || newLeft === 0) break;
-          hunk.lines.push(c === " " ? raw : " ");
-          oldLeft--;
-          newLeft--;
-        } else if (c === "-") {
-          if (oldLeft === 0) break;
-          hunk.lines.push(raw);
-          oldLeft--;
-        } else if (c === "+") {
-          if (newLeft === 0) break;
-          hunk.lines.push(raw);
-          newLeft--;
-        } else {
-          break;
-        }
-        this.i++;
-      }
-      if (oldLeft !== 0 || newLeft !== 0) {
-        this.error(`line ${this.i + 1}`, `A hunk (${stripCr(m[0])}) ends early: ${oldLeft} old and ${newLeft} new lines are missing.`);
-      }
-      hunks.push(hunk);
-    }
-    return hunks;
+  /** `diff -ru` on a binary file prints only `Binary files OLD and NEW differ`. */
+  private plainBinary(line: string): void {
+    const m = /^Binary files (.+) and (.+) differ$/.exec(line);
+    if (!m) return;
+    const minus = m[1] === "/dev/null" ? null : m[1];
+    const plus = m[2] === "/dev/null" ? null : m[2];
+    const strip = hasPrefixes(minus, plus);
+    const oldPath = stripPrefix(minus, strip);
+    const newPath = stripPrefix(plus, strip);
+    if (oldPath === null && newPath === null) return;
+    const status: ChangeStatus = oldPath === null ? "added" : newPath === null ? "deleted" : "modified";
+    this.patches.push({ oldPath: oldPath === null ? null : (newPath ?? oldPath), newPath, status, binary: true, hunks: [] });
   }
 
-  private markNoEol(hunk: DiffHunk): void {
-    const last = hunk.lines[hunk.lines.length - 1];
-    if (last === undefined) return;
-    if (last.startsWith("-")) hunk.oldNoEol = true;
-    else if (last.startsWith("+")) hunk.newNoEol = true;
-    else {
-      hunk.oldNoEol = true;
-      hunk.newNoEol = true;
+  /** The hunks from the current line on; problems with them are reported against `file`. */
+  private hunks(): { hunks: DiffHunk[]; malformed?: string } {
+    const r = readHunks(this.lines, this.i, startsNextFile);
+    this.i = r.end;
+    if (r.problems.length === 0) return { hunks: r.hunks };
+    return { hunks: r.hunks, malformed: r.problems.join("; ") };
+  }
+
+  /** One `diff` error per malformed patch, naming its file. */
+  private checkHunks(file: string, malformed: string | undefined): void {
+    if (malformed !== undefined) {
+      this.error(file, `The diff of ${file} cannot be trusted: ${malformed}. Its added lines are unknown; regenerate the diff with \`git diff\`.`);
     }
   }
+}
+
+/** The next file of a diff, or the end of a `git format-patch` mail (its `-- ` signature). */
+function startsNextFile(lines: readonly string[], i: number): boolean {
+  const line = stripCr(lines[i]);
+  if (line.startsWith("diff --git ") || line.startsWith("diff --cc ") || line.startsWith("diff --combined ")) return true;
+  if (line === "-- ") return true;
+  return line.startsWith("--- ") && i + 1 < lines.length && stripCr(lines[i + 1]).startsWith("+++ ");
 }
 
 /**
@@ -407,18 +378,7 @@ export function parseUnifiedDiff(text: string): ParsedDiff {
   return { patches, errors: parser.errors };
 }
 
-/** Head line numbers of the `+` lines. */
-export function addedLinesOf(hunks: DiffHunk[]): number[] {
-  const out: number[] = [];
-  for (const h of hunks) {
-    let n = h.newStart;
-    for (const l of h.lines) {
-      if (l.startsWith("+")) out.push(n++);
-      else if (l.startsWith(" ")) n++;
-    }
-  }
-  return out.sort((a, b) => a - b);
-}
+export { addedLinesOf, type DiffHunk };
 
 // ---------------------------------------------------------------------------------------
 // Reverse application
@@ -572,6 +532,9 @@ class ReconstructedBaseReader implements ClosableRevisionReader {
   }
 
   private async rebuild(rel: string, patch: DiffFilePatch): Promise<Buffer | null> {
+    if (patch.malformed !== undefined) {
+      return this.report(rel, `Cannot rebuild the base version of ${rel} from the diff: its hunks are malformed; pass a base revision to read it from git.`);
+    }
     if (patch.binary) {
       return this.report(rel, `Cannot rebuild the base version of binary file ${rel} from the diff; pass a base revision to read it from git.`);
     }
@@ -654,12 +617,13 @@ export async function diffFileChangeSet(opts: DiffFileChangeSetOptions): Promise
       path: p.newPath ?? p.oldPath ?? "",
       oldPath: p.status === "renamed" || p.status === "copied" ? p.oldPath : null,
       status: p.status,
-      addedLines: p.binary ? [] : addedLinesOf(p.hunks),
-      patchMissing: false,
+      addedLines: p.binary || p.malformed !== undefined ? [] : addedLinesOf(p.hunks),
+      // Hunks whose counts disagree with their lines: which lines were added is unknown.
+      patchMissing: p.malformed !== undefined,
       binary: p.binary,
     };
     files.push(file);
-    if (p.newPath !== null && !p.binary) {
+    if (p.newPath !== null && !p.binary && p.malformed === undefined) {
       const content = await head.read(p.newPath);
       let problem: string | null = null;
       if (content === null) problem = `${p.newPath} is in the diff but not in the working tree`;

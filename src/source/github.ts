@@ -13,6 +13,7 @@
  */
 
 import { isBinary } from "../core/files";
+import { addedLinesOf, readHunks } from "./hunks";
 import type { ChangeSet, ChangeStatus, ChangedFile, ReviewError, RevisionReader } from "../core/types";
 
 // ---------------------------------------------------------------------------------------
@@ -328,7 +329,18 @@ async function toChangedFile(
   };
 
   if (typeof entry.patch === "string") {
-    file.addedLines = addedLinesFromPatch(entry.patch);
+    const { added, problems } = readPatch(entry.patch);
+    if (problems.length === 0) {
+      file.addedLines = added;
+      return file;
+    }
+    // Counts that disagree with the lines: which lines were added is unknown.
+    file.patchMissing = true;
+    errors.push({
+      kind: "github-patch",
+      where: entry.filename,
+      message: `GitHub's diff of ${entry.filename} cannot be trusted (${problems.join("; ")}); its added lines are unknown, so findings in it are reported in the summary only.`,
+    });
     return file;
   }
 
@@ -355,46 +367,18 @@ async function toChangedFile(
 
 export { isBinary };
 
-const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
-
 /**
- * Head line numbers added by a GitHub `patch` (hunks only, no file headers). Counts from the
- * hunk headers decide where each hunk ends, so a removed line reading `-- x` or an added one
- * reading `++ y` is never mistaken for a header.
+ * Head line numbers added by a GitHub `patch` (hunks only, no file headers), and the problems
+ * of hunks whose headers do not parse or whose counts disagree with their lines.
  */
+export function readPatch(patch: string): { added: number[]; problems: string[] } {
+  const { hunks, problems } = readHunks(patch.split("\n"), 0);
+  return { added: addedLinesOf(hunks), problems };
+}
+
+/** Head line numbers added by a GitHub `patch` (see `readPatch`). */
 export function addedLinesFromPatch(patch: string): number[] {
-  const added: number[] = [];
-  const lines = patch.split("\n");
-  let oldLeft = 0;
-  let newLeft = 0;
-  let line = 0;
-  for (const raw of lines) {
-    if (oldLeft <= 0 && newLeft <= 0) {
-      const m = HUNK_HEADER.exec(raw);
-      if (m) {
-        oldLeft = m[2] === undefined ? 1 : Number(m[2]);
-        newLeft = m[4] === undefined ? 1 : Number(m[4]);
-        line = Number(m[3]);
-      }
-      continue;
-    }
-    const tag = raw.charAt(0);
-    if (tag === "+") {
-      added.push(line);
-      line++;
-      newLeft--;
-    } else if (tag === "-") {
-      oldLeft--;
-    } else if (tag === "\\") {
-      // "\ No newline at end of file"
-    } else {
-      // Context (" x", or an empty line whose leading space was stripped).
-      line++;
-      oldLeft--;
-      newLeft--;
-    }
-  }
-  return added;
+  return readPatch(patch).added;
 }
 
 // ---------------------------------------------------------------------------------------
