@@ -5,6 +5,7 @@
  * forgiving (a bad part is reported and left out; the rest is used).
  */
 
+import picomatch from "picomatch";
 import type { SeveritySetting } from "../core/types";
 import { closest, didYouMean, suggestSeverity } from "./suggest";
 import {
@@ -233,10 +234,25 @@ function checkDottedName(value: string): { ok: string } | { problem: string } {
   return DOTTED_NAME.test(value) ? { ok: value } : { problem: "is not a dotted Python name" };
 }
 
+/** Marks of a regular expression written where a glob belongs: `^shop/.*$`, `.+`, `(?:...)`. */
+const REGEX_LIKE = /^\^|\$$|\.\+|\(\?/;
+
 function checkGlob(value: string): { ok: string } | { problem: string } {
   if (value.trim() === "") return { problem: "is empty" };
+  if (REGEX_LIKE.test(value)) {
+    return { problem: 'looks like a regular expression, not a glob ("^", "$", ".+" and "(?" are literal characters in a glob): write "shop/**" for everything under shop/' };
+  }
   if (value.startsWith("/")) return { problem: "starts with \"/\"; globs are relative to the repository root" };
   if (value.includes("\\")) return { problem: "contains \"\\\"; use \"/\" as the path separator" };
+  // Brackets are where a glob can be malformed; picomatch's parser (strict about them) says how.
+  // Only those globs are parsed here: compiling every glob would cost ~0.1 ms each.
+  if (/[[\]{}()]/.test(value)) {
+    try {
+      picomatch.makeRe(value, { dot: true, strictBrackets: true });
+    } catch (e) {
+      return { problem: `is not a valid glob: ${(e as Error).message.replace(/ - use .*$/, "")}` };
+    }
+  }
   return { ok: value.replace(/^(?:\.\/)+/, "") };
 }
 

@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import { isAbsolute, resolve as resolvePath } from "node:path";
 import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
-import { buildGraphs, listWorktree, ScanCache } from "../graph";
+import { buildGraphs, type Graphs, listWorktree, ScanCache } from "../graph";
+import { closest } from "../config/suggest";
 import { scanPython } from "../python/scanner";
 import { moduleForPath } from "../graph/modules";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
@@ -87,6 +88,30 @@ function missingChanged(f: ChangedFile, path: string, reader: RevisionReader): R
     kind: "missing",
     where: `${path}@${reader.rev}`,
     message: `the change lists ${f.path} as ${f.status}, but ${path} is not in ${reader.rev}; it was not reviewed`,
+  };
+}
+
+/**
+ * A configured `settings_module` that is not a module of the repository: a configuration
+ * error (the whole startup graph hangs from it), with the settings modules that do exist.
+ */
+function unresolvedSettings(config: Config, head: Graphs["head"], files: readonly string[]): ReviewError | null {
+  const configured = config.settingsModule;
+  if (configured === null) return null;
+  const miss = head.unresolved.find((u) => u.what === configured);
+  if (miss === undefined) return null;
+  const candidates = new Set<string>();
+  for (const p of files) {
+    const m = moduleForPath(p, config.sourceRoots);
+    if (m !== null && /(^|\.)settings($|\.)/.test(m.module)) candidates.add(m.module);
+  }
+  const near = closest(configured, [...candidates]);
+  const listed = [...candidates].sort().slice(0, 5);
+  const others = near !== null ? ` (did you mean "${near}"?)` : listed.length > 0 ? ` (settings modules in the repository: ${listed.join(", ")})` : "";
+  return {
+    kind: "config",
+    where: "settings_module",
+    message: `settings_module = "${configured}" does not resolve to a module of the repository${others}: ${miss.why}. Nothing is known to be on the startup path, so findings are missing or downgraded.`,
   };
 }
 
@@ -203,6 +228,8 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     headOnDisk: cs.head.isCheckout ? undefined : sameBlob,
   });
   errors.push(...graphs.errors);
+  const settingsError = unresolvedSettings(config, graphs.head, headFiles);
+  if (settingsError !== null) errors.push(settingsError);
 
   const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head, (m) => graphs.filesNaming(m));
   const base = new RepoSide("base", graphs.baseFacts, config.sourceRoots, graphs.base);
