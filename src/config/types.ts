@@ -111,8 +111,13 @@ export interface ConfigError extends ReviewError {
   kind: "config";
 }
 
-export const DEFAULT_DOCS_URL =
-  "https://github.com/PostHog/posthog/blob/master/docs/internal/django-startup-time.md";
+/**
+ * This package's project page (package.json `homepage`; test/docs.test.ts keeps them equal).
+ * The default docs link is its rule reference, docs/rules.md, which also ships in the npm
+ * package; each rule has an anchor there (`#heavy-import-at-startup`...).
+ */
+export const PROJECT_URL = "https://github.com/danger-plugin-django-startup/danger-plugin-django-startup";
+export const DEFAULT_DOCS_URL = `${PROJECT_URL}/blob/main/docs/rules.md`;
 
 /**
  * All three rules default to `warn`: the analysis is static and a `fail` blocks the merge,
@@ -125,35 +130,62 @@ export const DEFAULT_RULE_SEVERITIES: Readonly<Record<RuleId, SeveritySetting>> 
 };
 
 /**
- * The third-party part of a real monorepo's forbidden-at-setup list. Its first-party entries
- * (API route aggregator, AI agent core, query engine) are project-specific: add yours with
- * `extend_heavy_modules`.
+ * Third-party modules that no Django process should import at setup unless it must: each
+ * takes a large share of a second or more to import (it loads native extensions, data
+ * files, or hundreds of submodules), and each is usually needed by a few code paths only.
+ * Prefix match: `google.cloud` covers `google.cloud.storage`. A team's own slow subsystems go
+ * in `extend_heavy_modules`; docs/heavy-modules.md shows a large monorepo's full list.
  */
 export const DEFAULT_HEAVY_MODULES: readonly string[] = [
-  "chdb",
-  "scipy",
+  // Data and numerical stacks: native extensions and large module trees.
   "numpy",
   "pandas",
+  "scipy",
   "pyarrow",
-  "google.genai",
-  "mimesis",
-  "stripe",
-  "dagster",
-  "dlt",
-  "user_agents",
-  "databricks",
-  "snowflake",
-  "temporalio",
-  "modal",
-  "aiohttp",
-  "s3fs",
-  "openai",
-  "anthropic",
+  "polars",
+  "matplotlib",
+  "sympy",
+  "statsmodels",
+  "dask",
+  "pyspark",
+  // Machine learning frameworks: seconds to import, GPU probing, model registries.
+  "sklearn",
+  "torch",
+  "tensorflow",
+  "keras",
+  "jax",
+  "transformers",
+  "xgboost",
+  "lightgbm",
+  "spacy",
+  "nltk",
+  "cv2",
+  // Cloud SDKs: botocore loads its service models, google.cloud and azure pull gRPC/protobuf stacks.
   "boto3",
   "botocore",
+  "aiobotocore",
+  "s3fs",
+  "google.cloud",
+  "google.genai",
+  "googleapiclient",
+  "azure",
+  "kubernetes",
+  // Payment SDKs: a module per API resource, all imported by the package.
+  "stripe",
+  "braintree",
+  // Large API clients and frameworks: LLM clients (pydantic models for every endpoint), data warehouses, workflow engines.
+  "openai",
+  "anthropic",
+  "langchain",
+  "litellm",
+  "snowflake",
+  "databricks",
+  "temporalio",
+  "dagster",
+  "twilio",
+  // Slow to import by design: pkg_resources scans every installed distribution; django.test loads the test client and runner.
   "pkg_resources",
   "django.test",
-  "infi.clickhouse_orm",
 ];
 
 export const DEFAULT_RECEIVER_DECORATORS: readonly string[] = ["receiver"];
