@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { cleanupRepos, makeRepo, tempDir, type TestRepo } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";
+import { skipReason } from "../src/graph/collect";
 
 afterAll(cleanupRepos);
 
@@ -127,5 +128,25 @@ describe("renames and files the checkout does not hold (item 9)", () => {
     expect(r.code).toBe(2);
     expect(r.json.errors).toContainEqual(expect.objectContaining({ where: "billing/models.py", message: expect.stringContaining("billing/models.py is in the diff but not in the working tree") }));
     expect(r.err).toContain("billing/models.py");
+  });
+});
+
+describe("messages (item 16)", () => {
+  test("a NUL byte in a string past git's 8,000-byte binary window is a diagnostic naming its line", async () => {
+    const repo = makeRepo();
+    for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
+    repo.commit("base");
+    repo.git("checkout", "-q", "-b", "pr");
+    const padding = "# padding\n".repeat(900); // 9,000 bytes: git and isBinary look at the first 8,000
+    repo.write("shop/util.py", `${padding}X = "a\0b"\n`);
+    repo.commit("pr");
+    const r = await run(["review", "--repo", repo.dir, "--base", "main", "--format", "json", "--no-cache"]);
+    const json = JSON.parse(r.out);
+    expect(json.errors).toContainEqual(expect.objectContaining({ where: "shop/util.py:901", message: expect.stringContaining("source code cannot contain null bytes") }));
+  });
+
+  test("a special file that yields more than its size (/dev/zero) is not called 'larger than max_file_bytes (0 > ...)'", () => {
+    expect(skipReason("L0", 2097152)).toBe("not a regular file: it gave more than max_file_bytes (2097152 bytes) while its size is 0 bytes; not read");
+    expect(skipReason("L3000000", 2097152)).toBe("larger than max_file_bytes (3000000 > 2097152 bytes); not read");
   });
 });

@@ -78,8 +78,13 @@ export interface Collected {
   stats: { files: number; scanned: number; cached: number };
 }
 
-function skipReason(enc: string, maxBytes: number): string {
-  if (enc.startsWith("L")) return `larger than max_file_bytes (${enc.slice(1)} > ${maxBytes} bytes); not read`;
+export function skipReason(enc: string, maxBytes: number): string {
+  if (enc.startsWith("L")) {
+    const size = Number(enc.slice(1));
+    // More bytes came than its size says (a device such as /dev/zero, a FIFO, a file growing while read).
+    if (!(size > maxBytes)) return `not a regular file: it gave more than max_file_bytes (${maxBytes} bytes) while its size is ${size} bytes; not read`;
+    return `larger than max_file_bytes (${size} > ${maxBytes} bytes); not read`;
+  }
   return `could not be read (${enc.slice(1)})`;
 }
 
