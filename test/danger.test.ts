@@ -137,7 +137,7 @@ describe("GitHub-sized output (issue 11, item 14)", () => {
     expect(inline).toHaveLength(25);
     const summary = calls.filter((c) => c[0] === "markdown")[0][1];
     expect(summary.length).toBeLessThanOrEqual(50_000);
-    expect(summary).toContain("25 findings are posted as inline comments");
+    expect(summary).toContain("25 findings are posted as inline comments on the changed lines.\n2975 more on changed lines are below: inline comments stop at 25 per review.");
     expect(summary).toContain("2975 findings");
     const grouped = summary.match(/\| (\d+) more findings? of this rule in this directory \|/g) ?? [];
     const listed = summary.split("\n").filter((l) => l.startsWith("| ⚠️") && !l.includes("more finding")).length;

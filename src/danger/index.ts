@@ -118,6 +118,7 @@ export function report(
         title,
         inlineCount: inline.length,
         inlineChains,
+        inlineOverflow: overflow,
         maxLength: SUMMARY_BUDGET,
         fullReportCommand: opts.fullReportCommand,
       }),

@@ -23,6 +23,8 @@ export interface SummaryOptions {
   inlineCount?: number;
   /** Inline findings whose import chains are drawn here (an inline comment cannot hold a diagram). */
   inlineChains?: readonly Finding[];
+  /** Findings on changed lines that are here because inline comments are capped (`INLINE_CAP`). */
+  inlineOverflow?: number;
   /** Longest summary, in characters (GitHub's comment limit; see `SUMMARY_BUDGET`). Default: unlimited. */
   maxLength?: number;
   /** The command that prints the whole review, named where findings are left out. */
@@ -188,6 +190,8 @@ export function renderSummaryMarkdown(
   const inline = opts.inlineCount ?? 0;
   if (inline > 0) {
     out.push(`${inline} finding${inline === 1 ? " is" : "s are"} posted as inline comment${inline === 1 ? "" : "s"} on the changed lines.`);
+    const more = opts.inlineOverflow ?? 0;
+    if (more > 0) out.push(`${more} more on changed lines ${more === 1 ? "is" : "are"} below: inline comments stop at ${INLINE_CAP} per review.`);
     out.push("");
   }
   if (unread.length > 0) {
