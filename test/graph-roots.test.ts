@@ -84,8 +84,9 @@ describe("INSTALLED_APPS, read statically", () => {
   it("falls back to every package with an AppConfig when it cannot be read, and says so", async () => {
     const g = await graphOf(project("INSTALLED_APPS = get_apps()\n", { ...app("a"), ...app("b"), "c/__init__.py": "", "c/apps.py": "X = 1\n" }));
     expect(g.unresolved).toEqual([{ what: "INSTALLED_APPS", where: "site_/settings.py:1", why: "the value comes from a call to get_apps()" }]);
-    expect(g.notes).toEqual(["INSTALLED_APPS could not be read statically, so every package with an apps.py defining an AppConfig subclass is taken as installed (2 found)."]);
+    expect(g.notes).toEqual(["INSTALLED_APPS could not be read statically, so every package with an apps.py defining an AppConfig subclass is taken as installed (2 found, each marked guessed)."]);
     expect(imported(g)).toEqual(expect.arrayContaining(["a.apps", "a.models", "b.apps", "b.models"]));
+    expect(g.roots.find((r) => r.module === "a")?.reason).toBe('guessed app "a" (INSTALLED_APPS could not be read; a/apps.py defines an AppConfig)');
     expect(imported(g)).not.toContain("c");
   });
 

@@ -45,9 +45,10 @@ export class AppsReader {
     const { index } = this.src;
     const res: AppsResult = { roots: [], readyEdges: new Map(), unresolved: [], notes: [] };
     if (entries === null) {
+      // Nothing of INSTALLED_APPS is known: guess (and say so). A partly read list is never replaced.
       entries = this.fallbackEntries();
       res.notes.push(
-        `INSTALLED_APPS could not be read statically, so every package with an apps.py defining an AppConfig subclass is taken as installed (${entries.length} found).`,
+        `INSTALLED_APPS could not be read statically, so every package with an apps.py defining an AppConfig subclass is taken as installed (${entries.length} found, each marked guessed).`,
       );
     }
     const phase1: Root[] = [];
@@ -56,8 +57,8 @@ export class AppsReader {
     const configs: ClassRef[] = [];
     const names: string[] = [];
     let autodiscover = false;
-    for (const { entry, where } of entries) {
-      const at = `INSTALLED_APPS entry "${entry}" (${where})`;
+    for (const { entry, where, guessed } of entries) {
+      const at = guessed === undefined ? `INSTALLED_APPS entry "${entry}" (${where})` : `guessed app "${entry}" (${guessed})`;
       if (ADMIN_ENTRIES.has(entry)) autodiscover = true;
       let name: string | null = null;
       let config: ClassRef | null = null;
@@ -133,7 +134,7 @@ export class AppsReader {
       if (!path.endsWith("/apps.py")) continue;
       const mod = index.moduleOf(path);
       if (mod === null || !mod.endsWith(".apps")) continue;
-      if (this.configs.candidates(mod).length > 0) out.push({ entry: mod.slice(0, -5), where: path });
+      if (this.configs.candidates(mod).length > 0) out.push({ entry: mod.slice(0, -5), where: path, guessed: `INSTALLED_APPS could not be read; ${path} defines an AppConfig` });
     }
     return out.sort((a, b) => (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
   }

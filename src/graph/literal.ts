@@ -1,10 +1,16 @@
 /**
  * Static evaluation of the literal expressions settings modules use: strings, numbers,
  * `True`/`False`/`None`, list/tuple/set/dict displays, `*` and `**` unpacking, `+`
- * concatenation, names bound earlier, and `list(...)`/`tuple(...)`/`dict(k=v)`. Anything
- * else (a call, an attribute, a comprehension, a conditional) is an `unknown` value that
- * says why, never a guess. A sequence keeps the parts it could read, with `unknown` items
- * standing for the parts it could not.
+ * concatenation, names bound earlier, `list(...)`/`tuple(...)`/`dict(k=v)`, and the few
+ * calls settings use to shape lists (`reversed`, `sorted`, `set`, `dict.fromkeys`, `list` of
+ * a dict), `os.environ.get`/`os.getenv` with a default (the default is used and the value
+ * says it is assumed) and `getattr(module, "NAME", default)` of a module the scope can read.
+ * Anything else (another call, an attribute, a comprehension, a conditional) is an `unknown`
+ * value that says why, never a guess.
+ *
+ * A sequence may be partly known: its `unknown` items stand for parts that could not be read
+ * (each zero or more items: `["a"] + more()` is `a` plus what `more()` returns), so the known
+ * items are never thrown away because of them.
  */
 import { closer, splitTop, type Tok } from "./statements";
 
@@ -14,11 +20,20 @@ export type Value = (
   | { t: "seq"; items: Value[] }
   | { t: "dict"; entries: { key: Value; value: Value }[] }
   | { t: "const"; v: boolean | number | null }
-  | { t: "unknown"; why: string }
-) & { line: number; file?: string };
+  | { t: "unknown"; why: string; module?: string }
+) & {
+  line: number;
+  file?: string;
+  /** The value rests on an assumption (an environment variable's default), said here. */
+  assumed?: string;
+};
 
-/** Looks a name up among the bindings made so far. */
-export type Scope = (name: string) => Value | undefined;
+/**
+ * Looks a name up among the bindings made so far. `attr`, when given, answers
+ * `getattr(module, name)` for a name bound to a module (`unknown` with `module`): the value,
+ * null when the module is read and does not bind it, undefined when the module is not read.
+ */
+export type Scope = ((name: string) => Value | undefined) & { attr?: (module: string, name: string) => Value | null | undefined };
 
 const OPEN = new Set(["(", "[", "{"]);
 
@@ -134,6 +149,8 @@ function primary(toks: Tok[], scope: Scope): Value {
     if (toks.length >= 3 && call.k === "op" && call.v === "(" && closer(toks, 1) === toks.length - 1) {
       return builtinCall(t0.v, toks.slice(2, -1), scope, line);
     }
+    const dotted = dottedCall(toks);
+    if (dotted !== null) return knownCall(dotted.fn, dotted.args, scope, line) ?? unknown(`the value comes from a call to ${dotted.fn}()`, line);
   }
   return unknown(`the expression ${text(toks)} is not a literal`, line);
 }
@@ -176,6 +193,7 @@ function builtinCall(fn: string, args: Tok[], scope: Scope, line: number): Value
     if (parts.length === 0) return { t: "seq", items: [], line };
     const v = sum(parts[0], scope);
     if (v.t === "seq" || v.t === "unknown") return v;
+    if (v.t === "dict") return keysOf(v, line);
     return unknown(`${fn}() of a non-sequence`, line);
   }
   if (fn === "dict") {
@@ -191,7 +209,103 @@ function builtinCall(fn: string, args: Tok[], scope: Scope, line: number): Value
     }
     return { t: "dict", entries, line };
   }
-  return unknown(`the value comes from a call to ${fn}()`, line);
+  return knownCall(fn, parts, scope, line) ?? unknown(`the value comes from a call to ${fn}()`, line);
+}
+
+/** `a.b.c(args)` as a whole expression: the dotted callee and the argument text, or null. */
+function dottedCall(toks: Tok[]): { fn: string; args: Tok[] } | null {
+  let i = 0;
+  let fn = "";
+  while (i + 1 < toks.length && toks[i].k === "name" && toks[i + 1].k === "op" && toks[i + 1].v === ".") {
+    fn += `${toks[i].v}.`;
+    i += 2;
+  }
+  if (fn === "" || toks[i]?.k !== "name" || toks[i + 1]?.v !== "(" || closer(toks, i + 1) !== toks.length - 1) return null;
+  return { fn: fn + toks[i].v, args: toks.slice(i + 2, -1) };
+}
+
+const ENV_GET = new Set(["os.environ.get", "os.getenv", "environ.get", "getenv", "os.environ.setdefault", "environ.setdefault"]);
+
+/**
+ * The calls settings use to shape a list, when their arguments are known; null for any other
+ * call (or argument shapes these do not take). `args` is raw argument text or already split.
+ */
+function knownCall(fn: string, args: Tok[] | Tok[][], scope: Scope, line: number): Value | null {
+  let parts: Tok[][];
+  if (args.length > 0 && Array.isArray(args[0])) parts = args as Tok[][];
+  else {
+    parts = args.length === 0 ? [] : splitTop(args as Tok[], ",");
+    if (parts.length > 0 && parts[parts.length - 1].length === 0) parts.pop();
+  }
+  const keyword = (p: Tok[]): boolean => p.length >= 2 && p[0].k === "name" && p[1].k === "op" && p[1].v === "=";
+  const pos = parts.filter((p) => !keyword(p));
+  const kw = new Map(parts.filter(keyword).map((p) => [p[0].v, p.slice(2)]));
+  if (ENV_GET.has(fn)) return environDefault(fn, pos, scope, line);
+  if (fn === "getattr") return getattrValue(pos, scope, line);
+  if (pos.length !== 1 || pos[0].length === 0 || pos[0][0].v === "*") return null;
+  const v = sum(pos[0], scope);
+  const seq = v.t === "dict" ? keysOf(v, line) : v;
+  if (seq.t === "unknown") return seq;
+  if (seq.t !== "seq") return null;
+  switch (fn) {
+    case "reversed":
+      return kw.size === 0 ? { ...seq, items: [...seq.items].reverse(), line } : null;
+    case "sorted": {
+      if ([...kw.keys()].some((k) => k !== "key" && k !== "reverse")) return null;
+      // Only strings are sorted (with a key function the order is unknown, but not the members).
+      const strs = !kw.has("key") && seq.items.every((i) => i.t === "str");
+      const items = strs ? [...seq.items].sort((a, b) => (strOf(a) < strOf(b) ? -1 : strOf(a) > strOf(b) ? 1 : 0)) : [...seq.items];
+      const rev = kw.get("reverse");
+      const flip = rev !== undefined && rev.length === 1 && rev[0].v === "True";
+      return { ...seq, items: flip ? items.reverse() : items, line };
+    }
+    case "set":
+    case "frozenset":
+      return kw.size === 0 ? { ...seq, items: unique(seq.items), line } : null;
+    case "dict.fromkeys":
+      return kw.size === 0 ? { t: "dict", entries: unique(seq.items).map((key) => ({ key, value: { t: "const", v: null, line } })), line } : null;
+    default:
+      return null;
+  }
+}
+
+function strOf(v: Value): string {
+  return v.t === "str" ? v.v : "";
+}
+
+/** Items without repeated strings (the first one stays); other items are kept as they are. */
+function unique(items: Value[]): Value[] {
+  const seen = new Set<string>();
+  return items.filter((i) => i.t !== "str" || (!seen.has(i.v) && Boolean(seen.add(i.v))));
+}
+
+function keysOf(d: Value & { t: "dict" }, line: number): Value {
+  return { t: "seq", items: unique(d.entries.map((e) => e.key)), line };
+}
+
+/** `os.environ.get("X", default)`: the default, marked as assumed (None without one). */
+function environDefault(fn: string, pos: Tok[][], scope: Scope, line: number): Value | null {
+  if (pos.length < 1 || pos.length > 2) return null;
+  const key = sum(pos[0], scope);
+  if (key.t !== "str") return unknown(`${fn}() of a variable whose name is not a literal`, line);
+  const dflt: Value = pos.length === 2 ? evaluate(pos[1], scope) : { t: "const", v: null, line };
+  if (dflt.t === "unknown") return unknown(`${fn}("${key.v}", ...): ${dflt.why}`, line);
+  return { ...dflt, assumed: `the environment variable ${key.v} is assumed unset, so ${fn}() gives its default` };
+}
+
+/** `getattr(module, "NAME", default)` for a name bound to a module the scope can read. */
+function getattrValue(pos: Tok[][], scope: Scope, line: number): Value | null {
+  if (pos.length < 2 || pos.length > 3 || pos[0].length !== 1 || pos[0][0].k !== "name") return null;
+  const obj = scope(pos[0][0].v);
+  const name = sum(pos[1], scope);
+  if (obj === undefined || obj.t !== "unknown" || obj.module === undefined || name.t !== "str") return null;
+  const dflt = pos.length === 3 ? evaluate(pos[2], scope) : undefined;
+  const found = scope.attr?.(obj.module, name.v);
+  if (found !== null && found !== undefined) return found;
+  if (found === null) return dflt ?? unknown(`getattr(${pos[0][0].v}, "${name.v}") raises AttributeError: ${obj.module} does not bind it`, line);
+  // The module is not read: it may bind the name (then that value) or not (then the default).
+  const maybe = unknown(`getattr(${pos[0][0].v}, "${name.v}") reads ${obj.module}, which is not in the repository`, line);
+  return dflt !== undefined && dflt.t === "seq" ? { ...dflt, items: [...dflt.items, maybe] } : maybe;
 }
 
 /** The value of `key` in a dict value (last one wins), or undefined. */

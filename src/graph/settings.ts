@@ -2,7 +2,9 @@
  * What `django.setup()` reads from the settings module, statically: `INSTALLED_APPS` and
  * the classes `LOGGING` makes `logging.config.dictConfig` import (handler `class`/`()`,
  * formatter `()`/`class`, filter `()`), plus a custom `LOGGING_CONFIG` callable. Whatever
- * cannot be read is reported, never guessed.
+ * cannot be read is reported, never guessed: a partly read INSTALLED_APPS keeps every entry
+ * it could read, and each part it could not (a call's result, a list handed to a function,
+ * `globals()` writes, a loop over unknown values) is an `unresolved` entry with its file:line.
  */
 import type { Unresolved } from "./edges";
 import { dictGet, type Value } from "./literal";
@@ -12,6 +14,8 @@ export interface AppEntry {
   entry: string;
   /** `file:line` of the string in INSTALLED_APPS. */
   where: string;
+  /** Not read from INSTALLED_APPS but guessed (it could not be read at all): why. */
+  guessed?: string;
 }
 
 export interface SettingsInfo {
@@ -36,21 +40,31 @@ export async function readDjangoSettings(module: string, reader: ValueReader): P
   const file = values.file;
   const stars = values.opaqueStars.map((s) => s.module).join(", ");
 
+  for (const p of values.problems) info.unresolved.push({ what: "settings", where: `${p.file}:${p.line}`, why: p.why });
+  info.notes.push(...values.notes);
+
   const apps = values.bindings.get("INSTALLED_APPS");
   if (apps === undefined) {
     if (stars) {
       info.unresolved.push({ what: "INSTALLED_APPS", where: file, why: `not set in the repository's settings; it may come from \`from ${stars} import *\`` });
-    } else {
+    }
+    for (const d of values.dynamic) info.unresolved.push({ what: "INSTALLED_APPS", where: `${d.file}:${d.line}`, why: `not set statically; it may be set by ${d.why}` });
+    if (!stars && values.dynamic.length === 0) {
       info.installedApps = [];
       info.notes.push(`${module} does not set INSTALLED_APPS: no application is installed.`);
     }
   } else if (apps.value.t === "seq") {
     info.installedApps = [];
+    const assumed = new Set<string>();
     for (const item of apps.value.items) {
-      if (item.t === "str") info.installedApps.push({ entry: item.v, where: where(item, file) });
-      else if (item.t === "unknown") info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: item.why });
+      if (item.t === "str") {
+        info.installedApps.push({ entry: item.v, where: where(item, file) });
+        const a = item.assumed ?? apps.value.assumed;
+        if (a !== undefined) assumed.add(`INSTALLED_APPS entry "${item.v}" (${where(item, file)}): ${a}.`);
+      } else if (item.t === "unknown") info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: item.why });
       else info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: "not a string" });
     }
+    info.notes.push(...assumed);
     if (apps.conditional) {
       info.notes.push(`INSTALLED_APPS is set or changed under a condition (last at ${apps.file}:${apps.line}); every entry the reader saw is counted as installed.`);
     }

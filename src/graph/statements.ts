@@ -28,12 +28,25 @@ export interface Statement {
   conditional: boolean;
   /** The top-level class whose body directly holds the statement (not inside a method). */
   inClass: string | null;
+  /**
+   * For a module-level statement inside a module-level `for` loop: the outermost such loop
+   * (one object shared by every statement of its body, so the body can be run per item).
+   */
+  loop?: LoopHeader;
+}
+
+/** `for TARGET in ITER:` */
+export interface LoopHeader {
+  target: Tok[];
+  iter: Tok[];
+  line: number;
 }
 
 interface Block {
   indent: number;
   kind: "def" | "class" | "cond";
   name: string;
+  loop?: LoopHeader;
 }
 
 const COMPOUND = new Set(["if", "elif", "else", "while", "for", "try", "except", "finally", "with", "def", "class", "async", "match", "case"]);
@@ -58,6 +71,7 @@ export function readStatements(bytes: Uint8Array): Statement[] {
         const kind: Block["kind"] = kw === "def" ? "def" : kw === "class" ? "class" : "cond";
         const name = kind === "class" && toks.length > 1 ? toks[1].v : "";
         const block: Block = { indent: lx.indent, kind, name };
+        if (first.v === "for") block.loop = loopHeader(toks, colon);
         if (colon < toks.length - 1) {
           // One-line body: `if DEBUG: INSTALLED_APPS += ["x"]`.
           for (const part of splitSemis(toks.slice(colon + 1))) emit(out, [...stack, block], part);
@@ -78,7 +92,9 @@ function emit(out: Statement[], stack: Block[], toks: Tok[]): void {
   let classes = 0;
   let conditional = false;
   let cls: string | null = null;
+  let loop: LoopHeader | undefined;
   for (const b of stack) {
+    if (b.loop !== undefined && !inDef && classes === 0) loop ??= b.loop;
     if (b.kind === "def") inDef = true;
     else if (b.kind === "class") {
       classes++;
@@ -87,7 +103,22 @@ function emit(out: Statement[], stack: Block[], toks: Tok[]): void {
   }
   const moduleLevel = !inDef && classes === 0;
   const directClass = !inDef && classes === 1 && stack[0].kind === "class" && stack.every((b) => b.kind !== "cond") ? cls : null;
-  out.push({ toks, line: toks[0].line, moduleLevel, conditional: moduleLevel && conditional, inClass: directClass });
+  const st: Statement = { toks, line: toks[0].line, moduleLevel, conditional: moduleLevel && conditional, inClass: directClass };
+  if (moduleLevel && loop !== undefined) st.loop = loop;
+  out.push(st);
+}
+
+/** The target and iterable of a `for` header (`colon` ends it); an empty target when it has no top-level `in`. */
+function loopHeader(toks: Tok[], colon: number): LoopHeader {
+  const head = toks.slice(1, colon);
+  let depth = 0;
+  for (let i = 0; i < head.length; i++) {
+    const t = head[i];
+    if (t.k === "op" && (t.v === "(" || t.v === "[" || t.v === "{")) depth++;
+    else if (t.k === "op" && (t.v === ")" || t.v === "]" || t.v === "}")) depth--;
+    else if (depth === 0 && t.k === "name" && t.v === "in") return { target: head.slice(0, i), iter: head.slice(i + 1), line: toks[0].line };
+  }
+  return { target: [], iter: head, line: toks[0].line };
 }
 
 function copyLine(lx: Lexer, buf: Uint8Array, encoding: string): Tok[] {
