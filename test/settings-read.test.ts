@@ -3,7 +3,8 @@
  * `getattr`, namespace writes and django-split-settings, statically. Each case gives the
  * entries the reader must know and the parts it must report as unresolved (file:line);
  * cases marked `python` are also executed by CPython (the settings module imported for real,
- * with the environment variables unset), whose INSTALLED_APPS must equal the known entries.
+ * with the environment variables unset, django-split-settings' own `include`), whose
+ * INSTALLED_APPS must equal the known entries.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -14,6 +15,8 @@ import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
 
 afterAll(cleanupRepos);
 
+/** Debian's interpreter, as in test/django-setup.test.ts: the split-settings case runs the real django-split-settings. */
+const PYTHON = "/usr/bin/python3";
 const MANAGE = 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_.settings")\n';
 
 function project(settings: string, extra: Files = {}): Files {
@@ -167,6 +170,7 @@ const cases: Case[] = [
     },
     known: ["a", "b", "c", "late", "d"],
     unresolved: [],
+    python: true,
     notes: [/matches 2 files, read in sorted order/, /optional\("missing\.py"\) matches no file in the repository/],
   },
   {
@@ -178,6 +182,26 @@ const cases: Case[] = [
       ["site_/settings.py:3", 'include("gone.py") matches no Python file'],
       ["site_/settings.py:4", "INSTALLED_APPS may be changed by include() of a file the reader cannot name"],
     ],
+  },
+  {
+    name: "split-settings in a settings package, a list of patterns unpacked into an aliased include()",
+    settings: "",
+    extra: {
+      "manage.py": MANAGE.replace("site_.settings", "site_.conf"),
+      "site_/conf/__init__.py": [
+        "from decouple import config",
+        "from split_settings.tools import include as settings_include, optional",
+        'ENV = config("DJANGO_ENV") or "development"',
+        'base_settings = ["components/common.py", "environments/{0}.py".format(ENV), optional("environments/local.py"), optional("/etc/app/extra.py")]',
+        "settings_include(*base_settings)",
+        "",
+      ].join("\n"),
+      "site_/conf/components/common.py": 'INSTALLED_APPS = ["a"]\n',
+      "site_/conf/environments/local.py": 'INSTALLED_APPS += ["b"]\n',
+    },
+    known: ["a", "b"],
+    unresolved: [["site_/conf/__init__.py:5", "INSTALLED_APPS may be changed by include() of a file the reader cannot name"]],
+    notes: [/optional\("\/etc\/app\/extra\.py"\) is outside the repository/],
   },
   {
     name: "from .base import * chains with conditional reassignment keep the earlier entries",
@@ -205,8 +229,11 @@ function pythonInstalledApps(files: Files): string[] {
   }
   const code = "import importlib, json, sys; sys.path.insert(0, sys.argv[1]); m = importlib.import_module('site_.settings'); print(json.dumps(list(m.INSTALLED_APPS)))";
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-  const res = spawnSync("python3", ["-B", "-I", "-c", code, dir], { encoding: "utf8", env });
-  if (res.status !== 0) throw new Error(`python3 failed: ${res.stderr}`);
+  const res = spawnSync(PYTHON, ["-B", "-I", "-c", code, dir], { encoding: "utf8", env });
+  if (res.status !== 0) {
+    const hint = /No module named 'split_settings'/.test(res.stderr) ? " (the split-settings case needs Debian's python3-django-split-settings: apt-get install python3-django-split-settings)" : "";
+    throw new Error(`${PYTHON} failed${hint}: ${res.stderr}`);
+  }
   return JSON.parse(res.stdout) as string[];
 }
 

@@ -26,6 +26,8 @@ export type Value = (
   file?: string;
   /** The value rests on an assumption (an environment variable's default), said here. */
   assumed?: string;
+  /** A file path wrapped in django-split-settings' `optional()`: it may be missing. */
+  optionalFile?: boolean;
 };
 
 /**
@@ -33,7 +35,11 @@ export type Value = (
  * `getattr(module, name)` for a name bound to a module (`unknown` with `module`): the value,
  * null when the module is read and does not bind it, undefined when the module is not read.
  */
-export type Scope = ((name: string) => Value | undefined) & { attr?: (module: string, name: string) => Value | null | undefined };
+export type Scope = ((name: string) => Value | undefined) & {
+  attr?: (module: string, name: string) => Value | null | undefined;
+  /** Calls the scope knows (`optional` of split-settings): their value, or undefined. */
+  call?: (fn: string, args: Tok[][], line: number) => Value | undefined;
+};
 
 const OPEN = new Set(["(", "[", "{"]);
 
@@ -209,7 +215,7 @@ function builtinCall(fn: string, args: Tok[], scope: Scope, line: number): Value
     }
     return { t: "dict", entries, line };
   }
-  return knownCall(fn, parts, scope, line) ?? unknown(`the value comes from a call to ${fn}()`, line);
+  return scope.call?.(fn, parts, line) ?? knownCall(fn, parts, scope, line) ?? unknown(`the value comes from a call to ${fn}()`, line);
 }
 
 /** `a.b.c(args)` as a whole expression: the dotted callee and the argument text, or null. */

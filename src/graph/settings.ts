@@ -61,7 +61,10 @@ export async function readDjangoSettings(module: string, reader: ValueReader): P
         info.installedApps.push({ entry: item.v, where: where(item, file) });
         const a = item.assumed ?? apps.value.assumed;
         if (a !== undefined) assumed.add(`INSTALLED_APPS entry "${item.v}" (${where(item, file)}): ${a}.`);
-      } else if (item.t === "unknown") info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: item.why });
+      } else if (item.t === "unknown") {
+        // One entry per file:line: a list copied into another carries the same unknown parts.
+        if (!info.unresolved.some((u) => u.where === where(item, file))) info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: item.why });
+      }
       else info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: "not a string" });
     }
     info.notes.push(...assumed);

@@ -108,13 +108,19 @@ export class ValueReader {
     if (stmts === null) return out;
     const b = out.bindings;
     const modules = new Map<string, ModuleValues | null>();
+    const optional = new Set<string>();
     const scope: Scope = Object.assign((name: string) => b.get(name)?.value, {
       attr: (m: string, n: string) => {
         const mv = m === module ? out : modules.get(m);
         return mv === undefined || mv === null ? undefined : (mv.bindings.get(n)?.value ?? null);
       },
+      call: (fn: string, args: Tok[][]) => {
+        if (!optional.has(fn) || args.length !== 1) return undefined;
+        const v = evaluate(args[0], scope);
+        return v.t === "str" ? { ...v, optionalFile: true } : undefined;
+      },
     });
-    const run: Run = { module, isPackage: entry.isPackage, out, scope, modules, include: new Set(), optional: new Set(), included: new Set([file]), depth: 0 };
+    const run: Run = { module, isPackage: entry.isPackage, out, scope, modules, include: new Set(), optional, included: new Set([file]), depth: 0 };
     await this.run(run, stmts, file, false);
     return out;
   }
@@ -334,24 +340,24 @@ export class ValueReader {
   /** django-split-settings `include(...)`: each pattern's files, in order, run in this namespace. */
   private async include(run: Run, args: Tok[], st: Statement, file: string): Promise<void> {
     const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : "";
-    const parts = splitTop(args, ",").filter((p) => p.length > 0);
-    for (const part of parts) {
-      if (part.length >= 2 && part[0].k === "name" && part[1].v === "=") continue; // scope=globals()
-      let optional = false;
-      let expr = part;
-      if (part[0].k === "name" && run.optional.has(part[0].v) && part[1]?.v === "(" && closer(part, 1) === part.length - 1) {
-        optional = true;
-        expr = part.slice(2, -1);
-      }
-      const pattern = evaluate(expr, run.scope);
+    const patterns: Value[] = [];
+    for (const part of splitTop(args, ",")) {
+      if (part.length === 0 || (part.length >= 2 && part[0].k === "name" && part[1].v === "=")) continue; // scope=globals()
+      if (part[0].v === "*") {
+        const v = evaluate(part.slice(1), run.scope);
+        patterns.push(...(v.t === "seq" ? v.items : [v]));
+      } else patterns.push(evaluate(part, run.scope));
+    }
+    for (const pattern of patterns) {
+      const optional = pattern.optionalFile === true;
       if (pattern.t !== "str") {
-        const why = `include() of a file the reader cannot name (${pattern.t === "unknown" ? pattern.why : "not a string"})`;
-        this.dynamic(run, { file, line: st.line, why });
+        this.dynamic(run, { file, line: st.line, why: `include() of a file the reader cannot name (${pattern.t === "unknown" ? pattern.why : "not a string"})` });
         continue;
       }
       const files = globFiles(this.src.index, dir, pattern.v);
       if (files === null) {
-        run.out.problems.push({ file, line: st.line, why: `include("${pattern.v}") names a file outside the repository` });
+        if (optional) run.out.notes.push(`${file}:${st.line}: optional("${pattern.v}") is outside the repository, so nothing is read from it (a deployment may add it).`);
+        else this.dynamic(run, { file, line: st.line, why: `include("${pattern.v}") of a file outside the repository` });
         continue;
       }
       if (files.length === 0) {
