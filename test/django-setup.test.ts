@@ -182,7 +182,7 @@ describe("blog: src/ layout, INSTALLED_APPS from a function call, SimpleAdminCon
       { what: "INSTALLED_APPS", where: "src/blog_site/settings.py:15", why: "the value comes from a call to get_apps()" },
     ]);
     expect(graph.notes).toEqual([
-      "INSTALLED_APPS could not be read statically, so every package with an apps.py defining an AppConfig subclass is taken as installed (3 found).",
+      "INSTALLED_APPS could not be read statically, so every package with an apps.py defining an AppConfig subclass is taken as installed (3 found, each marked guessed).",
     ]);
   });
 
