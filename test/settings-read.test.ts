@@ -313,4 +313,17 @@ describe("the loop reader", () => {
     expect(installed(g.roots)).toEqual(["x", "x_extra", "y", "y_extra"]);
     expect(imported(g)).not.toContain("never");
   });
+
+  it("stays bounded when a loop doubles a list or nests it in itself", async () => {
+    const items = Array.from({ length: 200 }, (_, i) => String(i)).join(", ");
+    const g = await graphOf(project(`INSTALLED_APPS = ["a"]\nX = ["x"]\nfor i in (${items}):\n    X = [X, X]\n    INSTALLED_APPS += INSTALLED_APPS\n`));
+    expect(installed(g.roots)).toEqual(["a"]);
+    expect(g.unresolved).toEqual([{ what: "an INSTALLED_APPS entry", where: "site_/settings.py:5", why: "more than 10000 items; the rest are not read" }]);
+  });
+
+  it("reading globals() is not writing it", async () => {
+    const g = await graphOf(project('INSTALLED_APPS = ["a"]\nHAS_KEY = "SECRET_KEY" in globals()\nNAMES = sorted(globals())\nTEXT = "{INSTALLED_APPS}".format(**globals())\nKEY = globals().get("SECRET_KEY")\n'));
+    expect(installed(g.roots)).toEqual(["a"]);
+    expect(g.unresolved).toEqual([]);
+  });
 });

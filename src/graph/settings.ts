@@ -58,6 +58,8 @@ export async function readDjangoSettings(module: string, reader: ValueReader): P
     const assumed = new Set<string>();
     for (const item of apps.value.items) {
       if (item.t === "str") {
+        // A repeated entry is one app (Django refuses duplicate labels at setup anyway).
+        if (info.installedApps.some((a) => a.entry === item.v)) continue;
         info.installedApps.push({ entry: item.v, where: where(item, file) });
         const a = item.assumed ?? apps.value.assumed;
         if (a !== undefined) assumed.add(`INSTALLED_APPS entry "${item.v}" (${where(item, file)}): ${a}.`);

@@ -163,7 +163,7 @@ export class ValueReader {
   private bind(run: Run, name: string, value: Value, st: Pick<Statement, "line" | "conditional">, file: string, changed = false): void {
     const b = run.out.bindings;
     const prev = b.get(name);
-    let v = stamp(value, file);
+    let v = stamp(value, file, st.line);
     if (st.conditional && !changed) {
       const before = prev?.value ?? this.dynamicValue(run, name);
       if (before !== undefined) v = either(before, v);
@@ -479,6 +479,9 @@ function dynamicWrite(t: Tok[]): string | null {
       if (["update", "setdefault", "__setitem__", "pop", "clear", "__delitem__"].includes(m)) return `\`${ns}.${m}(...)\``;
       continue;
     }
+    // Read only: `"X" in globals()`, `f(**locals())`, `dict(globals())`.
+    const before = t[k - 1];
+    if (before !== undefined && (before.v === "in" || before.v === "**" || (before.v === "(" && k >= 2 && PURE_CALLS.has(calleeName(t, k - 2))))) continue;
     // Handed to a call, or aliased: whatever receives it may write any name.
     return `\`${ns}\` handed on`;
   }
@@ -603,15 +606,40 @@ function setPath(d: Value, keys: string[], value: Value): Value {
   return { ...d, entries: [...d.entries, { key: { t: "str", v: k, line: value.line }, value: setPath(cur, rest, value) }] };
 }
 
-/** Marks the values first made in `file` with it (values brought from other modules keep theirs). */
-function stamp(v: Value, file: string): Value {
+/** Marks the values first made in `file` with it (values brought from other modules keep theirs); `line`: the statement binding it. */
+function stamp(v: Value, file: string, line: number, done = new Map<Value, Value>()): Value {
+  // A value stamped before is whole and kept as it is (never copied again), and a value shared
+  // by several places (`X = [X, X]`) is stamped once: the work is linear in new values.
+  if (STAMPED.has(v)) return v;
+  const seen = done.get(v);
+  if (seen !== undefined) return seen;
   const own = v.file ?? file;
+  let out: Value;
   switch (v.t) {
     case "seq":
-      return { ...v, file: own, items: v.items.map((i) => stamp(i, file)) };
+      out = { ...v, file: own, items: capped(v.items, line).map((i) => stamp(i, file, line, done)) };
+      break;
     case "dict":
-      return { ...v, file: own, entries: v.entries.map((e) => ({ key: stamp(e.key, file), value: stamp(e.value, file) })) };
+      out = { ...v, file: own, entries: capped(v.entries, line).map((e) => ({ key: stamp(e.key, file, line, done), value: stamp(e.value, file, line, done) })) };
+      break;
     default:
-      return v.file === undefined ? { ...v, file } : v;
+      out = v.file === undefined ? { ...v, file } : v;
   }
+  done.set(v, out);
+  STAMPED.add(out);
+  return out;
+}
+
+/** Values `stamp` made: every value inside them has its file. */
+const STAMPED = new WeakSet<Value>();
+
+/** At most this many items of a list or entries of a dict are kept (a loop doubling a list stays bounded). */
+const MAX_ITEMS = 10_000;
+
+function capped<T>(items: T[], line: number): T[] {
+  if (items.length <= MAX_ITEMS) return items;
+  const rest = unknownValue(`more than ${MAX_ITEMS} items; the rest are not read`, line);
+  const kept = items.slice(0, MAX_ITEMS - 1);
+  // Entries of a dict: the marker is an entry with an unknown key.
+  return [...kept, ("key" in (items[0] as object) ? { key: rest, value: rest } : rest) as T];
 }
