@@ -98,6 +98,13 @@ const cases: Case[] = [
     python: true,
   },
   {
+    name: "a list filtered by a comprehension keeps its items (the condition may only remove them)",
+    settings: 'BASE = ["a", "b", "debug_toolbar"]\nDEBUG = False\nINSTALLED_APPS = [app for app in BASE if DEBUG or app != "debug_toolbar"]\nINSTALLED_APPS = list(a for a in INSTALLED_APPS if a)\nOTHER = [x.upper() for x in BASE]\n',
+    known: ["a", "b", "debug_toolbar"],
+    unresolved: [],
+    notes: [/^INSTALLED_APPS entries "a" \(site_\/settings\.py:1\), "b" \(site_\/settings\.py:1\), "debug_toolbar" \(site_\/settings\.py:1\): the comprehension at line 3 keeps it under a condition/],
+  },
+  {
     name: "os.environ.get and os.getenv defaults are used and noted",
     settings: 'import os\nEXTRA = os.getenv("EXTRA_APP", "c")\nINSTALLED_APPS = ["a", os.environ.get("SECOND_APP", "b"), EXTRA]\n',
     known: ["a", "b", "c"],

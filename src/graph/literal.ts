@@ -143,6 +143,10 @@ function primary(toks: Tok[], scope: Scope): Value {
   }
   if (t0.k === "op" && OPEN.has(t0.v)) {
     if (closer(toks, 0) !== toks.length - 1) return unknown(`the expression ${text(toks)} is not a literal`, line);
+    if (t0.v !== "{") {
+      const kept = filterComprehension(toks.slice(1, -1), scope, line);
+      if (kept !== null) return kept;
+    }
     return display(t0.v, toks.slice(1, -1), scope, line);
   }
   if (t0.k === "name") {
@@ -195,6 +199,8 @@ function display(open: string, inner: Tok[], scope: Scope, line: number): Value 
 function builtinCall(fn: string, args: Tok[], scope: Scope, line: number): Value {
   const parts = splitTop(args, ",");
   if (parts[parts.length - 1].length === 0) parts.pop();
+  const kept = (fn === "list" || fn === "tuple") && parts.length === 1 ? filterComprehension(parts[0], scope, line) : null;
+  if (kept !== null) return kept;
   if ((fn === "list" || fn === "tuple") && parts.length <= 1) {
     if (parts.length === 0) return { t: "seq", items: [], line };
     const v = sum(parts[0], scope);
@@ -216,6 +222,33 @@ function builtinCall(fn: string, args: Tok[], scope: Scope, line: number): Value
     return { t: "dict", entries, line };
   }
   return scope.call?.(fn, parts, line) ?? knownCall(fn, parts, scope, line) ?? unknown(`the value comes from a call to ${fn}()`, line);
+}
+
+/**
+ * `[x for x in L if ...]` (or the generator in `list(...)`): the items of L, which the
+ * condition may only remove, so every item is counted (as for a statement under an `if`);
+ * null for any other comprehension.
+ */
+function filterComprehension(inner: Tok[], scope: Scope, line: number): Value | null {
+  if (!(inner.length >= 5 && inner[0].k === "name" && inner[1].v === "for" && inner[2].v === inner[0].v && inner[3].v === "in")) return null;
+  let end = 4;
+  let depth = 0;
+  for (; end < inner.length; end++) {
+    const t = inner[end];
+    if (t.k === "op" && OPEN.has(t.v)) depth++;
+    else if (t.k === "op" && (t.v === ")" || t.v === "]" || t.v === "}")) depth--;
+    else if (depth === 0 && t.k === "name" && (t.v === "if" || t.v === "for" || t.v === "async")) break;
+  }
+  // A second `for` (or an async one) makes it something else than a filter.
+  if (end < inner.length && inner[end].v !== "if") return null;
+  for (let k = end + 1; k < inner.length; k++) if (inner[k].k === "name" && inner[k].v === "for") return null;
+  const iter = sum(inner.slice(4, end), scope);
+  const seq = iter.t === "dict" ? keysOf(iter, line) : iter;
+  if (seq.t !== "seq" && seq.t !== "unknown") return null;
+  if (seq.t === "unknown") return seq;
+  if (end === inner.length) return { ...seq, items: [...seq.items], line };
+  const assumed = `the comprehension at line ${line} keeps it under a condition the reader does not evaluate, so it is counted`;
+  return { ...seq, items: seq.items.map((i) => ({ ...i, assumed: i.assumed ?? assumed })), line };
 }
 
 /** `a.b.c(args)` as a whole expression: the dotted callee and the argument text, or null. */

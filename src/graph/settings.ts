@@ -55,21 +55,21 @@ export async function readDjangoSettings(module: string, reader: ValueReader): P
     }
   } else if (apps.value.t === "seq") {
     info.installedApps = [];
-    const assumed = new Set<string>();
+    const assumed = new Map<string, string[]>();
     for (const item of apps.value.items) {
       if (item.t === "str") {
         // A repeated entry is one app (Django refuses duplicate labels at setup anyway).
         if (info.installedApps.some((a) => a.entry === item.v)) continue;
         info.installedApps.push({ entry: item.v, where: where(item, file) });
         const a = item.assumed ?? apps.value.assumed;
-        if (a !== undefined) assumed.add(`INSTALLED_APPS entry "${item.v}" (${where(item, file)}): ${a}.`);
+        if (a !== undefined) assumed.set(a, [...(assumed.get(a) ?? []), `"${item.v}" (${where(item, file)})`]);
       } else if (item.t === "unknown") {
         // One entry per file:line: a list copied into another carries the same unknown parts.
         if (!info.unresolved.some((u) => u.where === where(item, file))) info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: item.why });
       }
       else info.unresolved.push({ what: "an INSTALLED_APPS entry", where: where(item, file), why: "not a string" });
     }
-    info.notes.push(...assumed);
+    for (const [a, entries] of assumed) info.notes.push(`INSTALLED_APPS ${entries.length === 1 ? "entry" : "entries"} ${entries.join(", ")}: ${a}.`);
     if (apps.conditional) {
       info.notes.push(`INSTALLED_APPS is set or changed under a condition (last at ${apps.file}:${apps.line}); every entry the reader saw is counted as installed.`);
     }
