@@ -20,12 +20,15 @@ describe("startup", () => {
     const { code, out, err } = await run(startupCommand, ["--repo", SHOP, "--format", "json", "--no-cache"]);
     expect([code, err]).toEqual([0, ""]);
     const json = JSON.parse(out);
-    expect(Object.keys(json)).toEqual(["settings", "roots", "modules", "unresolved"]);
+    expect(Object.keys(json)).toEqual(["settings", "settings_from", "source_roots", "roots", "modules", "unresolved", "notes"]);
     expect(json.settings).toBe("shop_site.settings.dev");
+    expect(json.settings_from).toBe("DJANGO_SETTINGS_MODULE at manage.py:7");
+    expect(json.source_roots).toEqual([{ dir: ".", reason: "the directory of manage.py (running it puts that directory on sys.path)" }]);
     expect(json.roots[0]).toEqual({ module: "shop_site", reason: "parent package of shop_site.settings.dev" });
     expect(json.modules.find((m: { name: string }) => m.name === "fakeheavy")).toEqual({
       name: "fakeheavy",
       first_party: false,
+      kind: "third-party",
       chain: [
         { module: "billing.models", file: "billing/models.py", line: null },
         { module: "fakeheavy", file: null, line: 3 },
@@ -37,7 +40,9 @@ describe("startup", () => {
   it("prints text by default", async () => {
     const { code, out } = await run(startupCommand, ["--repo", SHOP, "--no-cache"]);
     expect(code).toBe(0);
-    expect(out).toMatch(/^Settings: shop_site\.settings\.dev\n\nStartup roots \(27\):\n {2}shop_site: parent package of shop_site\.settings\.dev\n/);
+    expect(out).toMatch(
+      /^Settings: shop_site\.settings\.dev \(DJANGO_SETTINGS_MODULE at manage\.py:7\)\n\nSource roots \(1\):\n {2}\.: the directory of manage\.py \(running it puts that directory on sys\.path\)\n\nStartup roots \(27\):\n {2}shop_site: parent package of shop_site\.settings\.dev\n/,
+    );
     expect(out).toContain("  fakeheavy [third-party]: billing.models (billing/models.py) -> fakeheavy (billing/models.py:3)\n");
     expect(out).toContain("  catalog.signals: catalog.apps (catalog/apps.py) -> catalog.signals (catalog/apps.py:10)\n");
   });
@@ -81,9 +86,19 @@ describe("why", () => {
   it("says plainly when setup does not import the module, and exits 0", async () => {
     const { code, out } = await run(whyCommand, ["catalog.views", "--repo", SHOP, "--no-cache"]);
     expect(code).toBe(0);
-    expect(out).toBe("django.setup() does not import catalog.views (settings: shop_site.settings.dev).\n");
+    expect(out).toBe("catalog.views (catalog/views.py) is in the repository, but django.setup() does not import it (settings: shop_site.settings.dev).\n");
     const json = await run(whyCommand, ["catalog.views", "--repo", SHOP, "--no-cache", "--format", "json"]);
-    expect(JSON.parse(json.out)).toEqual({ settings: "shop_site.settings.dev", module: "catalog.views", imported: false, chain: null, unresolved: [] });
+    expect(JSON.parse(json.out)).toEqual({
+      settings: "shop_site.settings.dev",
+      settings_from: "DJANGO_SETTINGS_MODULE at manage.py:7",
+      module: "catalog.views",
+      imported: false,
+      kind: "first-party",
+      file: "catalog/views.py",
+      did_you_mean: null,
+      chain: null,
+      unresolved: [],
+    });
   });
 });
 

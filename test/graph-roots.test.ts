@@ -36,7 +36,8 @@ describe("the settings module", () => {
     expect(imported(g)).toContain("eager");
     const missing = await graphOf({}, { settingsModule: "gone.settings" });
     expect(missing.unresolved).toEqual([{ what: "gone.settings", where: "settings_module (configuration)", why: "the settings module is not in the repository under the source roots (.)" }]);
-    const srcLayout = await graphOf({ "manage.py": MANAGE, "src/site_/__init__.py": "", "src/site_/settings.py": "" });
+    // An explicit source_roots wins over the layout: the hint says which root would find the settings.
+    const srcLayout = await graphOf({ "manage.py": MANAGE, "src/site_/__init__.py": "", "src/site_/settings.py": "" }, { sourceRoots: ["."] });
     expect(srcLayout.unresolved.map((u) => u.why)).toEqual([
       'the settings module is not in the repository under the source roots (.); src/site_/settings.py would be it with source_roots = ["src"]',
     ]);

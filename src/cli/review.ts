@@ -9,6 +9,7 @@ import { gitChangeSet } from "../source/git";
 import { isSourceError } from "../source/errors";
 import { flag, parseArgs, UsageError } from "./args";
 import type { Io } from "./io";
+import { CONFIG_FLAGS, cliOptions } from "./options";
 
 export const REVIEW_FLAGS = {
   repo: { value: true },
@@ -17,26 +18,10 @@ export const REVIEW_FLAGS = {
   diff: { value: true },
   format: { value: true, choices: ["text", "json", "markdown"] },
   "fail-on": { value: true, choices: ["message", "warn", "fail", "never"] },
-  config: { value: true },
+  ...CONFIG_FLAGS,
   "no-cache": { value: false },
   help: { value: false },
 } as const;
-
-/** Options given as a JSON file (`--config`), validated like the dangerfile's. */
-function readOptions(file: string | undefined): unknown {
-  if (file === undefined) return undefined;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`cannot read --config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`--config ${file} is not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 export async function reviewCommand(argv: string[], io: Io): Promise<number> {
   const p = parseArgs(argv, REVIEW_FLAGS);
@@ -46,7 +31,7 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
   const base = flag(p, "base");
   const diff = flag(p, "diff");
   if (base === undefined && diff === undefined) throw new UsageError("review needs --base REV (or --diff FILE)");
-  const options = readOptions(flag(p, "config"));
+  const { options, where } = cliOptions(p);
   let cs: ChangeSet | null = null;
   try {
     if (diff !== undefined) {
@@ -60,7 +45,7 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
     } else {
       cs = await gitChangeSet({ repo, base: base as string, head: flag(p, "head") ?? "HEAD" });
     }
-    const result = await review({ changeSet: cs, options, optionsWhere: flag(p, "config") ?? "options", cache: !p.flags.has("no-cache") });
+    const result = await review({ changeSet: cs, options, optionsWhere: where, cache: !p.flags.has("no-cache") });
     const format = flag(p, "format") ?? "text";
     if (format === "json") io.out(renderJson(result.findings, result.errors) + "\n");
     else if (format === "markdown") io.out(renderSummaryMarkdown(result.findings, result.errors, result.notes));

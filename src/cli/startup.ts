@@ -5,9 +5,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveConfig } from "../config";
+import { closest } from "../config/suggest";
 import type { ChainLink } from "../core/types";
-import { buildGraphs, listWorktree, ScanCache, type StartupGraph } from "../graph";
+import { buildGraphs, listWorktree, ModuleIndex, ScanCache, type StartupGraph } from "../graph";
+import { isStdlib } from "../python/stdlib";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
+import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
 
 export interface CommandIo {
   out(s: string): void;
@@ -17,48 +20,68 @@ export interface CommandIo {
 
 const FLAGS = {
   repo: { value: true },
-  settings: { value: true },
+  ...CONFIG_FLAGS,
   format: { value: true, choices: ["text", "json"] },
   "no-cache": { value: false },
   help: { value: false },
 } as const;
 
 export const STARTUP_HELP = `Usage:
-  django-startup-guard startup [--repo DIR] [--settings MODULE] [--format text|json] [--no-cache]
-      Every module django.setup() imports, each with its shortest chain of imports from a
-      startup root; the roots and why each is one; what could not be resolved statically.
+  django-startup-guard startup [--repo DIR] [--settings MODULE] [--source-root DIR]...
+                               [--config FILE.json] [--format text|json] [--no-cache]
+      The settings module and where it was found; the source roots and why each is one;
+      every module django.setup() imports (first-party, stdlib or third-party), each with
+      its shortest chain of imports from a startup root; the roots and why each is one;
+      what could not be resolved statically.
 
-  django-startup-guard why MODULE [--repo DIR] [--settings MODULE] [--format text|json] [--no-cache]
+  django-startup-guard why MODULE [--repo DIR] [--settings MODULE] [--source-root DIR]...
+                                  [--config FILE.json] [--format text|json] [--no-cache]
       The chain of imports through which django.setup() imports MODULE (or a module under
-      it), or a plain statement that it does not.
+      it); or that MODULE is in the repository (or the standard library) but setup does not
+      import it; or that there is no module MODULE in the repository (with the closest name).
 
-The repository is read, never executed. DIR defaults to the current directory; the
-settings module defaults to settings_module in pyproject.toml, else the one manage.py,
-wsgi.py, asgi.py or celery.py names. Scans are cached in cache_dir (default
-.startup-guard-cache/ in DIR).
+${CONFIG_FLAGS_HELP}
+
+The repository is read, never executed. DIR defaults to the current directory. Without
+--source-root or source_roots, the source roots are inferred: manage.py's directory (and
+where wsgi.py/asgi.py resolve the same settings from), src/, setuptools' package-dir and
+packages.find where (pyproject.toml, setup.cfg, setup.py), Poetry/Hatch package directories,
+pytest's pythonpath, a top-level conftest.py; else the repository root. The settings module
+defaults to settings_module in pyproject.toml, else the one the first manage.py whose settings
+resolve names, else wsgi.py, asgi.py, celery.py, else pytest's DJANGO_SETTINGS_MODULE.
+Scans are cached in cache_dir (default .startup-guard-cache/ in DIR).
 `;
 
+/** A file of the checkout, read only when it is a regular file (never through a symbolic link). */
+async function readPlain(repo: string, f: string): Promise<Buffer | null> {
+  const file = path.join(repo, f);
+  try {
+    return (await fs.promises.lstat(file)).isFile() ? await fs.promises.readFile(file) : null;
+  } catch {
+    return null;
+  }
+}
+
+interface Head {
+  graph: StartupGraph;
+  /** The head's module names under the graph's source roots. */
+  index: ModuleIndex;
+}
+
 /** Builds the head graph of a working tree. */
-async function graphFor(p: Parsed, io: CommandIo): Promise<StartupGraph> {
+async function graphFor(p: Parsed, io: CommandIo): Promise<Head> {
   const repo = path.resolve(flag(p, "repo") ?? ".");
   if (!fs.existsSync(repo) || !fs.statSync(repo).isDirectory()) throw new UsageError(`--repo ${flag(p, "repo") ?? "."}: not a directory`);
-  const pyproject = path.join(repo, "pyproject.toml");
-  const settings = flag(p, "settings");
-  const resolved = resolveConfig({
-    pyprojectAtHead: fs.existsSync(pyproject) ? fs.readFileSync(pyproject, "utf8") : null,
-    options: settings === undefined ? {} : { settingsModule: settings },
-    optionsWhere: "--settings",
-  });
-  for (const e of resolved.errors) {
-    if (e.where === "--settings") throw new UsageError(e.message.replace(/^settingsModule: /, "--settings: "));
-    io.err(`django-startup-guard: warning: ${e.where}: ${e.message}\n`);
-  }
+  const { options, where } = cliOptions(p);
+  const pyproject = await readPlain(repo, "pyproject.toml");
+  const resolved = resolveConfig({ pyprojectAtHead: pyproject?.toString("utf8") ?? null, options, optionsWhere: where });
+  for (const e of resolved.errors) io.err(`django-startup-guard: warning: ${e.where}: ${e.message}\n`);
   const { config } = resolved;
   const tree = await listWorktree(repo);
   const bar = io.isTTY ? progressBar(io) : undefined;
   const graphs = await buildGraphs({
     headFiles: tree.files,
-    readHead: async (f) => fs.promises.readFile(path.join(repo, f)).catch(() => null),
+    readHead: async (f) => (/\.pyi?$/.test(f) ? fs.promises.readFile(path.join(repo, f)).catch(() => null) : readPlain(repo, f)),
     headRoot: repo,
     baseOverrides: new Map(),
     config,
@@ -68,7 +91,7 @@ async function graphFor(p: Parsed, io: CommandIo): Promise<StartupGraph> {
   });
   graphs.persist();
   bar?.done();
-  return graphs.head;
+  return { graph: graphs.head, index: new ModuleIndex(tree.files, graphs.head.sourceRoots.map((r) => r.dir)) };
 }
 
 /** A progress line on a TTY: files are scanned as setup reaches them, so it counts rather than fills a bar. */
@@ -107,14 +130,27 @@ function unresolvedText(g: StartupGraph): string[] {
   return ["", `Could not resolve statically (${g.unresolved.length}):`, ...g.unresolved.map((u) => `  ${u.where}: ${u.what}: ${u.why}`)];
 }
 
+type Kind = "first-party" | "stdlib" | "third-party";
+
+function kindOf(module: string, firstParty: boolean): Kind {
+  return firstParty ? "first-party" : isStdlib(module) ? "stdlib" : "third-party";
+}
+
+function settingsText(g: StartupGraph): string {
+  return g.settingsModule === null ? "(none found)" : `${g.settingsModule}${g.settingsFrom ? ` (${g.settingsFrom})` : ""}`;
+}
+
 function renderStartup(g: StartupGraph): string {
   const mods = g.modules();
-  const first = mods.filter((m) => m.firstParty).length;
-  const lines = [`Settings: ${g.settingsModule ?? "(none found)"}`, "", `Startup roots (${g.roots.length}):`];
+  const count = (k: Kind) => mods.filter((m) => kindOf(m.name, m.firstParty) === k).length;
+  const lines = [`Settings: ${settingsText(g)}`, "", `Source roots (${g.sourceRoots.length}):`];
+  for (const r of g.sourceRoots) lines.push(`  ${r.dir}: ${r.reason}`);
+  lines.push("", `Startup roots (${g.roots.length}):`);
   for (const r of g.roots) lines.push(`  ${r.module}: ${r.reason}`);
-  lines.push("", `Modules django.setup() imports (${mods.length}: ${first} first-party, ${mods.length - first} third-party):`);
+  lines.push("", `Modules django.setup() imports (${mods.length}: ${count("first-party")} first-party, ${count("stdlib")} stdlib, ${count("third-party")} third-party):`);
   for (const m of mods) {
-    const label = m.firstParty ? m.name : `${m.name} [third-party]`;
+    const kind = kindOf(m.name, m.firstParty);
+    const label = kind === "first-party" ? m.name : `${m.name} [${kind}]`;
     lines.push(m.chain.length === 1 ? `  ${label}: startup root` : `  ${label}: ${chainText(m.chain)}`);
   }
   lines.push(...unresolvedText(g));
@@ -142,13 +178,16 @@ async function run(argv: string[], io: CommandIo, body: (p: Parsed) => Promise<n
 export function startupCommand(argv: string[], io: CommandIo): Promise<number> {
   return run(argv, io, async (p) => {
     if (p.positionals.length > 0) throw new UsageError(`startup takes no arguments (got '${p.positionals[0]}')`);
-    const g = await graphFor(p, io);
+    const { graph: g } = await graphFor(p, io);
     if (flag(p, "format") === "json") {
       const out = {
         settings: g.settingsModule,
+        settings_from: g.settingsFrom,
+        source_roots: g.sourceRoots,
         roots: g.roots,
-        modules: g.modules().map((m) => ({ name: m.name, first_party: m.firstParty, chain: chainJson(m.chain) })),
+        modules: g.modules().map((m) => ({ name: m.name, first_party: m.firstParty, kind: kindOf(m.name, m.firstParty), chain: chainJson(m.chain) })),
         unresolved: g.unresolved,
+        notes: g.notes,
       };
       io.out(JSON.stringify(out, null, 2) + "\n");
     } else io.out(renderStartup(g));
@@ -156,28 +195,66 @@ export function startupCommand(argv: string[], io: CommandIo): Promise<number> {
   });
 }
 
+/** What `why` can say of a module setup does not import: in the repository, in the standard library, or neither (with the closest name). */
+function whereIs(module: string, head: Head): { kind: Kind | "not-in-repository"; file: string | null; didYouMean: string | null } {
+  const entry = head.index.resolve(module);
+  if (entry !== null) return { kind: "first-party", file: entry.file, didYouMean: null };
+  if (isStdlib(module)) return { kind: "stdlib", file: null, didYouMean: null };
+  const names = new Set<string>();
+  for (const f of head.index.paths()) {
+    const m = head.index.moduleOf(f);
+    if (m !== null) names.add(m);
+  }
+  for (const m of head.graph.modules()) names.add(m.name);
+  return { kind: "not-in-repository", file: null, didYouMean: closest(module, [...names]) };
+}
+
 export function whyCommand(argv: string[], io: CommandIo): Promise<number> {
   return run(argv, io, async (p) => {
     if (p.positionals.length !== 1) throw new UsageError("why needs exactly one module name, e.g. 'why scipy'");
     const module = p.positionals[0];
     if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(module)) throw new UsageError(`'${module}' is not a dotted module name`);
-    const g = await graphFor(p, io);
+    const head = await graphFor(p, io);
+    const g = head.graph;
     const chain = g.chainTo(module) ?? g.chainToPrefix(module);
+    const found = chain === null ? whereIs(module, head) : null;
     if (flag(p, "format") === "json") {
-      io.out(JSON.stringify({ settings: g.settingsModule, module, imported: chain !== null, chain: chain === null ? null : chainJson(chain), unresolved: g.unresolved }, null, 2) + "\n");
+      io.out(
+        JSON.stringify(
+          {
+            settings: g.settingsModule,
+            settings_from: g.settingsFrom,
+            module,
+            imported: chain !== null,
+            kind: found?.kind ?? kindOf(module, head.index.resolve(module) !== null),
+            file: found?.file ?? head.index.resolve(module)?.file ?? null,
+            did_you_mean: found?.didYouMean ?? null,
+            chain: chain === null ? null : chainJson(chain),
+            unresolved: g.unresolved,
+          },
+          null,
+          2,
+        ) + "\n",
+      );
       return 0;
     }
     const lines: string[] = [];
-    if (chain === null) {
-      lines.push(`django.setup() does not import ${module}${g.settingsModule ? ` (settings: ${g.settingsModule})` : ""}.`);
+    const settings = g.settingsModule ? ` (settings: ${g.settingsModule})` : "";
+    if (found !== null) {
+      if (found.kind === "first-party") lines.push(`${module} (${found.file ?? "a namespace package"}) is in the repository, but django.setup() does not import it${settings}.`);
+      else if (found.kind === "stdlib") lines.push(`${module} [stdlib] is in the standard library; django.setup() does not import it${settings}.`);
+      else {
+        const near = found.didYouMean === null ? "" : ` (did you mean ${found.didYouMean}?)`;
+        lines.push(`No module ${module} in the repository${near}. If it is a third-party module, django.setup() does not import it${settings}.`);
+      }
       if (g.settingsModule === null && g.roots.length === 0) lines.push("No settings module was found, so nothing is imported: pass --settings MODULE.");
       else if (g.unresolved.length > 0) lines.push(`(${g.unresolved.length} thing${g.unresolved.length === 1 ? "" : "s"} could not be resolved statically; see below.)`);
-    } else {
-      const found = chain[chain.length - 1].module;
+    } else if (chain !== null) {
+      const reached = chain[chain.length - 1].module;
       const root = g.roots.find((r) => r.module === chain[0].module);
-      lines.push(`django.setup() imports ${found}${found === module ? "" : ` (under ${module})`}:`);
+      lines.push(`django.setup() imports ${reached}${reached === module ? "" : ` (under ${module})`}:`);
       chain.forEach((l, i) => {
-        const what = l.file ? `${l.module} (${l.file})` : `${l.module} [third-party]`;
+        const what = l.file ? `${l.module} (${l.file})` : `${l.module} [${kindOf(l.module, head.index.resolve(l.module) !== null)}]`;
         if (i === 0) lines.push(`  ${what}: startup root, ${root?.reason ?? "startup root"}`);
         else lines.push(`  ${what}: imported at ${chain[i - 1].file}:${l.line}`);
       });

@@ -64,9 +64,11 @@ export function applyLayer(base: Config, layer: PartialConfig): Config {
   out.exclude = appendUnique(layer.exclude ?? base.exclude, layer.extendExclude);
   out.testGlobs = appendUnique(layer.testGlobs ?? base.testGlobs, layer.extendTestGlobs);
   if (layer.settingsModule !== undefined) out.settingsModule = layer.settingsModule;
-  if (layer.sourceRoots !== undefined) out.sourceRoots = [...layer.sourceRoots];
+  // An empty list says nothing about where code lives: the layout is inferred, as without one.
+  if (layer.sourceRoots !== undefined) out.sourceRoots = layer.sourceRoots.length > 0 ? [...layer.sourceRoots] : null;
   if (layer.maxFileBytes !== undefined) out.maxFileBytes = layer.maxFileBytes;
   if (layer.startupRoots !== undefined) out.startupRoots = [...layer.startupRoots];
+  out.extendStartupRoots = appendUnique(base.extendStartupRoots, layer.extendStartupRoots);
   if (layer.cacheDir !== undefined) out.cacheDir = layer.cacheDir;
   if (layer.subsystemThreshold !== undefined) out.subsystemThreshold = layer.subsystemThreshold;
   if (layer.importtimeLog !== undefined) out.importtimeLog = layer.importtimeLog;

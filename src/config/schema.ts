@@ -58,6 +58,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { camel: "extendTestGlobs", snake: "extend_test_globs", kind: "globs" },
   { camel: "maxFileBytes", snake: "max_file_bytes", kind: "bytes" },
   { camel: "startupRoots", snake: "startup_roots", kind: "modules" },
+  { camel: "extendStartupRoots", snake: "extend_startup_roots", kind: "modules" },
   { camel: "cacheDir", snake: "cache_dir", kind: "dir" },
   { camel: "subsystemThreshold", snake: "subsystem_threshold", kind: "count" },
   { camel: "importtimeLog", snake: "importtime_log", kind: "file" },

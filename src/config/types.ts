@@ -54,17 +54,26 @@ export interface Config {
   exclude: string[];
   /** `DJANGO_SETTINGS_MODULE`; null means "discover it" (manage.py, wsgi.py, asgi.py...). */
   settingsModule: string | null;
-  /** Directories (repo-relative, POSIX, no trailing slash; `.` is the root) that hold top-level packages. */
-  sourceRoots: string[];
+  /**
+   * Directories (repo-relative, POSIX, no trailing slash; `.` is the root) that hold top-level
+   * packages, in `sys.path` order. Null: inferred from the repository's layout (manage.py's
+   * directory, `src/`, setuptools' package-dir, pytest's pythonpath...; see graph/layout.ts).
+   */
+  sourceRoots: string[] | null;
   /** Test files: never on the startup path, but they import moved modules. */
   testGlobs: string[];
   /** Files larger than this are not parsed (reported as `file-too-large`). */
   maxFileBytes: number;
   /**
-   * Modules that start the startup graph instead of the settings module and its installed
-   * apps (for projects whose setup the static reading cannot find). Empty: discover.
+   * Modules that start the startup graph instead of the discovered settings module (for
+   * projects whose setup the static reading cannot find). Empty: discover. Each is imported as
+   * Django would in its role: a module that sets `INSTALLED_APPS` is read as a settings module
+   * (its apps populated); any other is taken as an `INSTALLED_APPS` entry (its `apps` module and
+   * AppConfig with `ready()`, its `models`, its `admin` under admin autodiscovery).
    */
   startupRoots: string[];
+  /** Modules added to the startup roots (discovered or `startupRoots`), each treated the same way. */
+  extendStartupRoots: string[];
   /** Directory of the scan cache, relative to the repository root unless absolute. */
   cacheDir: string;
   /**
@@ -101,6 +110,7 @@ export interface PartialConfig {
   extendTestGlobs?: string[];
   maxFileBytes?: number;
   startupRoots?: string[];
+  extendStartupRoots?: string[];
   cacheDir?: string;
   subsystemThreshold?: number;
   importtimeLog?: string;
@@ -229,10 +239,11 @@ export function defaultConfig(): Config {
     overrides: [],
     exclude: [...DEFAULT_EXCLUDE],
     settingsModule: null,
-    sourceRoots: ["."],
+    sourceRoots: null,
     testGlobs: [...DEFAULT_TEST_GLOBS],
     maxFileBytes: DEFAULT_MAX_FILE_BYTES,
     startupRoots: [],
+    extendStartupRoots: [],
     cacheDir: DEFAULT_CACHE_DIR,
     subsystemThreshold: DEFAULT_SUBSYSTEM_THRESHOLD,
     importtimeLog: null,

@@ -10,7 +10,6 @@ import { type ImportCost, parseImporttime } from "./importtime";
 import { buildGraphs, type Graphs, listWorktree, ScanCache } from "../graph";
 import { closest } from "../config/suggest";
 import { scanPython } from "../python/scanner";
-import { moduleForPath } from "../graph/modules";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
 import { runRules } from "./engine";
 import { isBinary } from "./files";
@@ -206,6 +205,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   }
   // With a local repository: blob ids as cache keys and a scan cache inside it, so a second
   // review of the same tree reads almost nothing.
+  const touched = new Set(cs.files.flatMap((f) => (f.oldPath === null ? [f.path] : [f.path, f.oldPath])));
   const tree = listing === null ? null : await listing;
   const headFiles = tree !== null && cs.head.isCheckout ? tree.files : (await cs.head.listFiles()).filter(isPython);
   const headShas = cs.head.blobShas ? await cs.head.blobShas() : tree?.shas;
@@ -225,10 +225,10 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     // References to modules the change takes away from their path are looked for while the graphs are built.
     searchAhead: changed.flatMap((f) => {
       const basePath = basePathOf(f);
-      const gone = basePath !== null && (f.status === "deleted" || basePath !== f.path);
-      const mod = gone ? moduleForPath(basePath, config.sourceRoots) : null;
-      return mod === null ? [] : [mod.module];
+      return basePath !== null && (f.status === "deleted" || basePath !== f.path) ? [basePath] : [];
     }),
+    // The layout's configuration files at the base: the head's unless the change touches them.
+    readBase: (p) => (touched.has(p) ? cs.base.read(p) : cs.head.read(p)),
     cache: root !== undefined && input.cache !== false ? new ScanCache(resolvePath(root, config.cacheDir)) : undefined,
     headRoot: tree !== null ? root : undefined,
     headOnDisk: cs.head.isCheckout ? undefined : sameBlob,
@@ -237,8 +237,9 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const settingsError = unresolvedSettings(config, graphs.head, headFiles);
   if (settingsError !== null) errors.push(settingsError);
 
-  const head = new RepoSide("head", graphs.headFacts, config.sourceRoots, graphs.head, (m) => graphs.filesNaming(m));
-  const base = new RepoSide("base", graphs.baseFacts, config.sourceRoots, graphs.base);
+  const rootsOf = (g: typeof graphs.head): string[] => g.sourceRoots.map((r) => r.dir);
+  const head = new RepoSide("head", graphs.headFacts, rootsOf(graphs.head), graphs.head, (m) => graphs.filesNaming(m));
+  const base = new RepoSide("base", graphs.baseFacts, rootsOf(graphs.base), graphs.base);
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
     v === null ? null : { path, facts: side.files.get(path) ?? scanPython(v.bytes), module: side.moduleOf(path), lines: toLines(v.bytes) };
   const changes: FileChangeModel[] = changed.map((f) => {

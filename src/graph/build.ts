@@ -23,7 +23,7 @@ export async function buildStartupGraph(input: RevisionInput): Promise<Built> {
   const rev = new Revision(input);
   const { index, edges, unresolved } = rev;
   const ahead = input.scan === undefined ? null : new LookAhead(rev, input.scan);
-  const { settingsModule, roots, readyEdges } = await findRoots(rev);
+  const { settingsModule, settingsFrom, roots, readyEdges } = await findRoots(rev);
   let edgeCount = 0;
   const reported = new Set<string>();
   try {
@@ -52,6 +52,8 @@ export async function buildStartupGraph(input: RevisionInput): Promise<Built> {
     );
     const graph = new ReachedGraph({
       settingsModule,
+      settingsFrom,
+      sourceRoots: rev.layout.sourceRoots,
       roots,
       reached,
       fileOf: (m) => index.resolve(m)?.file,

@@ -5,13 +5,14 @@
  * comment or docstring) when it is dotted.
  */
 import type { PyFileFacts } from "../python/types";
-import type { ModuleIndex } from "./module-index";
 
-const ENTRY_FILES = ["manage.py", "wsgi.py", "asgi.py", "celery.py"];
+export const ENTRY_FILES = ["manage.py", "wsgi.py", "asgi.py", "celery.py"];
 const SETTING = /DJANGO_SETTINGS_MODULE['"]\s*(?:,|\]\s*=)\s*[rRuU]?(['"])([A-Za-z_][A-Za-z0-9_.]*)\1/g;
 
 export interface Discovered {
   module: string;
+  /** The file naming it. */
+  file: string;
   /** `file:line` of the literal. */
   where: string;
 }
@@ -27,7 +28,7 @@ function rank(path: string): [number, number] {
   return [ENTRY_FILES.indexOf(base), path.split("/").length];
 }
 
-/** Every settings module named by the entry-point files, most trusted first. */
+/** Every settings module named by the entry-point files (each file's own, once), most trusted first. */
 export async function discoverSettings(src: DiscoverSource): Promise<Discovered[]> {
   const files = [...src.paths].filter((p) => ENTRY_FILES.includes(p.slice(p.lastIndexOf("/") + 1)));
   files.sort((a, b) => {
@@ -48,15 +49,8 @@ export async function discoverSettings(src: DiscoverSource): Promise<Discovered[
       const value = m[2];
       const line = text.slice(0, at).split("\n").length;
       if (value.includes(".") && facts && !facts.dottedStrings.some((d) => d.value === value)) continue;
-      if (!out.some((d) => d.module === value)) out.push({ module: value, where: `${file}:${line}` });
+      if (!out.some((d) => d.module === value && d.file === file)) out.push({ module: value, file, where: `${file}:${line}` });
     }
   }
   return out;
-}
-
-/** The discovered module to use: the first one that is in the repository, else the first one. */
-export function pickSettings(found: Discovered[], index: ModuleIndex): { chosen: Discovered | null; others: Discovered[] } {
-  const inRepo = found.find((d) => index.resolve(d.module) !== null);
-  const chosen = inRepo ?? found[0] ?? null;
-  return { chosen, others: found.filter((d) => d !== chosen) };
 }

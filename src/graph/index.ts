@@ -9,7 +9,8 @@ import type { ReviewError } from "../core/types";
 import { type Built, buildStartupGraph } from "./build";
 import { stateKey } from "./fingerprint";
 import { ReachedGraph } from "./startup-graph";
-import { referenceWords } from "./modules";
+import { moduleForPath, referenceWords } from "./modules";
+import { inferLayout, type Layout, layoutKey, rootDirs } from "./layout";
 import { collectFacts, headReader, type SkipTable } from "./collect";
 import type { FactsMap } from "./facts-map";
 import type { GraphInput, StartupGraph } from "./types";
@@ -18,13 +19,15 @@ export type { GraphInput, StartupGraph, StartupModule } from "./types";
 export { ScanCache } from "./cache";
 export { blobSha } from "./fingerprint";
 export { listWorktree, type Worktree } from "./worktree";
+export { ModuleIndex } from "./module-index";
+export type { Layout, SourceRoot } from "./layout";
 
 const PYTHON = /\.pyi?$/;
 
-/** The configuration keys a graph depends on. */
-function configKey(config: GraphInput["config"]): string {
-  const { sourceRoots, startupRoots, settingsModule, heavyModules, maxFileBytes } = config;
-  return JSON.stringify({ sourceRoots, startupRoots, settingsModule, heavyModules, maxFileBytes });
+/** The configuration keys a graph depends on, and the layouts inferred from the files (which the state key does not cover for non-Python files). */
+function configKey(config: GraphInput["config"], layouts: Layout[]): string {
+  const { sourceRoots, startupRoots, extendStartupRoots, settingsModule, heavyModules, maxFileBytes } = config;
+  return JSON.stringify({ sourceRoots, startupRoots, extendStartupRoots, settingsModule, heavyModules, maxFileBytes, layouts: layouts.map(layoutKey) });
 }
 
 export interface Graphs {
@@ -77,9 +80,17 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     onProgress: input.onProgress,
   });
   const readHead = headReader(input);
-  // A repository state seen before (same blobs, same overrides, same configuration): its graphs are stored.
+  const basePaths = headPaths.filter((p) => !(input.baseOverrides.has(p) && input.baseOverrides.get(p) === null));
+  const inHead = new Set(headPaths);
+  for (const [p, b] of input.baseOverrides) if (b !== null && !inHead.has(p) && PYTHON.test(p)) basePaths.push(p);
+  const readBase = async (p: string): Promise<Buffer | null> =>
+    input.baseOverrides.has(p) ? (input.baseOverrides.get(p) ?? null) : !PYTHON.test(p) && input.readBase !== undefined ? input.readBase(p) : readHead(p);
+  // Where the code lives, at each side (a change may move manage.py or edit setup.cfg).
+  const headLayout = await inferLayout({ paths: headPaths, read: readHead, facts: (p) => collected.head.get(p), config });
+  const baseLayout = input.baseOverrides.size === 0 ? headLayout : await inferLayout({ paths: basePaths, read: readBase, facts: (p) => collected.base.get(p), config });
+  // A repository state seen before (same blobs, same overrides, same configuration and layout): its graphs are stored.
   const graphKey = (side: string): string | null =>
-    input.cache === undefined || collected.stateKey === null ? null : stateKey([collected.stateKey, side, configKey(config)]);
+    input.cache === undefined || collected.stateKey === null ? null : stateKey([collected.stateKey, side, configKey(config, [headLayout, baseLayout])]);
   const cached = async (side: string, build: () => Promise<Built>): Promise<{ graph: ReachedGraph; built: Built | null }> => {
     const key = graphKey(side);
     const hit = key === null ? null : ReachedGraph.fromJSON(input.cache?.loadStored("graph", key));
@@ -95,7 +106,10 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     const hit = key === null ? null : input.cache?.loadStored("refs", key);
     return Array.isArray(hit) && hit.every((f) => typeof f === "string") ? (hit as string[]) : null;
   };
-  const refs = new Map((input.searchAhead ?? []).map((m) => [m, storedRefs(m)]));
+  const baseRoots = rootDirs(baseLayout);
+  const headRoots = rootDirs(headLayout);
+  const announced = (input.searchAhead ?? []).flatMap((p) => moduleForPath(p, baseRoots)?.module ?? []);
+  const refs = new Map(announced.map((m) => [m, storedRefs(m)]));
   collected.searchAhead([...refs].flatMap(([m, stored]) => (stored === null ? m.split(".") : [])));
   const filesNaming = async (module: string): Promise<string[]> => {
     const key = graphKey(`refs:${module}`);
@@ -103,26 +117,24 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     if (hit) return hit;
     await collected.searched();
     const out: string[] = [];
-    for (const file of collected.head.keys()) if (collected.head.mayMention(file, referenceWords(file, module, config.sourceRoots))) out.push(file);
+    for (const file of collected.head.keys()) if (collected.head.mayMention(file, referenceWords(file, module, headRoots))) out.push(file);
     if (key !== null) input.cache?.saveStored("refs", key, out);
     return out;
   };
-  const headBuild = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config, scan: collected }));
+  const headBuild = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config, layout: headLayout, scan: collected }));
   const head = headBuild.graph;
   const extra = summary(head, collected.headSkipped);
   if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming };
 
-  const basePaths = headPaths.filter((p) => !(input.baseOverrides.has(p) && input.baseOverrides.get(p) === null));
-  const inHead = new Set(headPaths);
-  for (const [p, b] of input.baseOverrides) if (b !== null && !inHead.has(p) && PYTHON.test(p)) basePaths.push(p);
   // Files the change touches are the base's own (scanned already); the rest are the head's.
   const baseScan = {
     request: (paths: string[]) => collected.request(paths.filter((p) => !input.baseOverrides.has(p))),
     whenScanned: (p: string) => (input.baseOverrides.has(p) ? undefined : collected.whenScanned(p)),
     inFlight: (p: string) => (input.baseOverrides.has(p) ? undefined : collected.inFlight(p)),
   };
-  const readBase = async (p: string): Promise<Buffer | null> => (input.baseOverrides.has(p) ? (input.baseOverrides.get(p) ?? null) : readHead(p));
-  const reuse = headBuild.built === null ? undefined : { built: headBuild.built, changed: new Set(input.baseOverrides.keys()) };
-  const base = (await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config, reuse, scan: baseScan }))).graph;
+  // The head's resolved edges hold for the base only under the same source roots.
+  const sameRoots = headRoots.join("\0") === baseRoots.join("\0");
+  const reuse = headBuild.built === null || !sameRoots ? undefined : { built: headBuild.built, changed: new Set(input.baseOverrides.keys()) };
+  const base = (await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config, layout: baseLayout, reuse, scan: baseScan }))).graph;
   return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming };
 }

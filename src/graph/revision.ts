@@ -8,6 +8,7 @@ import type { PyFileFacts } from "../python/types";
 import { type GraphFacts, graphFactsOf } from "./codec";
 import { type EdgeMemo, EdgeResolver, heavyNames, type LazyAccess, type Unresolved } from "./edges";
 import { FactsMap } from "./facts-map";
+import { type Layout, rootDirs } from "./layout";
 import { ModuleIndex } from "./module-index";
 import { readStatements, type Statement } from "./statements";
 import { ValueReader } from "./values";
@@ -22,6 +23,8 @@ export interface RevisionInput {
   scan?: ScanAhead;
   read(path: string): Promise<Buffer | null>;
   config: Config;
+  /** Where the code lives and which settings are read (layout.ts), inferred before the build. */
+  layout: Layout;
   /** The other revision's build, whose resolved edges are reused where nothing they depend on changed. */
   reuse?: { built: { memo: EdgeMemo; index: ModuleIndex; paths: ReadonlySet<string> }; changed: ReadonlySet<string> };
 }
@@ -37,6 +40,7 @@ export interface ScanAhead {
 
 export class Revision {
   readonly config: Config;
+  readonly layout: Layout;
   readonly paths: ReadonlySet<string>;
   readonly index: ModuleIndex;
   readonly edges: EdgeResolver;
@@ -50,8 +54,10 @@ export class Revision {
 
   constructor(private readonly input: RevisionInput) {
     this.config = input.config;
+    this.layout = input.layout;
+    this.notes.push(...input.layout.notes);
     this.paths = new Set(input.paths);
-    this.index = new ModuleIndex(input.paths, input.config.sourceRoots);
+    this.index = new ModuleIndex(input.paths, rootDirs(input.layout));
     let reuse: ConstructorParameters<typeof EdgeResolver>[0]["reuse"];
     if (input.reuse !== undefined) {
       const other = input.reuse.built;

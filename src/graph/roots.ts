@@ -1,69 +1,104 @@
 /**
- * The startup roots of one revision, in the order `django.setup()` imports them: the
- * configured `startup_roots`; else the settings module (configured, or named by manage.py &
- * co.), the classes its logging configuration imports, and what the app registry imports for
- * each installed app (with the `ready()` edges of the configs it picks). Parent packages come
- * before their modules.
+ * The startup roots of one revision, in the order `django.setup()` imports them: the settings
+ * module (configured, or found with the layout: layout.ts), the classes its logging
+ * configuration imports, and what the app registry imports for each installed app (with the
+ * `ready()` edges of the configs it picks); or, with `startup_roots`, the listed modules
+ * instead of the settings module; then the `extend_startup_roots`. A listed module that sets
+ * `INSTALLED_APPS` is read as a settings module; any other is taken as an `INSTALLED_APPS`
+ * entry, so `ready()` and the registration modules (`apps`, `models`, `admin`) are followed
+ * from every root. Parent packages come before their modules.
  */
-import { AppsReader, type Root } from "./apps";
-import { discoverSettings, pickSettings } from "./discover";
+import { AppsReader, type AppsResult, type Root } from "./apps";
 import type { Edge } from "./edges";
 import type { ModuleIndex } from "./module-index";
+import { rootDirs } from "./layout";
 import type { Revision } from "./revision";
-import { readDjangoSettings } from "./settings";
+import { type AppEntry, readDjangoSettings } from "./settings";
 
 export interface Roots {
   settingsModule: string | null;
+  /** Where the settings module was found. */
+  settingsFrom: string | null;
   roots: Root[];
   /** Startup edges from `ready()` methods, by the module defining them. */
   readyEdges: Map<string, Edge[]>;
 }
 
+/** What the roots ask the app registry to populate: the settings' apps (null: unreadable) and the listed modules. */
+interface Apps {
+  installed: AppEntry[] | null;
+  listed: AppEntry[];
+}
+
 export async function findRoots(rev: Revision): Promise<Roots> {
-  const { config, index } = rev;
-  const out: Roots = { settingsModule: null, roots: [], readyEdges: new Map() };
+  const { config, layout } = rev;
+  const out: Roots = { settingsModule: null, settingsFrom: null, roots: [], readyEdges: new Map() };
+  const apps: Apps = { installed: [], listed: [] };
   if (config.startupRoots.length > 0) {
-    for (const m of config.startupRoots) out.roots.push({ module: m, reason: "listed in startup_roots (configuration)" });
-    return finish(out);
+    for (const m of config.startupRoots) await listed(rev, m, "startup_roots", out, apps);
+  } else if (layout.settings === null) {
+    rev.notes.push("No settings module found (no DJANGO_SETTINGS_MODULE in manage.py, wsgi.py, asgi.py, celery.py or pytest's configuration): set settings_module or startup_roots. The startup graph is empty.");
+  } else {
+    const { module, where } = layout.settings;
+    out.settingsModule = module;
+    out.settingsFrom = where;
+    out.roots.push({ module, reason: `settings module (${where})` });
+    if (rev.index.resolve(module) === null) {
+      rev.unresolved.push({ what: module, where, why: `the settings module is not in the repository under the source roots (${rootDirs(layout).join(", ")})${rootHint(module, rev.paths)}` });
+    } else apps.installed = await readSettings(rev, module, out);
   }
-  let where = "settings_module (configuration)";
-  let settings = config.settingsModule;
-  if (settings === null) {
-    const found = await discoverSettings({ paths: index.paths(), read: (p) => rev.bytes(p), facts: (p) => rev.facts(p) });
-    const { chosen, others } = pickSettings(found, index);
-    if (chosen !== null) {
-      settings = chosen.module;
-      where = `DJANGO_SETTINGS_MODULE at ${chosen.where}`;
-    }
-    if (others.length > 0) rev.notes.push(`Other settings modules are named too (${others.map((o) => `${o.module} at ${o.where}`).join(", ")}); the graph uses ${settings}. Set settings_module to choose.`);
-  }
-  if (settings === null) {
-    rev.notes.push("No settings module found (no DJANGO_SETTINGS_MODULE in manage.py, wsgi.py, asgi.py or celery.py): set settings_module or startup_roots. The startup graph is empty.");
-    return finish(out);
-  }
-  out.settingsModule = settings;
-  out.roots.push({ module: settings, reason: `settings module (${where})` });
-  if (index.resolve(settings) === null) {
-    rev.unresolved.push({ what: settings, where, why: `the settings module is not in the repository under the source roots (${config.sourceRoots.join(", ")})${rootHint(settings, rev.paths)}` });
-    return finish(out);
-  }
-  const info = await readDjangoSettings(settings, rev.values);
-  rev.unresolved.push(...info.unresolved);
-  rev.notes.push(...info.notes);
-  for (const l of info.loggingImports) out.roots.push({ module: objectModule(l.entry, index), reason: `logging configuration imports ${l.entry} (${l.where})` });
-  const apps = await new AppsReader({
-    index,
+  for (const m of config.extendStartupRoots) await listed(rev, m, "extend_startup_roots", out, apps);
+  if (out.settingsModule === null && apps.listed.length === 0) return finish(out);
+
+  const reader = new AppsReader({
+    index: rev.index,
     facts: (p) => rev.facts(p),
     graphFacts: (p) => rev.graphFacts(p),
     statements: (p) => rev.statements(p),
     values: rev.values,
     edges: rev.edges,
-  }).populate(info.installedApps);
-  out.roots.push(...apps.roots);
-  rev.unresolved.push(...apps.unresolved);
-  rev.notes.push(...apps.notes);
-  out.readyEdges = apps.readyEdges;
+  });
+  const results: AppsResult[] = [];
+  if (apps.installed === null) results.push(await reader.populate(null));
+  const known = new Set((apps.installed ?? []).map((e) => e.entry));
+  const entries = [...(apps.installed ?? []), ...apps.listed.filter((e) => !known.has(e.entry))];
+  if (entries.length > 0 || apps.installed !== null) results.push(await reader.populate(entries));
+  for (const r of results) {
+    out.roots.push(...r.roots);
+    rev.unresolved.push(...r.unresolved);
+    rev.notes.push(...r.notes);
+    for (const [m, edges] of r.readyEdges) out.readyEdges.set(m, [...(out.readyEdges.get(m) ?? []), ...edges]);
+  }
   return finish(out);
+}
+
+/** Reads a settings module: its logging roots are added; its INSTALLED_APPS returned (null: unreadable). */
+async function readSettings(rev: Revision, module: string, out: Roots): Promise<AppEntry[] | null> {
+  const info = await readDjangoSettings(module, rev.values);
+  rev.unresolved.push(...info.unresolved);
+  rev.notes.push(...info.notes);
+  for (const l of info.loggingImports) out.roots.push({ module: objectModule(l.entry, rev.index), reason: `logging configuration imports ${l.entry} (${l.where})` });
+  return info.installedApps;
+}
+
+/** A module listed in the configuration: a settings module (it sets INSTALLED_APPS) is read as one; any other is an app entry. */
+async function listed(rev: Revision, module: string, key: string, out: Roots, apps: Apps): Promise<void> {
+  const where = `${key} (configuration)`;
+  out.roots.push({ module, reason: `listed in ${where}` });
+  const file = rev.index.resolve(module)?.file;
+  // Only a file naming INSTALLED_APPS can set it: the others' values are not read.
+  const isSettings = typeof file === "string" && (await rev.bytes(file))?.includes("INSTALLED_APPS") === true && (await rev.values.read(module))?.bindings.has("INSTALLED_APPS") === true;
+  if (!isSettings) {
+    apps.listed.push({ entry: module, where });
+    return;
+  }
+  if (out.settingsModule === null) {
+    out.settingsModule = module;
+    out.settingsFrom = where;
+  }
+  const installed = await readSettings(rev, module, out);
+  if (installed === null) apps.installed = null;
+  else if (apps.installed !== null) apps.installed.push(...installed);
 }
 
 /** `; src/x/settings.py would be it with source_roots = ["src"]` when the module is in another directory. */

@@ -7,6 +7,8 @@ import type { StartupGraph, StartupModule } from "./types";
 
 export interface GraphParts {
   settingsModule: string | null;
+  settingsFrom: string | null;
+  sourceRoots: { dir: string; reason: string }[];
   roots: { module: string; reason: string }[];
   reached: Reached;
   /** File of a first-party module (null for a namespace package); undefined for third-party. */
@@ -19,8 +21,10 @@ export interface GraphParts {
 
 /** A graph as stored in the cache (everything the queries need). */
 interface Stored {
-  v: 1;
+  v: 2;
   settingsModule: string | null;
+  settingsFrom: string | null;
+  sourceRoots: { dir: string; reason: string }[];
   roots: { module: string; reason: string }[];
   names: string[];
   parent: number[];
@@ -38,6 +42,8 @@ interface Stored {
 
 export class ReachedGraph implements StartupGraph {
   readonly settingsModule: string | null;
+  readonly settingsFrom: string | null;
+  readonly sourceRoots: { dir: string; reason: string }[];
   readonly roots: { module: string; reason: string }[];
   readonly unresolved: Unresolved[];
   readonly notes: string[];
@@ -49,6 +55,8 @@ export class ReachedGraph implements StartupGraph {
 
   constructor(parts: GraphParts) {
     this.settingsModule = parts.settingsModule;
+    this.settingsFrom = parts.settingsFrom;
+    this.sourceRoots = parts.sourceRoots;
     this.roots = parts.roots;
     this.r = parts.reached;
     this.fileOf = parts.fileOf;
@@ -61,8 +69,10 @@ export class ReachedGraph implements StartupGraph {
   toJSON(): Stored {
     const r = this.r;
     return {
-      v: 1,
+      v: 2,
       settingsModule: this.settingsModule,
+      settingsFrom: this.settingsFrom,
+      sourceRoots: this.sourceRoots,
       roots: this.roots,
       names: r.names,
       parent: r.parent,
@@ -80,7 +90,7 @@ export class ReachedGraph implements StartupGraph {
   /** A graph from `toJSON()` output; null when the data is not one. */
   static fromJSON(data: unknown): ReachedGraph | null {
     const d = data as Stored | null;
-    if (d === null || typeof d !== "object" || d.v !== 1 || !Array.isArray(d.names) || d.names.length !== d.parent?.length) return null;
+    if (d === null || typeof d !== "object" || d.v !== 2 || !Array.isArray(d.sourceRoots) || !Array.isArray(d.names) || d.names.length !== d.parent?.length) return null;
     const ids = new Map<string, number>();
     d.names.forEach((n, i) => ids.set(n, i));
     const depth = d.parent.map(() => 0);
@@ -91,6 +101,8 @@ export class ReachedGraph implements StartupGraph {
     });
     const g = new ReachedGraph({
       settingsModule: d.settingsModule,
+      settingsFrom: d.settingsFrom,
+      sourceRoots: d.sourceRoots,
       roots: d.roots,
       reached: { names: d.names, ids, parent: d.parent, line: d.line, depth, succ: d.succ },
       fileOf: (m) => files.get(m),

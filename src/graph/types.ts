@@ -12,6 +12,10 @@ export interface StartupModule {
 
 export interface StartupGraph {
   settingsModule: string | null;
+  /** Where the settings module was found (`settings_module (configuration)`, `DJANGO_SETTINGS_MODULE at manage.py:4`...). */
+  settingsFrom: string | null;
+  /** The directories module names are read under (`sys.path`, in order), each with why (layout.ts). */
+  sourceRoots: { dir: string; reason: string }[];
   roots: { module: string; reason: string }[];
   /** Shortest chain from a startup root to `module` (first link = the root, line null), or null if setup does not import it. */
   chainTo(module: string): ChainLink[] | null;
@@ -56,9 +60,14 @@ export interface GraphInput {
   /** Scan ahead on worker threads only when at least this many files are not cached (default 256). */
   workerThreshold?: number;
   /**
-   * Modules whose references will be asked for (`filesNaming`), e.g. those the change removes
-   * from their path: the files are searched for their names on a worker thread while the
-   * graphs are built.
+   * Base paths of files whose module's references will be asked for (`filesNaming`), e.g.
+   * those the change removes from their path: the files are searched for the modules' names
+   * (under the base's layout) on a worker thread while the graphs are built.
    */
   searchAhead?: string[];
+  /**
+   * Reads a file other than a Python one at the base revision (the layout's pyproject.toml,
+   * setup.cfg, pytest.ini, tox.ini); default: the head's (`readHead`).
+   */
+  readBase?(path: string): Promise<Buffer | null>;
 }
