@@ -24,7 +24,7 @@ import {
 const ALLOWED_KEYS =
   "docsUrl, rules, heavyModules, extendHeavyModules, receiverDecorators, extendReceiverDecorators, " +
   "exceptionModuleGlobs, extendExceptionModuleGlobs, overrides, exclude, extendExclude, settingsModule, " +
-  "sourceRoots, testGlobs, extendTestGlobs, maxFileBytes, startupRoots, cacheDir, subsystemThreshold, importtimeLog";
+  "sourceRoots, testGlobs, extendTestGlobs, maxFileBytes, startupRoots, extendStartupRoots, cacheDir, subsystemThreshold, importtimeLog";
 const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, module-moved-without-shim";
 
 describe("defaults", () => {
@@ -51,9 +51,12 @@ describe("defaults", () => {
     expect(config.testGlobs).toEqual(["**/test_*.py", "**/*_test.py", "**/tests/**", "**/conftest.py"]);
     expect(config.exclude).toEqual([]);
     expect(config.settingsModule).toBeNull();
-    expect(config.sourceRoots).toEqual(["."]);
+    expect(config.sourceRoots).toBeNull(); // inferred from the layout
     expect(config.maxFileBytes).toBe(2 * 1024 * 1024);
     expect(config.startupRoots).toEqual([]);
+    expect(config.extendStartupRoots).toEqual([]);
+    // An empty source_roots says nothing about where code lives: the layout is inferred.
+    expect(resolveConfig({ options: { sourceRoots: [] } }).config.sourceRoots).toBeNull();
     expect(config.cacheDir).toBe(".startup-guard-cache");
     expect(config.subsystemThreshold).toBe(40);
     expect(config.importtimeLog).toBeNull();
@@ -102,6 +105,7 @@ describe("validateOptions", () => {
     ["duplicates collapse", { heavyModules: ["a", "a"] }, { heavyModules: ["a"] }],
     ["max bytes", { maxFileBytes: 1000 }, { maxFileBytes: 1000 }],
     ["startup roots", { startupRoots: ["myproject.settings", "myproject.celery"] }, { startupRoots: ["myproject.settings", "myproject.celery"] }],
+    ["extra startup roots", { extendStartupRoots: ["rpc.methods"] }, { extendStartupRoots: ["rpc.methods"] }],
     ["cache dir loses a trailing slash", { cacheDir: "/tmp/guard-cache/" }, { cacheDir: "/tmp/guard-cache" }],
     ["relative cache dir", { cacheDir: ".cache/startup" }, { cacheDir: ".cache/startup" }],
     ["subsystem threshold", { subsystemThreshold: 25 }, { subsystemThreshold: 25 }],
@@ -296,7 +300,7 @@ describe("parsePyprojectConfig", () => {
         {
           where: "pyproject.toml:2",
           message:
-            'tool.django-startup-guard: unknown key "heavy-modules" (did you mean "heavy_modules"?); allowed keys: docs_url, rules, heavy_modules, extend_heavy_modules, receiver_decorators, extend_receiver_decorators, exception_module_globs, extend_exception_module_globs, overrides, exclude, extend_exclude, settings_module, source_roots, test_globs, extend_test_globs, max_file_bytes, startup_roots, cache_dir, subsystem_threshold, importtime_log',
+            'tool.django-startup-guard: unknown key "heavy-modules" (did you mean "heavy_modules"?); allowed keys: docs_url, rules, heavy_modules, extend_heavy_modules, receiver_decorators, extend_receiver_decorators, exception_module_globs, extend_exception_module_globs, overrides, exclude, extend_exclude, settings_module, source_roots, test_globs, extend_test_globs, max_file_bytes, startup_roots, extend_startup_roots, cache_dir, subsystem_threshold, importtime_log',
         },
       ],
     ],

@@ -49,6 +49,26 @@ describe("the settings module", () => {
     expect(g.roots).toEqual([{ module: "worker", reason: "listed in startup_roots (configuration)" }]);
     expect(imported(g)).toEqual(["worker", "job"]);
   });
+
+  const READY = `from django.apps import AppConfig\n\nclass C(AppConfig):\n    name = "a"\n\n    def ready(self):\n        from . import signals  # noqa: F401\n`;
+  const withReady = project("INSTALLED_APPS = ['a', 'django.contrib.admin']\n", { ...app("a", READY), "a/signals.py": "", "a/admin.py": "" });
+
+  it("startup_roots still follow ready() and the registration modules: a settings root is read as settings, an app root as an installed app", async () => {
+    const viaSettings = await graphOf(withReady, { startupRoots: ["site_.settings"] });
+    expect(viaSettings.settingsModule).toBe("site_.settings");
+    expect(imported(viaSettings)).toEqual(expect.arrayContaining(["a.apps", "a.models", "a.signals", "a.admin"]));
+    const viaApp = await graphOf(withReady, { startupRoots: ["a"] });
+    expect(viaApp.settingsModule).toBeNull();
+    expect(viaApp.roots.map((r) => r.module)).toEqual(["a", "a.apps", "a.models"]);
+    expect(imported(viaApp)).toContain("a.signals");
+  });
+
+  it("extend_startup_roots add roots to the discovered ones, each followed the same way", async () => {
+    const g = await graphOf({ ...withReady, "rpc/__init__.py": "", "rpc/methods.py": "import rpc.helpers\n", "rpc/helpers.py": "" }, { extendStartupRoots: ["rpc.methods"] });
+    expect(g.settingsModule).toBe("site_.settings");
+    expect(g.roots).toContainEqual({ module: "rpc.methods", reason: "listed in extend_startup_roots (configuration)" });
+    expect(imported(g)).toEqual(expect.arrayContaining(["a.signals", "a.admin", "rpc.methods", "rpc.helpers"]));
+  });
 });
 
 describe("INSTALLED_APPS, read statically", () => {

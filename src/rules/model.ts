@@ -47,7 +47,8 @@ export class RepoSide {
     readonly name: "base" | "head",
     /** Every Python file at this revision: path -> facts. */
     readonly files: ReadonlyMap<string, PyFileFacts>,
-    private readonly sourceRoots: readonly string[],
+    /** The directories module names are read under at this revision (the graph's source roots). */
+    readonly sourceRoots: readonly string[],
     /** The startup graph of this revision, when one was built. */
     readonly graph: StartupGraphView | null,
     /** Files that may refer to a module (the others certainly do not name it); default: every file. */

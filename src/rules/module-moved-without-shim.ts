@@ -17,6 +17,10 @@
  *
  * Fix: update the remaining references, and leave a shim at the old path that re-exports
  * the module from its new home until nothing uses it.
+ *
+ * When the moved file has no module name (it is under none of the source roots), the rule
+ * cannot know what to look for: it says so, with the roots, instead of reporting nothing.
+ * Test modules and `conftest.py` (collected by path, never imported by name) are left out.
  */
 import { isExceptionModule } from "../config";
 import { importedModules, resolveRelative } from "../graph/modules";
@@ -50,13 +54,30 @@ function publicNames(facts: PyFileFacts): string[] {
   return [...names].sort();
 }
 
-/** Modules this change moved away (deleted or renamed), with where their code went. */
-function moves(model: ReviewModel): Move[] {
+/** A moved file with no module name: the rule could not look for references to it. */
+interface Unmapped {
+  change: FileChangeModel;
+  oldPath: string;
+}
+
+/** pytest collects these by path: nothing imports them by module name. */
+const COLLECTED_BY_PATH = /(^|\/)(test_[^/]*|[^/]*_test|conftest)\.py$/;
+
+function underRoot(path: string, roots: readonly string[]): boolean {
+  return roots.some((r) => r === "." || r === "" || path.startsWith(`${r}/`));
+}
+
+/** Modules this change moved away (deleted or renamed), with where their code went; and the moved files it cannot name. */
+function moves(model: ReviewModel, unmapped: Unmapped[] = []): Move[] {
   const out: Move[] = [];
   for (const change of model.changes) {
     if (change.status !== "deleted" && change.status !== "renamed") continue;
     const base = change.base;
-    if (base === null || base.module === null) continue;
+    if (base === null) continue;
+    if (base.module === null) {
+      if (!underRoot(base.path, model.base.sourceRoots) && !COLLECTED_BY_PATH.test(base.path)) unmapped.push({ change, oldPath: base.path });
+      continue;
+    }
     const oldModule = base.module.module;
     if (model.head.moduleFile(oldModule) !== null) continue; // something still lives at the old path
     let newPath: string | null = change.status === "renamed" ? change.path : null;
@@ -168,7 +189,8 @@ export const moduleMovedWithoutShim: Rule = {
 
   async check(model: ReviewModel): Promise<RawFinding[]> {
     const findings: RawFinding[] = [];
-    for (const move of moves(model)) {
+    const unmapped: Unmapped[] = [];
+    for (const move of moves(model, unmapped)) {
       const refs = await references(model, move.oldModule);
       if (refs.length === 0 && !(move.exception && move.newModule !== null)) continue; // deleted with its feature
       const fixCode = move.newModule !== null ? { path: move.oldPath, language: "python", code: shimCode(move) } : undefined;
@@ -198,6 +220,18 @@ export const moduleMovedWithoutShim: Rule = {
           cap: "warn",
         });
       }
+    }
+    for (const u of unmapped) {
+      const deleted = u.change.status === "deleted";
+      const roots = model.base.sourceRoots.join(", ");
+      findings.push({
+        file: u.change.path,
+        line: null,
+        side: deleted ? "base" : "head",
+        message: `${u.oldPath} was ${deleted ? "deleted" : `moved to ${u.change.path}`}, but it is under none of the source roots (${roots}), so it has no module name: references to its old path were not looked for, and this review cannot say whether anything still imports it.`,
+        fix: `If other code imports this file, add the directory it is imported from to source_roots (or pass --source-root), so that the move can be checked; \`django-startup-guard startup\` shows the source roots and why each is one.`,
+        cap: "message",
+      });
     }
     return findings;
   },
