@@ -12,7 +12,8 @@ export const HELP = `django-startup-guard ${VERSION}: keeps django.setup() fast 
 
 Usage:
   django-startup-guard review --base REV [--head REV] [--repo DIR] [--format text|json|markdown]
-                             [--fail-on message|warn|fail|never] [--config FILE.json] [--no-cache]
+                             [--fail-on message|warn|fail|never] [--config FILE.json]
+                             [--settings MODULE] [--source-root DIR]... [--no-cache]
   django-startup-guard review --diff FILE|- [--base REV] [--repo DIR] ...
       Review a change (merge-base of REV and HEAD up to HEAD, like a pull request; or a
       unified diff against the checkout in --repo) for django.setup() regressions:
@@ -20,7 +21,9 @@ Usage:
         side-effect-import-removed   receivers/models/admin no longer registered at setup
         module-moved-without-shim    a moved module still referenced at its old path
       Configuration: [tool.django-startup-guard] in pyproject.toml at the base revision,
-      overridden by --config (a JSON object with the dangerfile's option keys).
+      overridden by --config (a JSON object with the dangerfile's option keys), and that by
+      --settings and --source-root. Source roots and settings are inferred at each revision
+      when not given (see startup below).
       Scans are cached by git blob id in cache_dir (default .startup-guard-cache/ in the
       repository, which git ignores by itself; keep it between CI runs); --no-cache skips it.
       Exit status: 1 when a finding is at or above --fail-on (default: fail); 2 when part of

@@ -40,6 +40,7 @@ export const STARTUP_HELP = `Usage:
       it); or that MODULE is in the repository (or the standard library) but setup does not
       import it; or that there is no module MODULE in the repository (with the closest name).
 
+  Configuration flags, the same for review, startup and why:
 ${CONFIG_FLAGS_HELP}
 
 The repository is read, never executed. DIR defaults to the current directory. Without
