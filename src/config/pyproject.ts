@@ -30,7 +30,8 @@ export interface PyprojectReading extends PyprojectConfig {
   hasTable: boolean;
 }
 
-function get(doc: unknown, path: string[]): unknown {
+/** The value at `path` in a parsed TOML document (undefined when a part is missing or not a table). */
+export function get(doc: unknown, path: string[]): unknown {
   let node = doc;
   for (const key of path) {
     if (typeof node !== "object" || node === null || Array.isArray(node)) return undefined;

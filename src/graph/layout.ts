@@ -20,6 +20,7 @@
  */
 import { parse } from "smol-toml";
 import { iniList, iniMapping, parseIni, type Ini } from "../config/ini";
+import { get } from "../config/pyproject";
 import { TomlLocator } from "../config/toml-locate";
 import type { Config } from "../config/types";
 import type { PyFileFacts } from "../python/types";
@@ -88,15 +89,6 @@ function relativeDir(base: string, raw: string): string | null {
   return parts.join("/");
 }
 
-function get(doc: unknown, path: string[]): unknown {
-  let node = doc;
-  for (const key of path) {
-    if (typeof node !== "object" || node === null || Array.isArray(node)) return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
-
 function strings(v: unknown): string[] {
   if (typeof v === "string") return [v];
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
@@ -110,11 +102,22 @@ interface Toml {
 class LayoutReader {
   private readonly files: ReadonlySet<string>;
   /** Every directory holding a Python file (at any depth), `""` included when there is one. */
-  private readonly dirs = new Set<string>();
+  readonly dirs: Set<string> = new Set();
   private readonly roots: SourceRoot[] = [];
-  readonly notes: string[] = [];
+  readonly notes: string[];
 
-  constructor(readonly src: LayoutSource) {
+  /** A reader of `src`; with `shared`, a second list of roots over the same files (and notes). */
+  constructor(
+    readonly src: LayoutSource,
+    shared?: LayoutReader,
+  ) {
+    if (shared !== undefined) {
+      this.files = shared.files;
+      this.dirs = shared.dirs;
+      this.notes = shared.notes;
+      return;
+    }
+    this.notes = [];
     this.files = new Set(src.paths);
     for (const p of src.paths) {
       let d = p;
@@ -321,7 +324,7 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
   const manages = entryFiles.filter((p) => /(^|\/)manage\.py$/.test(p)).sort((a, b) => a.split("/").length - b.split("/").length || (a < b ? -1 : 1));
 
   // Roots that do not depend on the settings: src/, packaging, pytest, conftest.py.
-  const staticRoots = new LayoutReader(src);
+  const staticRoots = new LayoutReader(src, r);
   if (explicitRoots === null) {
     if (!src.paths.includes("src/__init__.py") && src.paths.some((p) => p.startsWith("src/"))) {
       staticRoots.add("src", "src/ layout: src/ holds the packages and is not a package itself");
@@ -369,7 +372,8 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
   const used = chosen ?? candidates.find((c) => isManage(c.file)) ?? null;
 
   if (explicitRoots !== null) {
-    for (const dir of explicitRoots) r.add(normaliseRoot(dir), "source_roots (configuration)");
+    // Taken as given, even a directory without Python files (nothing is then found under it, and the graph says so).
+    for (const dir of explicitRoots) r.result.push({ dir: shown(normaliseRoot(dir)), reason: "source_roots (configuration)" });
   } else {
     if (used?.root) r.add(used.root.dir, used.root.reason);
     // wsgi.py / asgi.py naming the same settings: where they resolve them from is on sys.path when they run.
@@ -379,14 +383,15 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
       if (dir !== null) r.add(dir, `the directory from which ${d.file}'s DJANGO_SETTINGS_MODULE (${d.module}) resolves`);
     }
     for (const s of staticRoots.result) r.add(normaliseRoot(s.dir), s.reason);
-    r.notes.push(...staticRoots.notes);
     if (settings !== null && !r.resolvesFrom(settings.module, r.result.map((x) => normaliseRoot(x.dir)))) {
       const dirs = r.everyDirResolving(settings.module);
       if (dirs.length === 1) r.add(dirs[0], `the only directory from which the settings module ${settings.module} (${settings.where}) resolves`);
     }
-    if (r.result.length === 0) r.add("", "the repository's top directory (no manage.py, src/, package directory or pytest pythonpath says otherwise)");
   }
-  if (r.result.length === 0) r.result.push({ dir: ".", reason: "the repository's top directory (it holds no Python files)" });
+  if (r.result.length === 0) {
+    const why = r.dirs.has("") ? "no manage.py, src/, package directory or pytest pythonpath says otherwise" : "it holds no Python files";
+    r.result.push({ dir: ".", reason: `the repository's top directory (${why})` });
+  }
 
   // The other answers, so a reader can tell the tool which one they meant.
   const otherManage = candidates.filter((c) => isManage(c.file) && c.file !== used?.file);
