@@ -7,6 +7,7 @@ import { startupCommand, whyCommand } from "../src/cli/startup";
 import { reviewCommand } from "../src/cli/review";
 import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
 import { describeRule, type ReviewCase } from "./helpers/rule-tester";
+import { graphOf } from "./fixtures-graph/helpers";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -262,5 +263,37 @@ describe("review with the layout inferred at base and head", () => {
     // Pointing the roots elsewhere loses the settings: the module is no longer on the startup path (the flag is applied).
     expect(await review("--source-root", ".")).toEqual(["heavy-import-at-startup message"]);
     expect(await review("--source-root", "netbox", "--source-root", "scripts", "--settings", "netbox.settings")).toEqual(["heavy-import-at-startup warn"]);
+  });
+});
+
+describe("more layouts, read from the files (in memory)", () => {
+  const settings = { "proj/__init__.py": "", "proj/settings.py": "INSTALLED_APPS = []\n" };
+  const under = (dir: string): Files => Object.fromEntries(Object.entries(settings).map(([p, c]) => [`${dir}/${p}`, c]));
+  const PYTEST = { "pytest.ini": "[pytest]\nDJANGO_SETTINGS_MODULE = proj.settings\n" };
+  const cases: [string, Files, { dir: string; reason: string }[]][] = [
+    ["Poetry's packages from", { ...PYTEST, ...under("lib"), "pyproject.toml": '[tool.poetry]\nname = "x"\npackages = [{ include = "proj", from = "lib" }]\n' }, [{ dir: "lib", reason: 'packages "from" in pyproject.toml:3 ([tool.poetry])' }]],
+    ["Hatch's wheel packages", { ...PYTEST, ...under("python"), "pyproject.toml": '[tool.hatch.build.targets.wheel]\npackages = ["python/proj"]\n' }, [{ dir: "python", reason: "packages in pyproject.toml:2 ([tool.hatch.build.targets.wheel])" }]],
+    ["setup.py package_dir", { ...PYTEST, ...under("pysrc"), "setup.py": 'from setuptools import setup\nsetup(\n    package_dir={"": "pysrc"},\n)\n' }, [{ dir: "pysrc", reason: "package_dir in setup.py:3" }]],
+    ["wsgi.py naming the settings, no manage.py", { ...under("deploy"), "deploy/proj/wsgi.py": 'import os\nos.environ["DJANGO_SETTINGS_MODULE"] = "proj.settings"\n' }, [{ dir: "deploy", reason: "the directory from which deploy/proj/wsgi.py's DJANGO_SETTINGS_MODULE (proj.settings) resolves" }]],
+    [
+      "src/ and a top-level conftest.py",
+      { ...PYTEST, ...under("src"), "conftest.py": "" },
+      [
+        { dir: "src", reason: "src/ layout: src/ holds the packages and is not a package itself" },
+        { dir: ".", reason: "conftest.py at the top of the repository (pytest puts its directory on sys.path)" },
+      ],
+    ],
+  ];
+  it.each(cases)("%s", async (_name, files, roots) => {
+    const g = await graphOf(files);
+    expect(g.sourceRoots).toEqual(roots);
+    expect(g.settingsModule).toBe("proj.settings");
+    expect(g.unresolved).toEqual([]);
+  });
+
+  it("notes what it could not use", async () => {
+    const g = await graphOf({ ...PYTEST, ...settings, "setup.cfg": "[options]\npackage_dir =\n    = ../elsewhere\n" });
+    expect(g.sourceRoots.map((r) => r.dir)).toEqual(["."]);
+    expect(g.notes).toContain("package_dir in setup.cfg:2 ([options]) names ../elsewhere, outside the repository; not used.");
   });
 });

@@ -332,7 +332,8 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
     await packagingRoots(staticRoots);
   }
   let pytest: PytestConfig | null = null;
-  for (const dir of ["", ...manages.map(dirOf)]) {
+  // pytest's configuration: at the top, else next to a manage.py (the first few: a monorepo may hold many).
+  for (const dir of ["", ...manages.slice(0, 8).map(dirOf)]) {
     pytest = await pytestConfig(r, dir);
     if (pytest !== null) break;
   }
@@ -397,7 +398,8 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
   const otherManage = candidates.filter((c) => isManage(c.file) && c.file !== used?.file);
   if (otherManage.length > 0) {
     const what = (c: Candidate): string => `${c.file} (${c.module}, ${resolves(c) ? "found" : `not found from ${shown(c.root?.dir ?? "")}`})`;
-    r.notes.push(`Other manage.py files: ${otherManage.map(what).join(", ")}; the graph uses ${used?.file ?? "none of them"}. Set settings_module (and source_roots) to choose another.`);
+    const listed = otherManage.length > 10 ? `${otherManage.slice(0, 10).map(what).join(", ")} and ${otherManage.length - 10} more` : otherManage.map(what).join(", ");
+    r.notes.push(`Other manage.py files: ${listed}; the graph uses ${used?.file ?? "none of them"}. Set settings_module (and source_roots) to choose another.`);
   }
   const otherNamed = candidates.filter((c, i) => !isManage(c.file) && c.module !== settings?.module && candidates.findIndex((o) => o.module === c.module) === i);
   if (otherNamed.length > 0 && settings !== null) {
