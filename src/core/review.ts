@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import { isAbsolute, resolve as resolvePath } from "node:path";
 import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
+import { moduleForPath } from "../graph/modules";
 import { buildGraphs, type Graphs, listWorktree, ScanCache } from "../graph";
 import { closest } from "../config/suggest";
 import { scanPython } from "../python/scanner";
@@ -107,7 +108,7 @@ function unresolvedSettings(config: Config, head: Graphs["head"], files: readonl
   if (miss === undefined) return null;
   const candidates = new Set<string>();
   for (const p of files) {
-    const m = moduleForPath(p, config.sourceRoots);
+    const m = moduleForPath(p, head.sourceRoots.map((r) => r.dir));
     if (m !== null && /(^|\.)settings($|\.)/.test(m.module)) candidates.add(m.module);
   }
   const near = closest(configured, [...candidates]);
