@@ -8,6 +8,8 @@ import { resolveConfig } from "../config";
 import type { ChainLink } from "../core/types";
 import { buildGraphs, listWorktree, ScanCache, type StartupGraph } from "../graph";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
+import { notReadableReason } from "../core/safe-read";
+import { WorkingTreeReader } from "../source/git";
 
 export interface CommandIo {
   out(s: string): void;
@@ -42,10 +44,10 @@ wsgi.py, asgi.py or celery.py names. Scans are cached in cache_dir (default
 async function graphFor(p: Parsed, io: CommandIo): Promise<StartupGraph> {
   const repo = path.resolve(flag(p, "repo") ?? ".");
   if (!fs.existsSync(repo) || !fs.statSync(repo).isDirectory()) throw new UsageError(`--repo ${flag(p, "repo") ?? "."}: not a directory`);
-  const pyproject = path.join(repo, "pyproject.toml");
+  const reader = new WorkingTreeReader(repo);
   const settings = flag(p, "settings");
   const resolved = resolveConfig({
-    pyprojectAtHead: fs.existsSync(pyproject) ? fs.readFileSync(pyproject, "utf8") : null,
+    pyprojectAtHead: await readConfigFile(reader, "pyproject.toml", io),
     options: settings === undefined ? {} : { settingsModule: settings },
     optionsWhere: "--settings",
   });
@@ -58,17 +60,30 @@ async function graphFor(p: Parsed, io: CommandIo): Promise<StartupGraph> {
   const bar = io.isTTY ? progressBar(io) : undefined;
   const graphs = await buildGraphs({
     headFiles: tree.files,
-    readHead: async (f) => fs.promises.readFile(path.join(repo, f)).catch(() => null),
+    readHead: (f) => reader.read(f).catch(() => null),
     headRoot: repo,
     baseOverrides: new Map(),
     config,
     headBlobShas: tree.shas,
+    headSymlinks: tree.links,
     cache: p.flags.has("no-cache") ? undefined : new ScanCache(path.resolve(repo, config.cacheDir)),
     onProgress: bar?.update,
   });
   graphs.persist();
   bar?.done();
   return graphs.head;
+}
+
+/** A configuration file of the checkout, read as git stores it (a link or a FIFO is reported, never followed). */
+async function readConfigFile(reader: WorkingTreeReader, file: string, io: CommandIo): Promise<string | null> {
+  try {
+    const bytes = await reader.read(file);
+    if (bytes !== null && (await reader.symlinks()).has(file)) throw new Error(notReadableReason("ESYMLINK") ?? "");
+    return bytes === null ? null : bytes.toString("utf8");
+  } catch (e) {
+    io.err(`django-startup-guard: warning: ${file}: ${(e as Error).message}; not read\n`);
+    return null;
+  }
 }
 
 /** A progress line on a TTY: files are scanned as setup reaches them, so it counts rather than fills a bar. */

@@ -71,6 +71,10 @@ async function loadChanged(reader: RevisionReader, path: string, config: Config,
     return null;
   }
   if (bytes === null) return null;
+  if ((await reader.symlinks?.())?.has(path)) {
+    errors.push({ kind: "symlink", where: `${path}@${reader.rev}`, message: `is a symbolic link: git stores only the text of its target, which is not Python, so it is not analysed (links are never followed)` });
+    return null;
+  }
   if (bytes.length > config.maxFileBytes) {
     errors.push({ kind: "file-too-large", where: path, message: `${bytes.length} bytes is over max_file_bytes (${config.maxFileBytes}); the file was not analysed` });
     return null;
@@ -209,6 +213,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const tree = listing === null ? null : await listing;
   const headFiles = tree !== null && cs.head.isCheckout ? tree.files : (await cs.head.listFiles()).filter(isPython);
   const headShas = cs.head.blobShas ? await cs.head.blobShas() : tree?.shas;
+  const headSymlinks = cs.head.symlinks ? await cs.head.symlinks() : tree?.links;
   const sameBlob = (p: string): boolean => headShas?.get(p) !== undefined && tree?.shas.get(p) === headShas.get(p);
   const graphs = await buildGraphs({
     headFiles,
@@ -222,6 +227,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     baseOverrides,
     config,
     headBlobShas: headShas,
+    headSymlinks,
     // References to modules the change takes away from their path are looked for while the graphs are built.
     searchAhead: changed.flatMap((f) => {
       const basePath = basePathOf(f);

@@ -71,6 +71,7 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     headOnDisk: input.headOnDisk,
     baseOverrides: input.baseOverrides,
     headBlobShas: input.headBlobShas,
+    headSymlinks: input.headSymlinks,
     cache: input.cache,
     maxFileBytes: config.maxFileBytes,
     workerThreshold: input.workerThreshold,

@@ -14,6 +14,8 @@ export interface Worktree {
   files: string[];
   /** Blob SHA of each file whose working-tree content equals the index. */
   shas: Map<string, string>;
+  /** Files the index records as symbolic links (never followed; their text is not Python). */
+  links: Set<string>;
   /** Whether git listed the files. */
   git: boolean;
 }
@@ -45,9 +47,10 @@ export async function listWorktree(root: string): Promise<Worktree> {
       git(root, ["ls-files", "-o", "--exclude-standard", "-z", ...spec]),
     ]);
   } catch {
-    return { root, files: listPythonFiles(root), shas: new Map(), git: false };
+    return { root, files: listPythonFiles(root), shas: new Map(), links: new Set(), git: false };
   }
   const shas = new Map<string, string>();
+  const links = new Set<string>();
   const files = new Set<string>();
   // "<mode> <sha> <stage>\t<path>\0"
   let at = 0;
@@ -60,6 +63,7 @@ export async function listWorktree(root: string): Promise<Worktree> {
     const path = rec.slice(tab + 1);
     if (!wanted(path)) continue;
     files.add(path);
+    if (rec.startsWith("120000")) links.add(path);
     if (rec.charCodeAt(tab - 1) === 48 /* stage 0 */) shas.set(path, rec.slice(tab - 42, tab - 2));
   }
   // The working tree differs from the index: no SHA (the collector hashes the file); gone: drop it.
@@ -67,10 +71,11 @@ export async function listWorktree(root: string): Promise<Worktree> {
   for (let i = 0; i + 1 < parts.length; i += 2) {
     const path = parts[i + 1];
     shas.delete(path);
+    links.delete(path); // what the working tree holds now is checked when it is read
     if (parts[i] === "D") files.delete(path);
   }
   for (const path of untracked.split("\0")) if (path !== "" && wanted(path)) files.add(path);
   // Nothing from git (a directory git ignores): walk it instead.
-  if (files.size === 0) return { root, files: listPythonFiles(root), shas: new Map(), git: false };
-  return { root, files: [...files].sort(), shas, git: true };
+  if (files.size === 0) return { root, files: listPythonFiles(root), shas: new Map(), links: new Set(), git: false };
+  return { root, files: [...files].sort(), shas, links, git: true };
 }
