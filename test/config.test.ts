@@ -54,7 +54,7 @@ describe("defaults", () => {
     expect(config.sourceRoots).toEqual(["."]);
     expect(config.maxFileBytes).toBe(2 * 1024 * 1024);
     expect(config.startupRoots).toEqual([]);
-    expect(config.cacheDir).toBe(".startup-guard-cache");
+    expect(config.cacheDir).toBeNull();
     expect(config.subsystemThreshold).toBe(40);
     expect(config.importtimeLog).toBeNull();
   });

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveConfig } from "../config";
 import type { ChainLink } from "../core/types";
-import { buildGraphs, listWorktree, ScanCache, type StartupGraph } from "../graph";
+import { buildGraphs, listWorktree, openScanCache, type StartupGraph } from "../graph";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
 import { notReadableReason } from "../core/safe-read";
 import { WorkingTreeReader } from "../source/git";
@@ -37,7 +37,7 @@ export const STARTUP_HELP = `Usage:
 The repository is read, never executed. DIR defaults to the current directory; the
 settings module defaults to settings_module in pyproject.toml, else the one manage.py,
 wsgi.py, asgi.py or celery.py names. Scans are cached in cache_dir (default
-.startup-guard-cache/ in DIR).
+$DJANGO_STARTUP_GUARD_CACHE_DIR, else ~/.cache/django-startup-guard: outside the repository).
 `;
 
 /** Builds the head graph of a working tree. */
@@ -58,6 +58,8 @@ async function graphFor(p: Parsed, io: CommandIo): Promise<StartupGraph> {
   const { config } = resolved;
   const tree = await listWorktree(repo);
   const bar = io.isTTY ? progressBar(io) : undefined;
+  const opened = p.flags.has("no-cache") ? null : await openScanCache(repo, config.cacheDir);
+  if (opened?.problem !== undefined) io.err(`django-startup-guard: warning: ${opened.problem.where}: ${opened.problem.message}\n`);
   const graphs = await buildGraphs({
     headFiles: tree.files,
     readHead: (f) => reader.read(f).catch(() => null),
@@ -66,7 +68,7 @@ async function graphFor(p: Parsed, io: CommandIo): Promise<StartupGraph> {
     config,
     headBlobShas: tree.shas,
     headSymlinks: tree.links,
-    cache: p.flags.has("no-cache") ? undefined : new ScanCache(path.resolve(repo, config.cacheDir)),
+    cache: opened?.cache,
     onProgress: bar?.update,
   });
   graphs.persist();

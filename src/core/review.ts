@@ -4,10 +4,10 @@
  * versions), the startup graphs, the rules. Knows nothing of Danger, the CLI or GitHub.
  */
 import * as fs from "node:fs";
-import { isAbsolute, resolve as resolvePath } from "node:path";
+import { isAbsolute } from "node:path";
 import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
-import { buildGraphs, type Graphs, listWorktree, ScanCache } from "../graph";
+import { buildGraphs, type Graphs, listWorktree, openScanCache } from "../graph";
 import { closest } from "../config/suggest";
 import { scanPython } from "../python/scanner";
 import { moduleForPath } from "../graph/modules";
@@ -23,7 +23,7 @@ export interface ReviewInput {
   optionsWhere?: string;
   /** Option keys the adapter handles itself. */
   extraOptionKeys?: readonly string[];
-  /** Use the scan cache in the repository's `cache_dir` (default true when the source is a local repository). */
+  /** Use the scan cache (`cache_dir`, default outside the repository; default true when the source is a local repository). */
   cache?: boolean;
 }
 
@@ -215,6 +215,9 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const headShas = cs.head.blobShas ? await cs.head.blobShas() : tree?.shas;
   const headSymlinks = cs.head.symlinks ? await cs.head.symlinks() : tree?.links;
   const sameBlob = (p: string): boolean => headShas?.get(p) !== undefined && tree?.shas.get(p) === headShas.get(p);
+  // The scan cache: outside the checkout by default; never a tracked path or a link (cache-dir.ts).
+  const opened = root !== undefined && input.cache !== false ? await openScanCache(root, config.cacheDir) : null;
+  if (opened?.problem !== undefined) errors.push({ kind: "cache", ...opened.problem });
   const graphs = await buildGraphs({
     headFiles,
     // A file that cannot be fetched (a failed API request) is an error of the review, not its end.
@@ -235,7 +238,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
       const mod = gone ? moduleForPath(basePath, config.sourceRoots) : null;
       return mod === null ? [] : [mod.module];
     }),
-    cache: root !== undefined && input.cache !== false ? new ScanCache(resolvePath(root, config.cacheDir)) : undefined,
+    cache: opened?.cache,
     headRoot: tree !== null ? root : undefined,
     headOnDisk: cs.head.isCheckout ? undefined : sameBlob,
   });

@@ -145,3 +145,13 @@ export function readRegularInside(root: string, rel: string): Buffer | null {
   if (e.kind === "symlink") throw new UnsafePathError("ESYMLINK", rel);
   return e.bytes;
 }
+
+/** The bytes of a regular file at an absolute path, never through a symbolic link at its last component, never a FIFO or device. */
+export function readRegularSync(abs: string): Buffer {
+  const fd = openRegularSync(abs);
+  try {
+    return readAll(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

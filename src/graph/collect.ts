@@ -12,7 +12,7 @@
  */
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { checkDirs, notReadableReason, readRegularInside } from "../core/safe-read";
+import { checkDirs, notReadableReason, readRegularInside, UnsafePathError } from "../core/safe-read";
 import type { PyFileFacts } from "../python/types";
 import type { CacheHit, ScanCache } from "./cache";
 import { encodeFacts } from "./codec";
@@ -187,13 +187,13 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     const sha = shas.get(p);
     return sha === undefined || cache === undefined ? undefined : cache.find(sha);
   };
-  /** Null when every directory between the checkout's root and `p` is a real one (not a link); else why not. */
+  /** Null unless a directory between the checkout's root and `p` is a link (or not a directory): then why it is not read. */
   const dirsInside = (p: string): string | null => {
     try {
       checkDirs(root, p);
       return null;
     } catch (e) {
-      return notReadableReason((e as NodeJS.ErrnoException).code ?? "") ?? `could not be read (${(e as Error).message})`;
+      return e instanceof UnsafePathError ? (notReadableReason(e.code) as string) : null; // a missing file is found missing when read
     }
   };
   const reusableMarker = (enc: string | null): enc is string => enc !== null && enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes;
@@ -442,7 +442,8 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     if (cache.fragmented) {
       for (const sha of [...shas.values(), ...baseShas.values()]) {
         const hit = sha === null || fresh.has(sha) ? undefined : cache.find(sha);
-        if (hit !== undefined && sha !== null) fresh.set(sha, hit.pack.entry(hit.i));
+        const entry = hit === undefined ? null : hit.pack.entry(hit.i);
+        if (entry !== null && sha !== null) fresh.set(sha, entry);
       }
     }
     for (const [sha, facts] of toEncode) if (!fresh.has(sha)) fresh.set(sha, toBytes({ sha: null, enc: encodeFacts(facts) }));

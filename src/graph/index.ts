@@ -16,6 +16,7 @@ import type { GraphInput, StartupGraph } from "./types";
 
 export type { GraphInput, StartupGraph, StartupModule } from "./types";
 export { ScanCache } from "./cache";
+export { openScanCache, defaultCacheDir } from "./cache-dir";
 export { blobSha } from "./fingerprint";
 export { listWorktree, type Worktree } from "./worktree";
 
