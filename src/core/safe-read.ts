@@ -54,12 +54,7 @@ export function checkDirs(root: string, rel: string): void {
   for (let i = 0; i < parts.length - 1; i++) {
     dir = path.join(dir, parts[i]);
     if (checkedDirs.has(dir)) continue;
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(dir);
-    } catch (e) {
-      throw e; // ENOENT and the like: the caller's "missing"
-    }
+    const st = fs.lstatSync(dir); // ENOENT and the like: the caller's "missing"
     if (!st.isDirectory()) throw new UnsafePathError(st.isSymbolicLink() ? "ELINKDIR" : "ENOTREG", rel);
     checkedDirs.add(dir);
   }
