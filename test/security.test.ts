@@ -72,6 +72,22 @@ describe("what git stores is read, whatever .gitattributes says", () => {
     expect(code).toBe(1);
   });
 
+  it("reads the blob, not a checkout the PR's .gitattributes re-encodes", async () => {
+    // working-tree-encoding: git stores UTF-8, and checkout writes UTF-16 bytes to disk while
+    // git still calls the file unmodified.
+    const repo = origin((r) => {
+      r.write(".gitattributes", "shop/models.py working-tree-encoding=UTF-16LE\n");
+      r.git("add", ".gitattributes");
+      r.write("shop/models.py", Buffer.from(HEAVY_MODELS, "utf16le"));
+    });
+    expect(repo.git("show", "pr:shop/models.py")).toBe(HEAVY_MODELS);
+    const dir = ciCheckout(repo);
+    expect(fs.readFileSync(path.join(dir, "shop/models.py"))).toEqual(Buffer.from(HEAVY_MODELS, "utf16le"));
+    const { code, json } = await review(dir);
+    expect(json.findings).toEqual([expect.objectContaining(heavyFail)]);
+    expect(code).toBe(1);
+  });
+
   it("counts added lines from the patch it reads (no --numstat with other context)", async () => {
     // git trims the common tail of two files before diffing only when there is no context, so
     // on large files its (heuristic) diff can pair lines differently with -U0 than with the

@@ -34,6 +34,27 @@ function wanted(path: string): boolean {
   return PY.test(path) && !SKIPPED.test(path);
 }
 
+/**
+ * The files among `paths` whose bytes in the working tree are not the blob's even when git
+ * says they are unmodified: a `.gitattributes` (which a pull request controls) can ask checkout
+ * to re-encode them (`working-tree-encoding`) or pass them through a filter. Line-ending and
+ * `ident` conversions do not change what Python imports, and are left alone.
+ */
+function convertedOnCheckout(root: string, paths: string[]): Promise<string[]> {
+  return new Promise((resolve) => {
+    const child = execFile("git", ["-C", root, "check-attr", "-z", "--stdin", "working-tree-encoding", "filter"], { maxBuffer: 1 << 30, encoding: "utf8" }, (err, out) => {
+      // Unknown: trust nothing of what git listed.
+      if (err) return resolve(paths);
+      const parts = out.split("\0");
+      const hit = new Set<string>();
+      for (let i = 0; i + 2 < parts.length; i += 3) if (parts[i + 2] !== "unspecified" && parts[i + 2] !== "unset") hit.add(parts[i]);
+      resolve([...hit]);
+    });
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(paths.map((p) => `${p}\0`).join(""));
+  });
+}
+
 export async function listWorktree(root: string): Promise<Worktree> {
   const spec = ["--", "*.py", "*.pyi"];
   let staged: string;
@@ -42,7 +63,8 @@ export async function listWorktree(root: string): Promise<Worktree> {
   try {
     // All three print paths relative to `root` (and only under it).
     [staged, changed, untracked] = await Promise.all([
-      git(root, ["ls-files", "-s", "-z", ...spec]),
+      // .gitattributes files too: they may make checkout write other bytes than the blobs (see below).
+      git(root, ["ls-files", "-s", "-z", ...spec, ".gitattributes", "*/.gitattributes"]),
       git(root, ["diff-files", "--name-status", "-z", "--relative", "--no-renames", ...spec]),
       git(root, ["ls-files", "-o", "--exclude-standard", "-z", ...spec]),
     ]);
@@ -52,6 +74,7 @@ export async function listWorktree(root: string): Promise<Worktree> {
   const shas = new Map<string, string>();
   const links = new Set<string>();
   const files = new Set<string>();
+  let attributes = false;
   // "<mode> <sha> <stage>\t<path>\0"
   let at = 0;
   while (at < staged.length) {
@@ -61,6 +84,7 @@ export async function listWorktree(root: string): Promise<Worktree> {
     const tab = rec.indexOf("\t");
     if (tab < 0 || rec.startsWith("160000")) continue; // a submodule
     const path = rec.slice(tab + 1);
+    if (path === ".gitattributes" || path.endsWith("/.gitattributes")) attributes = true;
     if (!wanted(path)) continue;
     files.add(path);
     if (rec.startsWith("120000")) links.add(path);
@@ -75,6 +99,7 @@ export async function listWorktree(root: string): Promise<Worktree> {
     if (parts[i] === "D") files.delete(path);
   }
   for (const path of untracked.split("\0")) if (path !== "" && wanted(path)) files.add(path);
+  if (attributes) for (const path of await convertedOnCheckout(root, [...shas.keys()])) shas.delete(path);
   // Nothing from git (a directory git ignores): walk it instead.
   if (files.size === 0) return { root, files: listPythonFiles(root), shas: new Map(), links: new Set(), git: false };
   return { root, files: [...files].sort(), shas, links, git: true };
