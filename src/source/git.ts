@@ -740,8 +740,6 @@ export class GitRevisionReader implements ClosableRevisionReader {
   private readonly batch: CatFileBatch;
   private readonly git: GitClient;
   private tree: Promise<Tree> | null = null;
-  /** Objects asked of `git cat-file` so far (a work counter for tests). */
-  requests = 0;
 
   /** `rev` should be a full commit SHA (any revision name works but may move). */
   constructor(
@@ -758,7 +756,6 @@ export class GitRevisionReader implements ClosableRevisionReader {
     if (rel === null) return null;
     const sha = (await this.listing()).blobs.get(rel);
     if (sha === undefined) return null;
-    this.requests++;
     return this.batch.request(sha);
   }
 
