@@ -74,7 +74,7 @@ export async function openScanCache(repoRoot: string, configured: string | null,
   const root = path.resolve(repoRoot);
   const dir = configured !== null ? path.resolve(root, configured) : defaultCacheDir(env);
   const rel = path.relative(root, dir);
-  const inside = rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  const inside = rel === "" || (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
   const refuse = (why: string): OpenedCache => ({ problem: { where: "cache_dir", message: `the scan cache in ${dir} is not used: ${why}` } });
   if (rel === "") return refuse("it is the repository itself");
   // Inside the repository, every directory from its root down; outside, the cache directory itself.
