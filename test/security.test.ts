@@ -247,7 +247,23 @@ describe("symbolic links are never followed", () => {
     expect(startup.out).toMatch(/shop\/models\.py: shop\.models: is a symbolic link/);
   });
 
-  it("does not read a FIFO or a file under a linked directory in the working tree (review --diff)", async () => {
+  it("does not open a FIFO in the working tree (review --diff, startup)", () => {
+    const repo = makeRepo();
+    for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
+    repo.commit("base");
+    repo.rm("shop/models.py");
+    const mk = spawnSync("mkfifo", [path.join(repo.dir, "shop/models.py")]);
+    if (mk.status !== 0) throw new Error(`mkfifo failed: ${mk.stderr}`);
+    const diff = path.join(tempDir(), "pr.diff");
+    fs.writeFileSync(diff, "diff --git a/shop/models.py b/shop/models.py\n--- a/shop/models.py\n+++ b/shop/models.py\n@@ -1,0 +1 @@\n+import scipy\n");
+    const rev = cli(repo.dir, ["review", "--diff", diff, "--format", "json"]);
+    expect(rev.out).toMatch(/not a regular file/);
+    const startup = cli(repo.dir, ["startup", "--no-cache"]);
+    expect(startup.code).toBe(0);
+    expect(startup.out).toMatch(/shop\/models\.py: shop\.models: is not a regular file/);
+  });
+
+  it("does not read a file under a linked directory in the working tree (review --diff)", async () => {
     const repo = makeRepo();
     for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
     repo.commit("base");
