@@ -281,7 +281,7 @@ describe("symbolic links are never followed", () => {
 });
 
 describe("a folder of many files", () => {
-  it("asks git for blobs by id, each at most once, however many files one folder holds", async () => {
+  it("reviews a folder of touched files without asking git for each file, and asks for blobs by id", async () => {
     const repo = makeRepo();
     for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
     const N = 3000;
@@ -301,9 +301,10 @@ describe("a folder of many files", () => {
     } finally {
       spy.mockRestore();
     }
-    // Every request names a blob by id (never `<rev>:<path>`, which git resolves by walking the folder).
-    expect(names.length).toBeGreaterThan(0);
-    expect(names.length).toBeLessThanOrEqual(N + Object.keys(DJANGO_BASE).length + 2);
+    // Touched files git still vouches for (status compares their contents) are read from the
+    // checkout: git is asked for a handful of blobs at most, never one per file, and each by id
+    // (never `<rev>:<path>`, which git resolves by walking the folder).
+    expect(names.length).toBeLessThan(10);
     expect(names.filter((n) => !/^[0-9a-f]{40}$/.test(n))).toEqual([]);
   }, 120_000);
 });

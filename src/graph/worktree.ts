@@ -1,7 +1,7 @@
 /**
  * The Python files of a working tree, with their git blob SHAs where git already knows them
- * (`git ls-files -s`: no file is read or hashed), so a warm build only lists and reads the
- * cache. Files modified in the working tree and untracked files have no SHA (the collector
+ * (`git ls-files -s`, checked by `git status`: a file is hashed only when its stat data is
+ * stale), so a warm build only lists and reads the cache. Files modified in the working tree and untracked files have no SHA (the collector
  * hashes them). Outside a git repository, the tree is walked instead.
  */
 import { execFile } from "node:child_process";
@@ -24,7 +24,8 @@ const PY = /\.pyi?$/;
 
 function git(root: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("git", ["-C", root, ...args], { maxBuffer: 1 << 30, encoding: "utf8" }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const env = { ...process.env, GIT_OPTIONAL_LOCKS: "0" };
+    execFile("git", ["-C", root, ...args], { maxBuffer: 1 << 30, encoding: "utf8", env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
 }
 
@@ -60,13 +61,18 @@ export async function listWorktree(root: string): Promise<Worktree> {
   let staged: string;
   let changed: string;
   let untracked: string;
+  let prefix: string;
   try {
-    // All three print paths relative to `root` (and only under it).
-    [staged, changed, untracked] = await Promise.all([
+    // ls-files prints paths relative to `root` (and only under it); status relative to the top of the work tree.
+    [staged, changed, untracked, prefix] = await Promise.all([
       // .gitattributes files too: they may make checkout write other bytes than the blobs (see below).
       git(root, ["ls-files", "-s", "-z", ...spec, ".gitattributes", "*/.gitattributes"]),
-      git(root, ["diff-files", "--name-status", "-z", "--relative", "--no-renames", ...spec]),
+      // Which files differ from the index: status compares the contents of files whose stat data is stale (a
+      // checkout whose files were all touched), in memory (no index lock, nothing written), where diff-files
+      // would call every one of them modified.
+      git(root, ["status", "--porcelain", "-z", "--untracked-files=no", "--no-renames", "--ignore-submodules=all", ...spec]),
       git(root, ["ls-files", "-o", "--exclude-standard", "-z", ...spec]),
+      git(root, ["rev-parse", "--show-prefix"]),
     ]);
   } catch {
     return { root, files: listPythonFiles(root), shas: new Map(), links: new Set(), git: false };
@@ -91,12 +97,14 @@ export async function listWorktree(root: string): Promise<Worktree> {
     if (rec.charCodeAt(tab - 1) === 48 /* stage 0 */) shas.set(path, rec.slice(tab - 42, tab - 2));
   }
   // The working tree differs from the index: no SHA (the collector hashes the file); gone: drop it.
-  const parts = changed.split("\0");
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const path = parts[i + 1];
+  // "XY path": Y is the working tree against the index (" ": the same).
+  const under = prefix.trim();
+  for (const rec of changed.split("\0")) {
+    if (rec.length < 4 || rec[1] === " " || !rec.startsWith(under, 3)) continue;
+    const path = rec.slice(3 + under.length);
     shas.delete(path);
     links.delete(path); // what the working tree holds now is checked when it is read
-    if (parts[i] === "D") files.delete(path);
+    if (rec[1] === "D") files.delete(path);
   }
   for (const path of untracked.split("\0")) if (path !== "" && wanted(path)) files.add(path);
   if (attributes) for (const path of await convertedOnCheckout(root, [...shas.keys()])) shas.delete(path);
