@@ -488,17 +488,6 @@ async function listChanges(repo: GitRepo, from: string, to: string, errors: Revi
       binary: e.oldMode === GITLINK || e.newMode === GITLINK,
     };
     if (file.binary) return file;
-    if (e.newMode === SYMLINK && e.newPath !== null && isPythonPath(e.newPath)) {
-      // What git stores for a symbolic link is the text of its target: never followed, and not Python.
-      file.binary = true;
-      errors.push({
-        kind: "symlink",
-        where: filePath,
-        message: `${filePath} is a symbolic link at the head revision: git stores only the text of its target, which is not Python, so it is not analysed (links are never followed).`,
-      });
-      return file;
-    }
-
     // A type change (symlink <-> file) is printed as two sections with the same header.
     const header = expectedHeader(e.oldPath, e.newPath);
     const list = byHeader.get(header) ?? [];
@@ -511,11 +500,8 @@ async function listChanges(repo: GitRepo, from: string, to: string, errors: Revi
     const python = isPythonPath(e.newPath) || isPythonPath(e.oldPath);
     // Other files with NUL bytes are binary as git sees them (a Python file's bytes are checked when it is read).
     if (sections.some((s) => s.binary || (!python && s.nul))) {
-      // Diffs are taken with --text: only something git cannot diff at all gets here.
+      // Diffs are taken with --text: only something git cannot diff at all gets here (the review names it for a .py file).
       file.binary = true;
-      if (python) {
-        errors.push({ kind: "binary", where: filePath, message: `git gave a binary patch for ${filePath}; it is not analysed as Python.` });
-      }
       return file;
     }
     const lines = new Set<number>();
