@@ -14,6 +14,7 @@ import type { ChangeSet, ChangedFile, ChangeStatus, ReviewError, RevisionReader 
 import { SourceError } from "./errors";
 import { listWorktree, type Worktree } from "../graph/worktree";
 import { readEntrySync } from "../core/safe-read";
+import { isBinary } from "../core/files";
 
 /** Something holding a child process or another resource; `close()` is idempotent. */
 export interface Closable {
@@ -332,6 +333,9 @@ interface RawEntry {
   letter: string;
   oldMode: string;
   newMode: string;
+  /** Blob ids (all zeros for a side that does not exist). */
+  oldSha: string;
+  newSha: string;
   oldPath: string | null;
   newPath: string | null;
 }
@@ -346,18 +350,20 @@ function parseRawZ(out: string): RawEntry[] {
     if (!meta.startsWith(":")) {
       throw new SourceError("git-failed", "git diff --raw", `Unexpected \`git diff --raw -z\` output near ${JSON.stringify(meta.slice(0, 80))}.`);
     }
-    const [oldMode = "", newMode = "", , , status = ""] = meta.slice(1).split(" ");
+    const [oldMode = "", newMode = "", oldSha = "", newSha = "", status = ""] = meta.slice(1).split(" ");
     const letter = status.charAt(0);
     if (letter === "R" || letter === "C") {
       const from = toks[i++];
       const to = toks[i++];
-      entries.push({ letter, oldMode, newMode, oldPath: from, newPath: to });
+      entries.push({ letter, oldMode, newMode, oldSha, newSha, oldPath: from, newPath: to });
     } else {
       const p = toks[i++];
       entries.push({
         letter,
         oldMode,
         newMode,
+        oldSha,
+        newSha,
         oldPath: letter === "A" ? null : p,
         newPath: letter === "D" ? null : p,
       });
@@ -460,8 +466,6 @@ function statusOf(letter: string): ChangeStatus {
 const GITLINK = "160000";
 const SYMLINK = "120000";
 
-const isPythonPath = (p: string | null): boolean => p !== null && /\.pyi?$/.test(p);
-
 /** The changed files between two commits, with the lines head added. */
 async function listChanges(repo: GitRepo, from: string, to: string, errors: ReviewError[]): Promise<ChangedFile[]> {
   const where = `${from.slice(0, 12)}..${to.slice(0, 12)}`;
@@ -475,6 +479,26 @@ async function listChanges(repo: GitRepo, from: string, to: string, errors: Revi
     const list = byHeader.get(s.header);
     if (list) list.push(s);
     else byHeader.set(s.header, [s]);
+  }
+
+  // A NUL byte in a changed line: binary if git's own content test says so (a NUL in the first
+  // 8,000 bytes of either version), whatever a .gitattributes says. Rare: those blobs are read.
+  const suspect = entries.filter((e) => (byHeader.get(expectedHeader(e.oldPath, e.newPath)) ?? []).some((s) => s.nul));
+  const binaryBlobs = new Set<string>();
+  if (suspect.length > 0) {
+    const batch = new CatFileBatch(repo.root);
+    try {
+      for (const e of suspect) {
+        for (const sha of [e.oldSha, e.newSha]) {
+          if (!/^0+$/.test(sha)) {
+            const bytes = await batch.request(sha);
+            if (bytes !== null && isBinary(bytes)) binaryBlobs.add(sha);
+          }
+        }
+      }
+    } finally {
+      await batch.close();
+    }
   }
 
   return entries.map((e): ChangedFile => {
@@ -497,10 +521,8 @@ async function listChanges(repo: GitRepo, from: string, to: string, errors: Revi
       errors.push({ kind: "git", where: filePath, message: `Could not find the patch of ${filePath} in \`git diff\` output; its added lines are unknown.` });
       return file;
     }
-    const python = isPythonPath(e.newPath) || isPythonPath(e.oldPath);
-    // Other files with NUL bytes are binary as git sees them (a Python file's bytes are checked when it is read).
-    if (sections.some((s) => s.binary || (!python && s.nul))) {
-      // Diffs are taken with --text: only something git cannot diff at all gets here (the review names it for a .py file).
+    // Binary as git itself judges content (see above), not as a .gitattributes says; the review names a .py file so marked.
+    if (sections.some((s) => s.binary) || binaryBlobs.has(e.oldSha) || binaryBlobs.has(e.newSha)) {
       file.binary = true;
       return file;
     }
