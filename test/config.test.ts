@@ -57,7 +57,7 @@ describe("defaults", () => {
     expect(config.extendStartupRoots).toEqual([]);
     // An empty source_roots says nothing about where code lives: the layout is inferred.
     expect(resolveConfig({ options: { sourceRoots: [] } }).config.sourceRoots).toBeNull();
-    expect(config.cacheDir).toBe(".startup-guard-cache");
+    expect(config.cacheDir).toBeNull();
     expect(config.subsystemThreshold).toBe(40);
     expect(config.importtimeLog).toBeNull();
   });

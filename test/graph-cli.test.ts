@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startupCommand, whyCommand } from "../src/cli/startup";
-import { cleanupRepos, makeRepo } from "./helpers/git-repo";
+import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
 
 afterAll(cleanupRepos);
 
@@ -47,17 +47,25 @@ describe("startup", () => {
     expect(out).toContain("  catalog.signals: catalog.apps (catalog/apps.py) -> catalog.signals (catalog/apps.py:10)\n");
   });
 
-  it("takes --settings, and caches scans in cache_dir, which git ignores", async () => {
+  it("takes --settings, and caches scans in the cache directory, outside the repository", async () => {
     const repo = makeRepo();
     repo.write("conf.py", "INSTALLED_APPS = []\nimport helper\n");
     repo.write("helper.py", "");
     repo.commit("base");
-    const { code, out } = await run(startupCommand, ["--repo", repo.dir, "--settings", "conf", "--format", "json"]);
-    expect(code).toBe(0);
-    expect(JSON.parse(out).modules.map((m: { name: string }) => m.name)).toEqual(["conf", "helper"]);
-    const cache = path.join(repo.dir, ".startup-guard-cache");
-    expect(fs.readdirSync(cache).sort()).toEqual([".gitignore", expect.stringMatching(/^v\d+-/)]);
-    expect(repo.git("status", "--porcelain", "--untracked-files=all")).toBe("");
+    const cache = path.join(tempDir(), "cache");
+    const saved = process.env.DJANGO_STARTUP_GUARD_CACHE_DIR;
+    process.env.DJANGO_STARTUP_GUARD_CACHE_DIR = cache;
+    try {
+      const { code, out } = await run(startupCommand, ["--repo", repo.dir, "--settings", "conf", "--format", "json"]);
+      expect(code).toBe(0);
+      expect(JSON.parse(out).modules.map((m: { name: string }) => m.name)).toEqual(["conf", "helper"]);
+    } finally {
+      if (saved === undefined) delete process.env.DJANGO_STARTUP_GUARD_CACHE_DIR;
+      else process.env.DJANGO_STARTUP_GUARD_CACHE_DIR = saved;
+    }
+    expect(fs.readdirSync(cache)).toEqual([expect.stringMatching(/^v\d+-/)]);
+    expect(fs.existsSync(`${cache}/../django-startup-guard.key`)).toBe(true);
+    expect(repo.git("status", "--porcelain", "--untracked-files=all", "--ignored")).toBe("");
   });
 });
 

@@ -24,8 +24,9 @@ Usage:
       overridden by --config (a JSON object with the dangerfile's option keys), and that by
       --settings and --source-root. Source roots and settings are inferred at each revision
       when not given (see startup below).
-      Scans are cached by git blob id in cache_dir (default .startup-guard-cache/ in the
-      repository, which git ignores by itself; keep it between CI runs); --no-cache skips it.
+      Scans are cached by git blob id in cache_dir (default $DJANGO_STARTUP_GUARD_CACHE_DIR,
+      else ~/.cache/django-startup-guard: outside the repository, so a pull request cannot
+      change it; keep it between CI runs); --no-cache skips it.
       Exit status: 1 when a finding is at or above --fail-on (default: fail); 2 when part of
       the change could not be read (a diff whose counts disagree with its lines, a binary
       patch to a .py file, a file the diff names that is not there), even if findings from the

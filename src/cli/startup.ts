@@ -7,10 +7,12 @@ import * as path from "node:path";
 import { resolveConfig } from "../config";
 import { closest } from "../config/suggest";
 import type { ChainLink } from "../core/types";
-import { buildGraphs, listWorktree, ModuleIndex, ScanCache, type StartupGraph } from "../graph";
+import { buildGraphs, listWorktree, ModuleIndex, openScanCache, type StartupGraph } from "../graph";
 import { isStdlib } from "../python/stdlib";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
+import { notReadableReason } from "../core/safe-read";
+import { WorkingTreeReader } from "../source/git";
 
 export interface CommandIo {
   out(s: string): void;
@@ -50,18 +52,9 @@ packages.find where (pyproject.toml, setup.cfg, setup.py), Poetry/Hatch package 
 pytest's pythonpath, a top-level conftest.py; else the repository root. The settings module
 defaults to settings_module in pyproject.toml, else the one the first manage.py whose settings
 resolve names, else wsgi.py, asgi.py, celery.py, else pytest's DJANGO_SETTINGS_MODULE.
-Scans are cached in cache_dir (default .startup-guard-cache/ in DIR).
+Scans are cached in cache_dir (default $DJANGO_STARTUP_GUARD_CACHE_DIR, else
+~/.cache/django-startup-guard: outside the repository).
 `;
-
-/** A file of the checkout, read only when it is a regular file (never through a symbolic link). */
-async function readPlain(repo: string, f: string): Promise<Buffer | null> {
-  const file = path.join(repo, f);
-  try {
-    return (await fs.promises.lstat(file)).isFile() ? await fs.promises.readFile(file) : null;
-  } catch {
-    return null;
-  }
-}
 
 interface Head {
   graph: StartupGraph;
@@ -73,26 +66,41 @@ interface Head {
 async function graphFor(p: Parsed, io: CommandIo): Promise<Head> {
   const repo = path.resolve(flag(p, "repo") ?? ".");
   if (!fs.existsSync(repo) || !fs.statSync(repo).isDirectory()) throw new UsageError(`--repo ${flag(p, "repo") ?? "."}: not a directory`);
+  const reader = new WorkingTreeReader(repo);
   const { options, where } = cliOptions(p);
-  const pyproject = await readPlain(repo, "pyproject.toml");
-  const resolved = resolveConfig({ pyprojectAtHead: pyproject?.toString("utf8") ?? null, options, optionsWhere: where });
+  const resolved = resolveConfig({ pyprojectAtHead: await readConfigFile(reader, "pyproject.toml", io), options, optionsWhere: where });
   for (const e of resolved.errors) io.err(`django-startup-guard: warning: ${e.where}: ${e.message}\n`);
   const { config } = resolved;
   const tree = await listWorktree(repo);
   const bar = io.isTTY ? progressBar(io) : undefined;
+  const opened = p.flags.has("no-cache") ? null : await openScanCache(repo, config.cacheDir);
+  if (opened?.problem !== undefined) io.err(`django-startup-guard: warning: ${opened.problem.where}: ${opened.problem.message}\n`);
   const graphs = await buildGraphs({
     headFiles: tree.files,
-    readHead: async (f) => (/\.pyi?$/.test(f) ? fs.promises.readFile(path.join(repo, f)).catch(() => null) : readPlain(repo, f)),
+    readHead: (f) => reader.read(f).catch(() => null),
     headRoot: repo,
     baseOverrides: new Map(),
     config,
     headBlobShas: tree.shas,
-    cache: p.flags.has("no-cache") ? undefined : new ScanCache(path.resolve(repo, config.cacheDir)),
+    headSymlinks: tree.links,
+    cache: opened?.cache,
     onProgress: bar?.update,
   });
   graphs.persist();
   bar?.done();
   return { graph: graphs.head, index: new ModuleIndex(tree.files, graphs.head.sourceRoots.map((r) => r.dir)) };
+}
+
+/** A configuration file of the checkout, read as git stores it (a link or a FIFO is reported, never followed). */
+async function readConfigFile(reader: WorkingTreeReader, file: string, io: CommandIo): Promise<string | null> {
+  try {
+    const bytes = await reader.read(file);
+    if (bytes !== null && (await reader.symlinks()).has(file)) throw new Error(notReadableReason("ESYMLINK") ?? "");
+    return bytes === null ? null : bytes.toString("utf8");
+  } catch (e) {
+    io.err(`django-startup-guard: warning: ${file}: ${(e as Error).message}; not read\n`);
+    return null;
+  }
 }
 
 /** A progress line on a TTY: files are scanned as setup reaches them, so it counts rather than fills a bar. */

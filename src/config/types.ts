@@ -74,8 +74,11 @@ export interface Config {
   startupRoots: string[];
   /** Modules added to the startup roots (discovered or `startupRoots`), each treated the same way. */
   extendStartupRoots: string[];
-  /** Directory of the scan cache, relative to the repository root unless absolute. */
-  cacheDir: string;
+  /**
+   * Directory of the scan cache, relative to the repository root unless absolute; null: the
+   * default, outside the repository (graph/cache-dir.ts).
+   */
+  cacheDir: string | null;
   /**
    * A first-party module that alone brings at least this many first-party modules onto the
    * startup path is a "heavy subsystem" (see StartupGraph.dominatedCount).
@@ -222,7 +225,8 @@ export const DEFAULT_EXCLUDE: readonly string[] = [];
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
-export const DEFAULT_CACHE_DIR = ".startup-guard-cache";
+/** null: `$DJANGO_STARTUP_GUARD_CACHE_DIR`, else the user's cache directory (graph/cache-dir.ts), never inside the repository. */
+export const DEFAULT_CACHE_DIR: string | null = null;
 
 export const DEFAULT_SUBSYSTEM_THRESHOLD = 40;
 

@@ -4,11 +4,11 @@
  * versions), the startup graphs, the rules. Knows nothing of Danger, the CLI or GitHub.
  */
 import * as fs from "node:fs";
-import { isAbsolute, resolve as resolvePath } from "node:path";
+import { isAbsolute } from "node:path";
 import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
 import { moduleForPath } from "../graph/modules";
-import { buildGraphs, type Graphs, listWorktree, ScanCache } from "../graph";
+import { buildGraphs, type Graphs, listWorktree, openScanCache } from "../graph";
 import { closest } from "../config/suggest";
 import { scanPython } from "../python/scanner";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
@@ -23,7 +23,7 @@ export interface ReviewInput {
   optionsWhere?: string;
   /** Option keys the adapter handles itself. */
   extraOptionKeys?: readonly string[];
-  /** Use the scan cache in the repository's `cache_dir` (default true when the source is a local repository). */
+  /** Use the scan cache (`cache_dir`, default outside the repository; default true when the source is a local repository). */
   cache?: boolean;
 }
 
@@ -71,6 +71,10 @@ async function loadChanged(reader: RevisionReader, path: string, config: Config,
     return null;
   }
   if (bytes === null) return null;
+  if ((await reader.symlinks?.())?.has(path)) {
+    errors.push({ kind: "symlink", where: `${path}@${reader.rev}`, message: `is a symbolic link: git stores only the text of its target, which is not Python, so it is not analysed (links are never followed)` });
+    return null;
+  }
   if (bytes.length > config.maxFileBytes) {
     errors.push({ kind: "file-too-large", where: path, message: `${bytes.length} bytes is over max_file_bytes (${config.maxFileBytes}); the file was not analysed` });
     return null;
@@ -210,7 +214,11 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const tree = listing === null ? null : await listing;
   const headFiles = tree !== null && cs.head.isCheckout ? tree.files : (await cs.head.listFiles()).filter(isPython);
   const headShas = cs.head.blobShas ? await cs.head.blobShas() : tree?.shas;
+  const headSymlinks = cs.head.symlinks ? await cs.head.symlinks() : tree?.links;
   const sameBlob = (p: string): boolean => headShas?.get(p) !== undefined && tree?.shas.get(p) === headShas.get(p);
+  // The scan cache: outside the checkout by default; never a tracked path or a link (cache-dir.ts).
+  const opened = root !== undefined && input.cache !== false ? await openScanCache(root, config.cacheDir) : null;
+  if (opened?.problem !== undefined) errors.push({ kind: "cache", ...opened.problem });
   const graphs = await buildGraphs({
     headFiles,
     // A file that cannot be fetched (a failed API request) is an error of the review, not its end.
@@ -223,6 +231,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     baseOverrides,
     config,
     headBlobShas: headShas,
+    headSymlinks,
     // References to modules the change takes away from their path are looked for while the graphs are built.
     searchAhead: changed.flatMap((f) => {
       const basePath = basePathOf(f);
@@ -230,7 +239,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     }),
     // The layout's configuration files at the base: the head's unless the change touches them.
     readBase: (p) => (touched.has(p) ? cs.base.read(p) : cs.head.read(p)),
-    cache: root !== undefined && input.cache !== false ? new ScanCache(resolvePath(root, config.cacheDir)) : undefined,
+    cache: opened?.cache,
     headRoot: tree !== null ? root : undefined,
     headOnDisk: cs.head.isCheckout ? undefined : sameBlob,
   });

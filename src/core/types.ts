@@ -76,7 +76,12 @@ export interface RevisionReader {
    * A checkout's Python files (`.py`, `.pyi`) with the blob ids of those unmodified since the
    * index, listed by git once (see graph/worktree.ts); for a working-tree reader.
    */
-  pythonFiles?(): Promise<{ files: string[]; shas: Map<string, string> }>;
+  pythonFiles?(): Promise<{ files: string[]; shas: Map<string, string>; links?: ReadonlySet<string> }>;
+  /**
+   * Paths at this revision that are symbolic links: `read` gives their text, as git stores it
+   * (never the target's content), which is not Python.
+   */
+  symlinks?(): Promise<ReadonlySet<string>>;
   /** The repository's top directory on disk, when there is a local checkout (the scan cache lives there). */
   readonly root?: string;
   /** True when the files under `root` ARE this revision (a working tree), so they may be read from disk directly. */

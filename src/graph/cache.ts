@@ -11,15 +11,20 @@
  * blobs contain the words a reference search looked for (word-memo.ts).
  *
  * Safe to share between runs: files are written to a temporary name and renamed, each entry
- * carries a CRC-32 checked when it is read (a corrupt entry is a miss), a pack whose layout
- * does not add up is ignored, and every path includes the format version (the codec version
- * plus a fingerprint of the scanner's source, and of the graph code for stored graphs), so
- * a code change never serves stale results.
+ * carries a keyed MAC checked when it is read (cache-key.ts: a corrupt, committed or planted
+ * entry is a miss), a pack whose layout does not add up is ignored, and every path includes
+ * the format version (the codec version plus a fingerprint of the scanner's source, and of the
+ * graph code for stored graphs), so a code change never serves stale results.
+ *
+ * Where it lives (cache-dir.ts): outside the checkout by default, never a path git tracks,
+ * never through a symbolic link; files are opened only if they are regular files.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cacheFormat, crc, graphFormat } from "./fingerprint";
+import { readRegularSync } from "../core/safe-read";
+import { CacheKey } from "./cache-key";
+import { cacheFormat, graphFormat } from "./fingerprint";
 import { Pack, packBytes, type PackEntry } from "./pack";
 import { WordMemo } from "./word-memo";
 
@@ -52,10 +57,19 @@ export class ScanCache {
 
   /** `dir`: the cache directory (created on first write). */
   private readonly root: string;
+  private readonly key: CacheKey;
+  private readonly gitignore: boolean;
 
-  constructor(dir: string) {
+  /**
+   * `dir`: the cache directory (created on first write; see cache-dir.ts for where it may be).
+   * `key`: what authenticates entries (default: this machine's key next to `dir`, see `defaultKeyFile`).
+   * `gitignore`: write a `.gitignore` of `*` in it (for a directory inside a repository).
+   */
+  constructor(dir: string, opts: { key?: CacheKey; gitignore?: boolean } = {}) {
     this.root = dir;
     this.dir = path.join(dir, cacheFormat());
+    this.key = opts.key ?? CacheKey.load(defaultKeyFile(dir));
+    this.gitignore = opts.gitignore ?? false;
   }
 
   /** The packs to look blobs up in: the most recently used ones (headers only are read). */
@@ -63,7 +77,7 @@ export class ScanCache {
     if (this.packs === null) {
       this.packs = [];
       for (const file of this.list(/^pack-.*\.pack$/).slice(0, KEEP_PACKS)) {
-        const pack = Pack.open(file);
+        const pack = Pack.open(file, this.key);
         if (pack === null) continue;
         this.packs.push(pack);
         this.files.set(pack, file);
@@ -112,7 +126,7 @@ export class ScanCache {
     this.saveWords();
     if (entries.size === 0) return;
     try {
-      const bytes = packBytes(entries);
+      const bytes = packBytes(entries, this.key);
       const name = crypto.createHash("sha1").update(bytes[0]).digest("hex");
       const file = path.join(this.dir, `pack-${name}.pack`);
       this.write(file, bytes);
@@ -132,11 +146,10 @@ export class ScanCache {
     if (memo === undefined) {
       memo = new WordMemo(word);
       const file = this.wordFile(word);
-      try {
-        memo.merge(fs.readFileSync(file));
+      const bytes = this.readAuthentic(file, `words\0${word}`);
+      if (bytes !== null) {
+        memo.merge(bytes);
         touch(file);
-      } catch {
-        // none yet
       }
       this.memos.set(word, memo);
     }
@@ -147,13 +160,10 @@ export class ScanCache {
     for (const memo of this.memos.values()) {
       if (memo.added === 0) continue;
       const file = this.wordFile(memo.word);
+      const bytes = this.readAuthentic(file, `words\0${memo.word}`);
+      if (bytes !== null) memo.merge(bytes); // what runs sharing the cache added meanwhile
       try {
-        memo.merge(fs.readFileSync(file)); // what runs sharing the cache added meanwhile
-      } catch {
-        // none yet
-      }
-      try {
-        this.write(file, [memo.toBytes()]);
+        this.writeAuthentic(file, `words\0${memo.word}`, memo.toBytes());
         memo.added = 0;
         this.prune(/^words-.*\.bin$/, KEEP_WORDS, file);
       } catch {
@@ -169,13 +179,12 @@ export class ScanCache {
   /** Data stored for a repository state (a graph, see startup-graph.ts `toJSON`; reference candidates), or null. */
   loadStored(kind: StoredKind, key: string): unknown {
     const file = this.storedFile(kind, key);
+    const body = this.readAuthentic(file, `${kind}\0${graphFormat()}\0${key}`);
+    if (body === null) return null;
     try {
-      const text = fs.readFileSync(file, "utf8");
-      const nl = text.indexOf("\n");
-      const body = text.slice(nl + 1);
-      if (text.slice(0, nl) !== crc(Buffer.from(body, "utf8")).toString(16)) return null;
+      const data = JSON.parse(body.toString("utf8")) as unknown;
       touch(file);
-      return JSON.parse(body) as unknown;
+      return data;
     } catch {
       return null;
     }
@@ -185,22 +194,45 @@ export class ScanCache {
     try {
       const body = Buffer.from(JSON.stringify(data), "utf8");
       const file = this.storedFile(kind, key);
-      this.write(file, [Buffer.from(`${crc(body).toString(16)}\n`, "latin1"), body]);
+      this.writeAuthentic(file, `${kind}\0${graphFormat()}\0${key}`, body);
       this.prune(new RegExp(`^${kind}-.*\\.json$`), KEEP_STORED, file);
     } catch {
       // as above
     }
   }
 
+  /** A whole file's bytes after its MAC line, when the MAC (over `label` and the bytes) is this machine's; else null. */
+  private readAuthentic(file: string, label: string): Buffer | null {
+    let bytes: Buffer;
+    try {
+      bytes = readRegularSync(file);
+    } catch {
+      return null;
+    }
+    const nl = bytes.indexOf(10);
+    if (nl < 0) return null;
+    const body = bytes.subarray(nl + 1);
+    return bytes.toString("latin1", 0, nl) === this.key.fileMac(label, body) ? body : null;
+  }
+
+  private writeAuthentic(file: string, label: string, body: Buffer): void {
+    this.write(file, [Buffer.from(`${this.key.fileMac(label, body)}\n`, "latin1"), body]);
+  }
+
   private write(file: string, parts: Buffer[]): void {
-    if (!fs.existsSync(this.dir)) {
-      fs.mkdirSync(this.dir, { recursive: true });
+    if (!isRealDir(this.dir)) {
+      if (!isRealDir(this.root)) {
+        if (exists(this.root)) throw new Error(`${this.root} is not a directory (a symbolic link?)`);
+        fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+      }
+      if (exists(this.dir)) throw new Error(`${this.dir} is not a directory (a symbolic link?)`);
+      fs.mkdirSync(this.dir, { mode: 0o700 });
       // Inside a repository, git ignores the cache without anyone adding it to .gitignore (as pytest and ruff do).
       const ignore = path.join(this.root, ".gitignore");
-      if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "# Written by django-startup-guard: the scan cache is not part of the repository.\n*\n");
+      if (this.gitignore && !exists(ignore)) fs.writeFileSync(ignore, "# Written by django-startup-guard: the scan cache is not part of the repository.\n*\n", { flag: "wx" });
     }
     const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-    const fd = fs.openSync(tmp, "w");
+    const fd = fs.openSync(tmp, "wx", 0o600);
     try {
       for (let i = 0; i < parts.length; i += 512) {
         const chunk = parts.slice(i, i + 512);
@@ -240,7 +272,8 @@ export class ScanCache {
       if (!pattern.test(n)) continue;
       const file = path.join(this.dir, n);
       try {
-        found.push({ file, mtime: fs.statSync(file).mtimeMs });
+        const st = fs.lstatSync(file);
+        if (st.isFile()) found.push({ file, mtime: st.mtimeMs });
       } catch {
         // pruned by another run
       }
@@ -261,7 +294,7 @@ export class ScanCache {
       for (const n of fs.readdirSync(this.dir)) {
         if (!n.includes(".tmp-")) continue;
         const f = path.join(this.dir, n);
-        if (now - fs.statSync(f).mtimeMs > 3600_000) rm(f);
+        if (now - fs.lstatSync(f).mtimeMs > 3600_000) rm(f);
       }
     } catch {
       // best effort
@@ -269,9 +302,32 @@ export class ScanCache {
   }
 }
 
+/** Where the key for a cache directory is kept by default: next to it, outside it. */
+export function defaultKeyFile(dir: string): string {
+  return path.join(path.dirname(path.resolve(dir)), "django-startup-guard.key");
+}
+
+function exists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A directory that is not a symbolic link. */
+function isRealDir(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function touch(file: string, now = new Date()): void {
   try {
-    fs.utimesSync(file, now, now); // recently used: kept by pruning
+    fs.lutimesSync(file, now, now); // recently used: kept by pruning
   } catch {
     // another run pruned it meanwhile: we have it in memory
   }

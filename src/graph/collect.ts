@@ -10,9 +10,9 @@
  * remembered per blob in the cache), so a search over every file scans only the files that
  * contain the words. `persist()` stores what was scanned, and what was learnt, in the cache.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
+import { checkDirs, notReadableReason, readRegularInside, UnsafePathError } from "../core/safe-read";
 import type { PyFileFacts } from "../python/types";
 import type { CacheHit, ScanCache } from "./cache";
 import { encodeFacts } from "./codec";
@@ -34,6 +34,8 @@ export interface CollectInput {
   headOnDisk?(path: string): boolean;
   baseOverrides: Map<string, Buffer | null>;
   headBlobShas?: Map<string, string>;
+  /** Head paths that are symbolic links (git stores their target's text: not Python, never followed). */
+  headSymlinks?: ReadonlySet<string>;
   cache?: ScanCache;
   maxFileBytes: number;
   /** Scan ahead on worker threads only when at least this many files are not cached (default 256). */
@@ -85,8 +87,10 @@ export function skipReason(enc: string, maxBytes: number): string {
     if (!(size > maxBytes)) return `not a regular file: it gave more than max_file_bytes (${maxBytes} bytes) while its size is ${size} bytes; not read`;
     return `larger than max_file_bytes (${size} > ${maxBytes} bytes); not read`;
   }
-  return `could not be read (${enc.slice(1)})`;
+  return notReadableReason(enc.slice(1)) ?? `could not be read (${enc.slice(1)})`;
 }
+
+const SYMLINK_REASON = notReadableReason("ESYMLINK") as string;
 
 function sorted(xs: string[]): string[] {
   for (let i = 1; i < xs.length; i++) if (xs[i - 1] > xs[i]) return [...xs].sort();
@@ -163,6 +167,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       for (const p of sorted(input.paths)) {
         add(p);
         add(shas.get(p) ?? "-");
+        if (input.headSymlinks?.has(p)) add("symlink");
       }
       for (const p of sorted([...baseShas.keys()])) {
         add(`base:${p}`);
@@ -181,6 +186,15 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   const cachedEntry = (p: string): CacheHit | undefined => {
     const sha = shas.get(p);
     return sha === undefined || cache === undefined ? undefined : cache.find(sha);
+  };
+  /** Null unless a directory between the checkout's root and `p` is a link (or not a directory): then why it is not read. */
+  const dirsInside = (p: string): string | null => {
+    try {
+      checkDirs(root, p);
+      return null;
+    } catch (e) {
+      return e instanceof UnsafePathError ? (notReadableReason(e.code) as string) : null; // a missing file is found missing when read
+    }
   };
   const reusableMarker = (enc: string | null): enc is string => enc !== null && enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes;
   {
@@ -202,6 +216,10 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     return opened.get(p);
   };
   const classify = (p: string): { text: Deferred; probe?: Probe } | undefined => {
+    if (input.headSymlinks?.has(p)) {
+      headSkips.set(p, SYMLINK_REASON);
+      return undefined;
+    }
     const hit = cachedEntry(p);
     if (hit !== undefined) {
       const { pack, i } = hit;
@@ -209,7 +227,7 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
         stats.cached++;
         return {
           // A corrupt entry is rescanned from the checkout, when there is one.
-          text: () => pack.text(i) ?? (onDisk(p) ? scanItem({ abs: `${root}/${p}` }, maxFileBytes).enc : undefined),
+          text: () => pack.text(i) ?? (onDisk(p) && dirsInside(p) === null ? scanItem({ abs: `${root}/${p}` }, maxFileBytes).enc : undefined),
           probe: (needles) => needles.every((n) => pack.mentions(i, n.bytes)),
         };
       }
@@ -224,6 +242,12 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     const b = bytesOf.get(p);
     if (b === undefined && !onDisk(p)) {
       headSkips.set(p, "could not be read");
+      return undefined;
+    }
+    // Read from the checkout (here or by a worker): never through a linked directory.
+    const unsafe = b === undefined ? dirsInside(p) : null;
+    if (unsafe !== null) {
+      headSkips.set(p, unsafe);
       return undefined;
     }
     const sha = shas.get(p);
@@ -418,7 +442,8 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     if (cache.fragmented) {
       for (const sha of [...shas.values(), ...baseShas.values()]) {
         const hit = sha === null || fresh.has(sha) ? undefined : cache.find(sha);
-        if (hit !== undefined && sha !== null) fresh.set(sha, hit.pack.entry(hit.i));
+        const entry = hit === undefined ? null : hit.pack.entry(hit.i);
+        if (entry !== null && sha !== null) fresh.set(sha, entry);
       }
     }
     for (const [sha, facts] of toEncode) if (!fresh.has(sha)) fresh.set(sha, toBytes({ sha: null, enc: encodeFacts(facts) }));
@@ -429,12 +454,21 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
   return { head, base, headSkipped, baseSkipped, stateKey: key, request, whenScanned, inFlight, searchAhead, searched, persist, stats };
 }
 
-/** Reads a head file: from the checkout when it holds the file (workers do the same), else through the reader. */
-export function headReader(input: { headRoot?: string; headOnDisk?(p: string): boolean; readHead(p: string): Promise<Buffer | null> }): (p: string) => Promise<Buffer | null> {
+/**
+ * Reads a head file: from the checkout when it holds the file (workers do the same; regular
+ * files only, see core/safe-read.ts), else through the reader. Null for what is not read.
+ */
+export function headReader(input: {
+  headRoot?: string;
+  headOnDisk?(p: string): boolean;
+  headSymlinks?: ReadonlySet<string>;
+  readHead(p: string): Promise<Buffer | null>;
+}): (p: string) => Promise<Buffer | null> {
   return async (p) => {
+    if (input.headSymlinks?.has(p)) return null;
     if (input.headRoot !== undefined && (input.headOnDisk?.(p) ?? true)) {
       try {
-        return fs.readFileSync(path.join(input.headRoot, p));
+        return readRegularInside(input.headRoot, p);
       } catch {
         return null;
       }

@@ -17,6 +17,7 @@ import type { GraphInput, StartupGraph } from "./types";
 
 export type { GraphInput, StartupGraph, StartupModule } from "./types";
 export { ScanCache } from "./cache";
+export { openScanCache, defaultCacheDir } from "./cache-dir";
 export { blobSha } from "./fingerprint";
 export { listWorktree, type Worktree } from "./worktree";
 export { ModuleIndex } from "./module-index";
@@ -74,6 +75,7 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     headOnDisk: input.headOnDisk,
     baseOverrides: input.baseOverrides,
     headBlobShas: input.headBlobShas,
+    headSymlinks: input.headSymlinks,
     cache: input.cache,
     maxFileBytes: config.maxFileBytes,
     workerThreshold: input.workerThreshold,

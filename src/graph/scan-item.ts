@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
+import { openRegularSync } from "../core/safe-read";
 import { scanPython } from "../python/scanner";
 import { blobSha } from "./fingerprint";
 import { encodeFacts } from "./codec";
@@ -39,12 +40,13 @@ let scratch: Buffer | null = null;
 
 /**
  * Reads a file into this thread's scratch buffer: a view of it (valid until the next read), or
- * the file's size when it is over `maxBytes`.
+ * the file's size when it is over `maxBytes`. Only a regular file is read, never through a
+ * symbolic link (see core/safe-read.ts; the collector checks the directories above it).
  */
 export function readInto(abs: string, maxBytes: number): Buffer | number {
   const cap = maxBytes + 1;
   if (scratch === null || scratch.length < cap) scratch = Buffer.allocUnsafe(cap);
-  const fd = fs.openSync(abs, "r");
+  const fd = openRegularSync(abs);
   try {
     let n = 0;
     for (;;) {

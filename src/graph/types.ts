@@ -51,6 +51,8 @@ export interface GraphInput {
   cache?: ScanCache;
   /** Blob SHA per head path when known (from `git ls-files -s` / `git ls-tree`), used as cache keys; else hash the bytes. */
   headBlobShas?: Map<string, string>;
+  /** Head paths that are symbolic links: listed, never read as Python nor followed (reported when setup reaches them). */
+  headSymlinks?: ReadonlySet<string>;
   /** When the head revision is (partly) a checkout on disk: its directory. Files are then read directly (worker threads read them themselves). */
   headRoot?: string;
   /** Which files under `headRoot` hold the head's content (default: all of them); the others are read through `readHead`. */

@@ -1,7 +1,7 @@
 /**
  * The Python files of a working tree, with their git blob SHAs where git already knows them
- * (`git ls-files -s`: no file is read or hashed), so a warm build only lists and reads the
- * cache. Files modified in the working tree and untracked files have no SHA (the collector
+ * (`git ls-files -s`, checked by `git status`: a file is hashed only when its stat data is
+ * stale), so a warm build only lists and reads the cache. Files modified in the working tree and untracked files have no SHA (the collector
  * hashes them). Outside a git repository, the tree is walked instead.
  */
 import { execFile } from "node:child_process";
@@ -14,6 +14,8 @@ export interface Worktree {
   files: string[];
   /** Blob SHA of each file whose working-tree content equals the index. */
   shas: Map<string, string>;
+  /** Files the index records as symbolic links (never followed; their text is not Python). */
+  links: Set<string>;
   /** Whether git listed the files. */
   git: boolean;
 }
@@ -22,7 +24,8 @@ const PY = /\.pyi?$/;
 
 function git(root: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("git", ["-C", root, ...args], { maxBuffer: 1 << 30, encoding: "utf8" }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const env = { ...process.env, GIT_OPTIONAL_LOCKS: "0" };
+    execFile("git", ["-C", root, ...args], { maxBuffer: 1 << 30, encoding: "utf8", env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
 }
 
@@ -32,23 +35,52 @@ function wanted(path: string): boolean {
   return PY.test(path) && !SKIPPED.test(path);
 }
 
+/**
+ * The files among `paths` whose bytes in the working tree are not the blob's even when git
+ * says they are unmodified: a `.gitattributes` (which a pull request controls) can ask checkout
+ * to re-encode them (`working-tree-encoding`) or pass them through a filter. Line-ending and
+ * `ident` conversions do not change what Python imports, and are left alone.
+ */
+function convertedOnCheckout(root: string, paths: string[]): Promise<string[]> {
+  return new Promise((resolve) => {
+    const child = execFile("git", ["-C", root, "check-attr", "-z", "--stdin", "working-tree-encoding", "filter"], { maxBuffer: 1 << 30, encoding: "utf8" }, (err, out) => {
+      // Unknown: trust nothing of what git listed.
+      if (err) return resolve(paths);
+      const parts = out.split("\0");
+      const hit = new Set<string>();
+      for (let i = 0; i + 2 < parts.length; i += 3) if (parts[i + 2] !== "unspecified" && parts[i + 2] !== "unset") hit.add(parts[i]);
+      resolve([...hit]);
+    });
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(paths.map((p) => `${p}\0`).join(""));
+  });
+}
+
 export async function listWorktree(root: string): Promise<Worktree> {
   const spec = ["--", "*.py", "*.pyi"];
   let staged: string;
   let changed: string;
   let untracked: string;
+  let prefix: string;
   try {
-    // All three print paths relative to `root` (and only under it).
-    [staged, changed, untracked] = await Promise.all([
-      git(root, ["ls-files", "-s", "-z", ...spec]),
-      git(root, ["diff-files", "--name-status", "-z", "--relative", "--no-renames", ...spec]),
+    // ls-files prints paths relative to `root` (and only under it); status relative to the top of the work tree.
+    [staged, changed, untracked, prefix] = await Promise.all([
+      // .gitattributes files too: they may make checkout write other bytes than the blobs (see below).
+      git(root, ["ls-files", "-s", "-z", ...spec, ".gitattributes", "*/.gitattributes"]),
+      // Which files differ from the index: status compares the contents of files whose stat data is stale (a
+      // checkout whose files were all touched), in memory (no index lock, nothing written), where diff-files
+      // would call every one of them modified.
+      git(root, ["status", "--porcelain", "-z", "--untracked-files=no", "--no-renames", "--ignore-submodules=all", ...spec]),
       git(root, ["ls-files", "-o", "--exclude-standard", "-z", ...spec]),
+      git(root, ["rev-parse", "--show-prefix"]),
     ]);
   } catch {
-    return { root, files: listPythonFiles(root), shas: new Map(), git: false };
+    return { root, files: listPythonFiles(root), shas: new Map(), links: new Set(), git: false };
   }
   const shas = new Map<string, string>();
+  const links = new Set<string>();
   const files = new Set<string>();
+  let attributes = false;
   // "<mode> <sha> <stage>\t<path>\0"
   let at = 0;
   while (at < staged.length) {
@@ -58,19 +90,25 @@ export async function listWorktree(root: string): Promise<Worktree> {
     const tab = rec.indexOf("\t");
     if (tab < 0 || rec.startsWith("160000")) continue; // a submodule
     const path = rec.slice(tab + 1);
+    if (path === ".gitattributes" || path.endsWith("/.gitattributes")) attributes = true;
     if (!wanted(path)) continue;
     files.add(path);
+    if (rec.startsWith("120000")) links.add(path);
     if (rec.charCodeAt(tab - 1) === 48 /* stage 0 */) shas.set(path, rec.slice(tab - 42, tab - 2));
   }
   // The working tree differs from the index: no SHA (the collector hashes the file); gone: drop it.
-  const parts = changed.split("\0");
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const path = parts[i + 1];
+  // "XY path": Y is the working tree against the index (" ": the same).
+  const under = prefix.trim();
+  for (const rec of changed.split("\0")) {
+    if (rec.length < 4 || rec[1] === " " || !rec.startsWith(under, 3)) continue;
+    const path = rec.slice(3 + under.length);
     shas.delete(path);
-    if (parts[i] === "D") files.delete(path);
+    links.delete(path); // what the working tree holds now is checked when it is read
+    if (rec[1] === "D") files.delete(path);
   }
   for (const path of untracked.split("\0")) if (path !== "" && wanted(path)) files.add(path);
+  if (attributes) for (const path of await convertedOnCheckout(root, [...shas.keys()])) shas.delete(path);
   // Nothing from git (a directory git ignores): walk it instead.
-  if (files.size === 0) return { root, files: listPythonFiles(root), shas: new Map(), git: false };
-  return { root, files: [...files].sort(), shas, git: true };
+  if (files.size === 0) return { root, files: listPythonFiles(root), shas: new Map(), links: new Set(), git: false };
+  return { root, files: [...files].sort(), shas, links, git: true };
 }

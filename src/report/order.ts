@@ -54,7 +54,8 @@ export function location(f: Pick<Finding, "file" | "line">): string {
 /**
  * `ReviewError` kinds that mean part of the change itself was not read: a file the change lists
  * that could not be fetched or found, a diff that does not add up, a binary patch to a Python
- * file, a rename without its old path, a request to GitHub that failed, a file list cut short.
+ * file, a changed Python path that is a symbolic link, a rename without its old path, a request
+ * to GitHub that failed, a file list cut short.
  * A review with one of these did not look at everything: the CLI exits 2 and Danger warns
  * (the findings from the rest of the change are still reported). Problems that leave the
  * change readable (a missing patch on GitHub, a syntax error, a configuration key) are not here.
@@ -64,6 +65,7 @@ const UNREAD_KINDS: ReadonlySet<string> = new Set([
   "missing",
   "binary",
   "binary-patch",
+  "symlink",
   "file-too-large",
   "diff",
   "diff-mismatch",

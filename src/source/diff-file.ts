@@ -624,9 +624,15 @@ export async function diffFileChangeSet(opts: DiffFileChangeSetOptions): Promise
     };
     files.push(file);
     if (p.newPath !== null && !p.binary && p.malformed === undefined) {
-      const content = await head.read(p.newPath);
       let problem: string | null = null;
-      if (content === null) problem = `${p.newPath} is in the diff but not in the working tree`;
+      // A path the checkout may not be read through (a linked directory, a FIFO) is a named problem.
+      const content = await head.read(p.newPath).catch((err: Error) => {
+        problem = `${p.newPath} could not be read: ${err.message}`;
+        return null;
+      });
+      if (problem !== null) {
+        // reported below
+      } else if (content === null) problem = `${p.newPath} is in the diff but not in the working tree`;
       else {
         try {
           verifyHunks(content, p.hunks);

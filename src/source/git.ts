@@ -13,6 +13,8 @@ import * as path from "node:path";
 import type { ChangeSet, ChangedFile, ChangeStatus, ReviewError, RevisionReader } from "../core/types";
 import { SourceError } from "./errors";
 import { listWorktree, type Worktree } from "../graph/worktree";
+import { readEntrySync } from "../core/safe-read";
+import { isBinary } from "../core/files";
 
 /** Something holding a child process or another resource; `close()` is idempotent. */
 export interface Closable {
@@ -41,16 +43,35 @@ export interface GitChangeSetOptions {
 // ---------------------------------------------------------------------------------------
 // Running git
 
-/** Flags shared by every `git diff` call so the three listings agree with each other. */
+/**
+ * Flags shared by every `git diff` call so the three listings agree with each other.
+ *
+ * The repository under review controls its own `.gitattributes`, so nothing it says may change
+ * what is read: `--text` diffs every file as text (a `*.py binary` or `-diff` attribute cannot
+ * hide a change), `--no-textconv` and `--no-ext-diff` ignore diff drivers. Every run has no
+ * context (`diff.context=0`, `--inter-hunk-context=0`): git trims the common tail of two files
+ * keeping as many lines as the context, so a `--numstat` at the default three lines can count
+ * other lines than a `-U0` patch of the same change. (`-U0` itself would add a patch to the
+ * `--raw` and `--numstat` output.)
+ */
 const DIFF_FLAGS = [
   "--no-color",
   "--no-ext-diff",
   "--no-textconv",
+  "--text",
+  "--inter-hunk-context=0",
   "-M",
   "-C",
   "--src-prefix=a/",
   "--dst-prefix=b/",
 ];
+
+/**
+ * Configuration every git command runs with: paths unquoted (`-z` output is parsed), and no
+ * attributes file from the user's configuration (the repository's own `.gitattributes` is
+ * neutralised by the flags above, and `cat-file --batch` prints objects as git stores them).
+ */
+const GIT_CONFIG = ["-c", "core.quotepath=false", "-c", "core.attributesFile=/dev/null", "-c", "diff.context=0"];
 
 const SHA_RE = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
@@ -74,7 +95,7 @@ function client(dir: string): GitClient {
   return {
     raw: (args) =>
       new Promise((resolve, reject) => {
-        execFile("git", ["-c", "core.quotepath=false", ...args], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
+        execFile("git", [...GIT_CONFIG, ...args], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
           if (err === null) return resolve(stdout);
           if (typeof err.code === "number" && stderr.trim() === "") return resolve(stdout);
           reject(typeof err.code === "number" ? new Error(stderr.trim()) : err);
@@ -312,6 +333,9 @@ interface RawEntry {
   letter: string;
   oldMode: string;
   newMode: string;
+  /** Blob ids (all zeros for a side that does not exist). */
+  oldSha: string;
+  newSha: string;
   oldPath: string | null;
   newPath: string | null;
 }
@@ -326,58 +350,26 @@ function parseRawZ(out: string): RawEntry[] {
     if (!meta.startsWith(":")) {
       throw new SourceError("git-failed", "git diff --raw", `Unexpected \`git diff --raw -z\` output near ${JSON.stringify(meta.slice(0, 80))}.`);
     }
-    const [oldMode = "", newMode = "", , , status = ""] = meta.slice(1).split(" ");
+    const [oldMode = "", newMode = "", oldSha = "", newSha = "", status = ""] = meta.slice(1).split(" ");
     const letter = status.charAt(0);
     if (letter === "R" || letter === "C") {
       const from = toks[i++];
       const to = toks[i++];
-      entries.push({ letter, oldMode, newMode, oldPath: from, newPath: to });
+      entries.push({ letter, oldMode, newMode, oldSha, newSha, oldPath: from, newPath: to });
     } else {
       const p = toks[i++];
       entries.push({
         letter,
         oldMode,
         newMode,
+        oldSha,
+        newSha,
         oldPath: letter === "A" ? null : p,
         newPath: letter === "D" ? null : p,
       });
     }
   }
   return entries;
-}
-
-interface NumStat {
-  added: number | null;
-  deleted: number | null;
-}
-
-function pairKey(oldPath: string | null, newPath: string | null): string {
-  return `${oldPath ?? newPath ?? ""}\0${newPath ?? oldPath ?? ""}`;
-}
-
-function parseNumstatZ(out: string): Map<string, NumStat> {
-  const toks = out.split("\0");
-  const stats = new Map<string, NumStat>();
-  let i = 0;
-  while (i < toks.length) {
-    const tok = toks[i++];
-    if (tok === "" || tok === "\n") continue;
-    const t1 = tok.indexOf("\t");
-    const t2 = tok.indexOf("\t", t1 + 1);
-    if (t1 < 0 || t2 < 0) continue;
-    const a = tok.slice(0, t1);
-    const d = tok.slice(t1 + 1, t2);
-    const rest = tok.slice(t2 + 1);
-    const stat: NumStat = { added: a === "-" ? null : Number(a), deleted: d === "-" ? null : Number(d) };
-    if (rest === "") {
-      const from = toks[i++];
-      const to = toks[i++];
-      stats.set(pairKey(from, to), stat);
-    } else {
-      stats.set(pairKey(rest, rest), stat);
-    }
-  }
-  return stats;
 }
 
 const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
@@ -387,25 +379,50 @@ interface PatchSection {
   /** Head line numbers of the `+` lines. */
   added: number[];
   binary: boolean;
+  /** Whether a changed line holds a NUL byte (git's own sign of binary content, which `--text` turns off). */
+  nul: boolean;
+  /** The first hunk whose lines do not add up to its header's counts, e.g. `@@ -3,2 +3 @@ (2 removed, 0 added)`. */
+  miscounted: string | null;
 }
 
-/** Splits `git diff -U0` output into per-file sections, keeping the head numbers of `+` lines. */
+/**
+ * Splits `git diff -U0` output into per-file sections, keeping the head numbers of `+` lines
+ * and checking each hunk's lines against the counts its header gives (the same run, so the
+ * same diff: a `--numstat` run may pair lines differently, see DIFF_FLAGS).
+ */
 function splitPatch(text: string): PatchSection[] {
   const sections: PatchSection[] = [];
   let cur: PatchSection | null = null;
   let next = -1; // head line number of the next hunk line; -1 outside hunks
+  // What the current hunk's header promises and what it has so far.
+  let hunk = "";
+  let want = [0, 0];
+  let got = [0, 0];
+  const endHunk = () => {
+    if (cur !== null && hunk !== "" && cur.miscounted === null && (got[0] !== want[0] || got[1] !== want[1])) {
+      cur.miscounted = `${hunk} (${got[0]} removed, ${got[1]} added)`;
+    }
+    hunk = "";
+  };
   for (const line of text.split("\n")) {
-    // Hunk lines start with "+", "-", " " or "\" (or are empty), so this only matches real headers.
+    // Hunk lines start with "+", "-", " " or "\\" (or are empty), so this only matches real headers.
     if (line.startsWith("diff --git ")) {
-      cur = { header: line, added: [], binary: false };
+      endHunk();
+      cur = { header: line, added: [], binary: false, nul: false, miscounted: null };
       sections.push(cur);
       next = -1;
       continue;
     }
     if (!cur) continue;
     if (line.startsWith("@@")) {
+      endHunk();
       const m = HUNK_RE.exec(line);
       next = m ? Number(m[3]) : -1;
+      if (m) {
+        hunk = m[0];
+        want = [m[2] === undefined ? 1 : Number(m[2]), m[4] === undefined ? 1 : Number(m[4])];
+        got = [0, 0];
+      } else if (cur.miscounted === null) cur.miscounted = line.slice(0, 80);
       continue;
     }
     if (next < 0) {
@@ -413,9 +430,14 @@ function splitPatch(text: string): PatchSection[] {
       continue;
     }
     const c = line.charAt(0);
-    if (c === "+") cur.added.push(next++);
+    if (!cur.nul && line.includes("\0")) cur.nul = true;
+    if (c === "+") {
+      cur.added.push(next++);
+      got[1]++;
+    } else if (c === "-") got[0]++;
     else if (c === " " || line === "") next++;
   }
+  endHunk();
   return sections;
 }
 
@@ -442,17 +464,16 @@ function statusOf(letter: string): ChangeStatus {
 }
 
 const GITLINK = "160000";
+const SYMLINK = "120000";
 
 /** The changed files between two commits, with the lines head added. */
 async function listChanges(repo: GitRepo, from: string, to: string, errors: ReviewError[]): Promise<ChangedFile[]> {
   const where = `${from.slice(0, 12)}..${to.slice(0, 12)}`;
-  const [rawOut, numOut, patchOut] = await Promise.all([
+  const [rawOut, patchOut] = await Promise.all([
     runGit(repo.git, ["diff", "-z", "--raw", "--no-abbrev", ...DIFF_FLAGS, from, to, "--"], where),
-    runGit(repo.git, ["diff", "-z", "--numstat", ...DIFF_FLAGS, from, to, "--"], where),
-    runGit(repo.git, ["diff", "-U0", "--inter-hunk-context=0", ...DIFF_FLAGS, from, to, "--"], where),
+    runGit(repo.git, ["diff", "--patch", ...DIFF_FLAGS, from, to, "--"], where),
   ]);
   const entries = parseRawZ(rawOut);
-  const stats = parseNumstatZ(numOut);
   const byHeader = new Map<string, PatchSection[]>();
   for (const s of splitPatch(patchOut)) {
     const list = byHeader.get(s.header);
@@ -460,20 +481,37 @@ async function listChanges(repo: GitRepo, from: string, to: string, errors: Revi
     else byHeader.set(s.header, [s]);
   }
 
+  // A NUL byte in a changed line: binary if git's own content test says so (a NUL in the first
+  // 8,000 bytes of either version), whatever a .gitattributes says. Rare: those blobs are read.
+  const suspect = entries.filter((e) => (byHeader.get(expectedHeader(e.oldPath, e.newPath)) ?? []).some((s) => s.nul));
+  const binaryBlobs = new Set<string>();
+  if (suspect.length > 0) {
+    const batch = new CatFileBatch(repo.root);
+    try {
+      for (const e of suspect) {
+        for (const sha of [e.oldSha, e.newSha]) {
+          if (!/^0+$/.test(sha)) {
+            const bytes = await batch.request(sha);
+            if (bytes !== null && isBinary(bytes)) binaryBlobs.add(sha);
+          }
+        }
+      }
+    } finally {
+      await batch.close();
+    }
+  }
+
   return entries.map((e): ChangedFile => {
     const filePath = e.newPath ?? e.oldPath ?? "";
-    const submodule = e.oldMode === GITLINK || e.newMode === GITLINK;
-    const stat = stats.get(pairKey(e.oldPath, e.newPath));
     const file: ChangedFile = {
       path: filePath,
       oldPath: e.letter === "R" || e.letter === "C" ? e.oldPath : null,
       status: statusOf(e.letter),
       addedLines: [],
       patchMissing: false,
-      binary: submodule || (stat !== undefined && stat.added === null),
+      binary: e.oldMode === GITLINK || e.newMode === GITLINK,
     };
     if (file.binary) return file;
-
     // A type change (symlink <-> file) is printed as two sections with the same header.
     const header = expectedHeader(e.oldPath, e.newPath);
     const list = byHeader.get(header) ?? [];
@@ -483,19 +521,21 @@ async function listChanges(repo: GitRepo, from: string, to: string, errors: Revi
       errors.push({ kind: "git", where: filePath, message: `Could not find the patch of ${filePath} in \`git diff\` output; its added lines are unknown.` });
       return file;
     }
-    if (sections.some((s) => s.binary)) {
+    // Binary as git itself judges content (see above), not as a .gitattributes says; the review names a .py file so marked.
+    if (sections.some((s) => s.binary) || binaryBlobs.has(e.oldSha) || binaryBlobs.has(e.newSha)) {
       file.binary = true;
       return file;
     }
     const lines = new Set<number>();
     for (const s of sections) for (const n of s.added) lines.add(n);
     file.addedLines = [...lines].sort((x, y) => x - y);
-    if (stat && stat.added !== null && stat.added !== file.addedLines.length) {
-      // Never seen; guards against mapping a patch to the wrong file.
+    const miscounted = sections.find((s) => s.miscounted !== null)?.miscounted;
+    if (miscounted !== undefined) {
+      // Never seen from git; guards against misreading its output.
       errors.push({
         kind: "git",
         where: filePath,
-        message: `git reported ${stat.added} added lines in ${filePath} but its patch has ${file.addedLines.length}; its added lines are unknown.`,
+        message: `The patch of ${filePath} does not add up: hunk ${miscounted}; its added lines are unknown.`,
       });
       file.addedLines = [];
       file.patchMissing = true;
@@ -573,7 +613,7 @@ export class CatFileBatch implements Closable {
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
-    const child = spawn("git", ["cat-file", "--batch"], { cwd: this.cwd, stdio: "pipe", windowsHide: true });
+    const child = spawn("git", [...GIT_CONFIG, "cat-file", "--batch"], { cwd: this.cwd, stdio: "pipe", windowsHide: true });
     this.child = child;
     this.resetParser();
     this.stderrTail = "";
@@ -674,24 +714,40 @@ export class CatFileBatch implements Closable {
   }
 }
 
-/** Parses `git ls-tree -r -z` (full format) into blob path -> object id. */
-function parseLsTree(out: string): Map<string, string> {
+interface Tree {
+  /** Blob path -> object id. */
+  blobs: Map<string, string>;
+  /** Blob paths that are symbolic links (mode 120000). */
+  links: Set<string>;
+}
+
+/** Parses `git ls-tree -r -z` (full format): blob ids, and which blobs are symbolic links. */
+function parseLsTree(out: string): Tree {
   const blobs = new Map<string, string>();
+  const links = new Set<string>();
   for (const rec of out.split("\0")) {
     const tab = rec.indexOf("\t");
     if (tab < 0) continue;
-    const [, type, sha] = rec.slice(0, tab).split(" ");
-    if (type === "blob" && sha) blobs.set(rec.slice(tab + 1), sha);
+    const [mode, type, sha] = rec.slice(0, tab).split(" ");
+    if (type !== "blob" || !sha) continue;
+    const p = rec.slice(tab + 1);
+    blobs.set(p, sha);
+    if (mode === SYMLINK) links.add(p);
   }
-  return blobs;
+  return { blobs, links };
 }
 
-/** File contents at one commit, through a single `git cat-file --batch` process. */
+/**
+ * File contents at one commit, as git stores them (a symbolic link is the text of its
+ * target), through a single `git cat-file --batch` process. Blobs are asked for by their id
+ * from one `git ls-tree`: `<rev>:<path>` would make git walk the tree for each file, which in
+ * a folder of 20,000 files is a scan of 20,000 entries per file.
+ */
 export class GitRevisionReader implements ClosableRevisionReader {
   readonly rev: string;
   private readonly batch: CatFileBatch;
   private readonly git: GitClient;
-  private tree: Promise<Map<string, string>> | null = null;
+  private tree: Promise<Tree> | null = null;
 
   /** `rev` should be a full commit SHA (any revision name works but may move). */
   constructor(
@@ -706,27 +762,28 @@ export class GitRevisionReader implements ClosableRevisionReader {
   async read(p: string): Promise<Buffer | null> {
     const rel = normalizeRepoPath(p);
     if (rel === null) return null;
-    if (/[\r\n]/.test(rel)) {
-      // cat-file --batch reads one name per line (and strips a trailing CR): look the blob up by id.
-      const sha = (await this.blobs()).get(rel);
-      return sha ? this.batch.request(sha) : null;
-    }
-    return this.batch.request(`${this.rev}:${rel}`);
+    const sha = (await this.listing()).blobs.get(rel);
+    if (sha === undefined) return null;
+    return this.batch.request(sha);
   }
 
   async listFiles(): Promise<string[]> {
-    return [...(await this.blobs()).keys()];
+    return [...(await this.listing()).blobs.keys()];
   }
 
-  blobShas(): Promise<Map<string, string>> {
-    return this.blobs();
+  async blobShas(): Promise<Map<string, string>> {
+    return (await this.listing()).blobs;
+  }
+
+  async symlinks(): Promise<ReadonlySet<string>> {
+    return (await this.listing()).links;
   }
 
   close(): Promise<void> {
     return this.batch.close();
   }
 
-  private blobs(): Promise<Map<string, string>> {
+  private listing(): Promise<Tree> {
     if (!this.tree) {
       this.tree = runGit(this.git, ["ls-tree", "-r", "-z", "--full-tree", this.rev], this.rev).then(parseLsTree);
       this.tree.catch(() => {
@@ -740,8 +797,9 @@ export class GitRevisionReader implements ClosableRevisionReader {
 const SKIP_DIRS = new Set(["node_modules", "__pycache__"]);
 
 /**
- * File contents on disk under `root` (the CLI's `--diff FILE` mode). Symbolic links read as
- * their target path, as git stores them. `listFiles()` uses `git ls-files` (tracked and
+ * File contents on disk under `root` (the CLI's `--diff FILE` mode, a checkout holding a pull
+ * request). Read as git stores them (core/safe-read.ts): a symbolic link is its text, never
+ * followed; FIFOs, devices and paths through linked directories are refused. `listFiles()` uses `git ls-files` (tracked and
  * untracked-but-not-ignored files that exist) inside a git work tree, otherwise walks the
  * directory, skipping dot-directories, node_modules and __pycache__.
  */
@@ -751,6 +809,7 @@ export class WorkingTreeReader implements ClosableRevisionReader {
   readonly isCheckout = true;
   private readonly useGit: boolean | undefined;
   private worktree: Promise<Worktree> | null = null;
+  private readonly links = new Set<string>();
 
   constructor(root: string, opts: { rev?: string; useGit?: boolean } = {}) {
     this.root = path.resolve(root);
@@ -761,17 +820,18 @@ export class WorkingTreeReader implements ClosableRevisionReader {
   async read(p: string): Promise<Buffer | null> {
     const rel = normalizeRepoPath(p);
     if (rel === null) return null;
-    const abs = path.join(this.root, ...rel.split("/"));
-    try {
-      const st = await fsp.lstat(abs);
-      if (st.isSymbolicLink()) return await fsp.readlink(abs, { encoding: "buffer" });
-      if (!st.isFile()) return null;
-      return await fsp.readFile(abs);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR" || code === "ELOOP" || code === "ENAMETOOLONG") return null;
-      throw err;
-    }
+    // As git stores it: a symbolic link is its text (remembered: see symlinks()), never followed.
+    const entry = readEntrySync(this.root, rel);
+    if (entry === null) return null;
+    if (entry.kind === "file") return entry.bytes;
+    this.links.add(rel);
+    return entry.target;
+  }
+
+  /** The symbolic links among the files git lists, and those read so far (a live set). */
+  async symlinks(): Promise<ReadonlySet<string>> {
+    for (const l of (await this.pythonFiles()).links) this.links.add(l);
+    return this.links;
   }
 
   /** Listed by git once (the first call starts it; a diff source starts it early). */
