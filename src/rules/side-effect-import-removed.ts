@@ -82,18 +82,25 @@ function effectsOf(side: RepoSide, module: string, path: string, facts: PyFileFa
 /**
  * Where settings name a user model as `"app_label.Name"` (AUTH_USER_MODEL): dotted strings of
  * settings files whose last part is the model's name and whose first part is a package on the
- * model's module path.
+ * model's module path. The configured settings module wins, then settings outside tests.
  */
-function userModelSetting(side: RepoSide, user: DjangoModel): string | null {
+function userModelSetting(model: ReviewModel, user: DjangoModel): string | null {
   const packages = user.module.split(".");
-  for (const [path, facts] of side.files) {
-    if (!/\/settings(\/.*|_[^/]*)?\.py$/.test(`/${path}`)) continue;
+  const configured = model.config.settingsModule === null ? null : model.head.moduleFile(model.config.settingsModule);
+  let best: { rank: number; text: string } | null = null;
+  for (const [path, facts] of model.head.files) {
+    if (path !== configured && !/\/settings(\/.*|_[^/]*)?\.py$/.test(`/${path}`)) continue;
+    const rank = path === configured ? 0 : isTestFile(model.config, path) ? 2 : 1;
+    if (best !== null && best.rank <= rank) continue;
     for (const d of facts.dottedStrings) {
       const parts = d.value.split(".");
-      if (parts.length === 2 && parts[1] === user.name && packages.includes(parts[0])) return `"${d.value}" at ${path}:${d.line}`;
+      if (parts.length === 2 && parts[1] === user.name && packages.includes(parts[0])) {
+        best = { rank, text: `"${d.value}" at ${path}:${d.line}` };
+        break;
+      }
     }
   }
-  return null;
+  return best?.text ?? null;
 }
 
 function headLocation(change: FileChangeModel, lost: SideImport): number | null {
@@ -153,7 +160,7 @@ export const sideEffectImportRemoved: Rule = {
           parts.push(`${effects.models.length} model${effects.models.length > 1 ? "s" : ""} stop${effects.models.length > 1 ? "" : "s"} registering (${names})`);
         }
         for (const user of effects.models.filter((m) => m.userModel)) {
-          const setting = userModelSetting(model.head, user);
+          const setting = userModelSetting(model, user);
           parts.push(
             setting
               ? `${user.name} is a custom user model and settings name it as their AUTH_USER_MODEL, ${setting}: django.setup() itself fails with ImproperlyConfigured ("AUTH_USER_MODEL refers to model ... that has not been installed")`
