@@ -5,15 +5,18 @@
  * `models/__init__.py` imported a first-party module at the base and no longer does at the
  * head (set semantics after resolving relative imports: reordering removes nothing; deleting
  * the file removes everything), and that module registers something when imported: signal
- * receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models, or
- * admin registrations. With a startup graph, only modules setup no longer reaches by any
+ * receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models (classes
+ * whose bases, followed through the repository, reach a Django or third-party model: see
+ * django-models.ts), or admin registrations. With a startup graph, only modules setup no longer reaches by any
  * other chain are reported.
  *
  * Why: Django connects a receiver only when its module is imported, and registers a model
  * only when its class is defined. Drop the import and the receivers silently stop firing in
  * every process that does not happen to import the module some other way (Celery, migrate,
  * shell), and the models stop registering. Nothing fails: cache invalidation and audit logs
- * just stop.
+ * just stop. The exception is a custom user model: when AUTH_USER_MODEL no longer registers,
+ * django.setup() itself raises ImproperlyConfigured, which the finding says (naming the
+ * settings string when a settings file has it).
  *
  * Fix: keep (or restore) the import, from `AppConfig.ready()` for receivers
  * (`from . import signals  # noqa: F401`) and from `models/__init__.py` for models.
@@ -123,7 +126,7 @@ export const sideEffectImportRemoved: Rule = {
     docsAnchor: "side-effect-import-removed",
     docs: {
       what: "An apps.py, models.py or models/__init__.py stops importing a module whose import registers signal receivers, models or admin classes.",
-      why: "Receivers connect and models register only when their module is imported. Without the import they silently stop working in every process that does not import the module some other way (Celery, Temporal, migrate, shell): no error anywhere.",
+      why: "Receivers connect and models register only when their module is imported. Without the import they silently stop working in every process that does not import the module some other way (Celery, Temporal, migrate, shell): no error anywhere. A custom user model (AUTH_USER_MODEL) that stops registering makes django.setup() itself fail with ImproperlyConfigured.",
       fix: "Keep the import, in AppConfig.ready() for receivers (`from . import signals  # noqa: F401`) or in models/__init__.py for models.",
       example: {
         bad: "# products/analytics/backend/apps.py\nclass AnalyticsConfig(AppConfig):\n    def ready(self):\n        from . import signals  # was: from . import signals, activity_logging",
