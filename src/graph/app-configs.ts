@@ -33,51 +33,85 @@ export interface ClassRef {
 export type Found = ClassRef | { thirdParty: string } | null;
 
 const MAX_DEPTH = 8;
+/** Most `from x import Name` hops followed to find one class, and most classes in one ancestry walk. */
+const MAX_HOPS = 64;
+const MAX_CLASSES = 256;
 
 function moduleLevel(ctx: ExecutionContext): boolean {
   return ctx.atImport && ctx.scope === "";
 }
 
-export class AppConfigs {
-  private readonly attrs = new Map<string, Promise<Map<string, Map<string, Value>>>>();
+/** What resolving a class name needs: where a module is defined in the repository (null: not here), and a file's facts. */
+export interface ModuleLookup {
+  resolve(module: string): { file: string | null; isPackage: boolean } | null;
+  facts(path: string): PyFileFacts | undefined;
+}
 
-  constructor(private readonly src: ClassSource) {}
+/** One base expression of a class in an ancestry walk, and what it resolved to. */
+export interface BaseStep {
+  owner: ClassRef;
+  base: string;
+  found: Found;
+}
+
+/**
+ * Finds classes statically: where a name used in a module is defined, following `from x import
+ * Name` and module aliases (`import a.b as m`, `from a import b`) through first-party modules
+ * until a class definition or a third-party module is reached. Bounded by explicit loops with
+ * visited sets, never by recursion over the input.
+ */
+export class ClassResolver {
+  constructor(private readonly src: ModuleLookup) {}
 
   factsOf(module: string): PyFileFacts | undefined {
-    const e = this.src.index.resolve(module);
+    const e = this.src.resolve(module);
     return e?.file ? this.src.facts(e.file) : undefined;
   }
 
   /** The class `name` as seen in `module`: defined there, or imported into it by `from x import name`. */
-  findClass(module: string, name: string, depth = 0): Found {
-    const facts = this.factsOf(module);
-    if (facts === undefined || depth > MAX_DEPTH) return null;
-    const dot = name.indexOf(".");
-    if (dot > 0) {
-      // `apps.AppConfig`, `base.BaseConfig`: a module alias then a name.
-      const target = this.importedModuleAlias(module, facts, name.slice(0, dot));
-      if (target === null) return null;
-      const rest = name.slice(dot + 1);
-      if (this.src.index.resolve(target) === null) return { thirdParty: `${target}.${rest}` };
-      return this.findClass(target, rest, depth + 1);
+  findClass(module: string, name: string): Found {
+    const seen = new Set<string>();
+    for (;;) {
+      const key = `${module}:${name}`;
+      const facts = this.factsOf(module);
+      if (facts === undefined || seen.has(key) || seen.size >= MAX_HOPS) return null;
+      seen.add(key);
+      const dot = name.indexOf(".");
+      if (dot > 0) {
+        // `apps.AppConfig`, `base.BaseConfig`: a module alias then a name.
+        const target = this.importedModuleAlias(module, facts, name.slice(0, dot));
+        if (target === null) return null;
+        const rest = name.slice(dot + 1);
+        if (this.src.resolve(target) === null) return { thirdParty: `${target}.${rest}` };
+        module = target;
+        name = rest;
+        continue;
+      }
+      const cls = facts.classes.find((c) => c.qualname === name && moduleLevel(c.context));
+      if (cls) return { module, cls };
+      const imported = this.importedName(module, facts, name);
+      if (imported === null) return null;
+      if (this.src.resolve(imported.from) === null) return { thirdParty: `${imported.from}.${imported.name}` };
+      module = imported.from;
+      name = imported.name;
     }
-    const cls = facts.classes.find((c) => c.qualname === name && moduleLevel(c.context));
-    if (cls) return { module, cls };
-    const entry = this.src.index.resolve(module);
+  }
+
+  /** Where `from x import name` in `module` takes `name` from (relative imports resolved). */
+  private importedName(module: string, facts: PyFileFacts, name: string): { from: string; name: string } | null {
+    const entry = this.src.resolve(module);
     for (const imp of facts.imports) {
       if (imp.kind !== "from" || !moduleLevel(imp.context)) continue;
       const n = imp.names.find((x) => (x.asname ?? x.name) === name);
       if (!n) continue;
       const from = imp.level > 0 ? resolveRelative(module, entry?.isPackage ?? false, imp.level, imp.module) : imp.module;
-      if (from === null) return null;
-      if (this.src.index.resolve(from) === null) return { thirdParty: `${from}.${n.name}` };
-      return this.findClass(from, n.name, depth + 1);
+      return from === null ? null : { from, name: n.name };
     }
     return null;
   }
 
   private importedModuleAlias(module: string, facts: PyFileFacts, alias: string): string | null {
-    const entry = this.src.index.resolve(module);
+    const entry = this.src.resolve(module);
     for (const imp of facts.imports) {
       if (!moduleLevel(imp.context)) continue;
       if (imp.kind === "import") {
@@ -93,28 +127,58 @@ export class AppConfigs {
     return null;
   }
 
+  /**
+   * Every base expression of a class and of its first-party ancestors, breadth-first, with what
+   * each resolves to (a first-party class, a third-party dotted name, or null: not found). Each
+   * class is walked once, at most MAX_CLASSES classes.
+   */
+  *bases(start: ClassRef): Generator<BaseStep> {
+    const seen = new Set<PyClass>([start.cls]);
+    const queue: ClassRef[] = [start];
+    for (let i = 0; i < queue.length && i < MAX_CLASSES; i++) {
+      const owner = queue[i];
+      for (const base of owner.cls.bases) {
+        const found = this.findClass(owner.module, base);
+        yield { owner, base, found };
+        if (found !== null && !("thirdParty" in found) && !seen.has(found.cls)) {
+          seen.add(found.cls);
+          queue.push(found);
+        }
+      }
+    }
+  }
+}
+
+export class AppConfigs {
+  private readonly attrs = new Map<string, Promise<Map<string, Map<string, Value>>>>();
+  readonly classes: ClassResolver;
+
+  constructor(private readonly src: ClassSource) {
+    this.classes = new ClassResolver({ resolve: (m) => src.index.resolve(m), facts: (p) => src.facts(p) });
+  }
+
+  factsOf(module: string): PyFileFacts | undefined {
+    return this.classes.factsOf(module);
+  }
+
+  /** The class `name` as seen in `module` (see ClassResolver.findClass). */
+  findClass(module: string, name: string): Found {
+    return this.classes.findClass(module, name);
+  }
+
   /** Whether a class is an AppConfig subclass (third-party bases: named `...Config`). */
-  isAppConfig(ref: ClassRef, depth = 0): boolean {
-    if (depth > MAX_DEPTH) return false;
-    for (const base of ref.cls.bases) {
-      const last = base.slice(base.lastIndexOf(".") + 1);
-      if (last === "AppConfig") return true;
-      const found = this.findClass(ref.module, base);
-      if (found === null) continue;
-      if ("thirdParty" in found) {
-        if (/Config$/.test(found.thirdParty)) return true;
-      } else if (this.isAppConfig(found, depth + 1)) return true;
+  isAppConfig(ref: ClassRef): boolean {
+    for (const { base, found } of this.classes.bases(ref)) {
+      if (base.slice(base.lastIndexOf(".") + 1) === "AppConfig") return true;
+      if (found !== null && "thirdParty" in found && /Config$/.test(found.thirdParty)) return true;
     }
     return false;
   }
 
   /** Whether a class is (or derives from) django.contrib.admin's autodiscovering AdminConfig. */
-  isAdminConfig(ref: ClassRef, depth = 0): boolean {
-    for (const base of ref.cls.bases) {
-      const found = this.findClass(ref.module, base);
-      if (found !== null && "thirdParty" in found) {
-        if (found.thirdParty === "django.contrib.admin.apps.AdminConfig") return true;
-      } else if (found !== null && depth < MAX_DEPTH && this.isAdminConfig(found, depth + 1)) return true;
+  isAdminConfig(ref: ClassRef): boolean {
+    for (const { found } of this.classes.bases(ref)) {
+      if (found !== null && "thirdParty" in found && found.thirdParty === "django.contrib.admin.apps.AdminConfig") return true;
     }
     return false;
   }

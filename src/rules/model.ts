@@ -7,6 +7,7 @@
 import type { Config } from "../config";
 import { isTestFile } from "../config";
 import type { ChainLink, ChangeStatus } from "../core/types";
+import { ClassResolver } from "../graph/app-configs";
 import { importedModules, moduleForPath, type ModuleName, pathsForModule } from "../graph/modules";
 import type { PyFileFacts, PyImport } from "../python/types";
 import type { ImportCost } from "../core/importtime";
@@ -43,6 +44,8 @@ export interface FileChangeModel {
 }
 
 export class RepoSide {
+  private resolver: ClassResolver | null = null;
+
   constructor(
     readonly name: "base" | "head",
     /** Every Python file at this revision: path -> facts. */
@@ -70,6 +73,18 @@ export class RepoSide {
       found ??= path;
     }
     return found;
+  }
+
+  /** Classes of this revision, found through imports as Python would (see ClassResolver). */
+  get classes(): ClassResolver {
+    this.resolver ??= new ClassResolver({
+      resolve: (module) => {
+        const file = this.moduleFile(module);
+        return file === null ? null : { file, isPackage: file === "__init__.py" || file.endsWith("/__init__.py") };
+      },
+      facts: (path) => this.files.get(path),
+    });
+    return this.resolver;
   }
 
   moduleOf(path: string): ModuleName | null {

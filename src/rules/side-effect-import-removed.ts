@@ -5,15 +5,18 @@
  * `models/__init__.py` imported a first-party module at the base and no longer does at the
  * head (set semantics after resolving relative imports: reordering removes nothing; deleting
  * the file removes everything), and that module registers something when imported: signal
- * receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models, or
- * admin registrations. With a startup graph, only modules setup no longer reaches by any
+ * receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models (classes
+ * whose bases, followed through the repository, reach a Django or third-party model: see
+ * django-models.ts), or admin registrations. With a startup graph, only modules setup no longer reaches by any
  * other chain are reported.
  *
  * Why: Django connects a receiver only when its module is imported, and registers a model
  * only when its class is defined. Drop the import and the receivers silently stop firing in
  * every process that does not happen to import the module some other way (Celery, migrate,
  * shell), and the models stop registering. Nothing fails: cache invalidation and audit logs
- * just stop.
+ * just stop. The exception is a custom user model: when AUTH_USER_MODEL no longer registers,
+ * django.setup() itself raises ImproperlyConfigured, which the finding says (naming the
+ * settings string when a settings file has it).
  *
  * Fix: keep (or restore) the import, from `AppConfig.ready()` for receivers
  * (`from . import signals  # noqa: F401`) and from `models/__init__.py` for models.
@@ -25,6 +28,7 @@ import type { PyFileFacts, PyImport } from "../python/types";
 import type { FileChangeModel, RepoSide, ReviewModel } from "./model";
 import { setupTimeImports } from "./model";
 import type { RawFinding, Rule } from "./rule";
+import { type DjangoModel, djangoModels } from "./django-models";
 
 /** Files Django imports for their side effects at setup. */
 export function isRegistrationFile(path: string): boolean {
@@ -52,7 +56,7 @@ function sideImports(side: RepoSide, path: string, facts: PyFileFacts): Map<stri
 
 interface Effects {
   receivers: string[];
-  models: string[];
+  models: DjangoModel[];
   admin: string[];
 }
 
@@ -62,7 +66,7 @@ function lastPart(callee: string): string {
 }
 
 /** What importing a module registers with Django. */
-function effectsOf(path: string, facts: PyFileFacts, receiverDecorators: readonly string[]): Effects {
+function effectsOf(side: RepoSide, module: string, path: string, facts: PyFileFacts, receiverDecorators: readonly string[]): Effects {
   const receivers: string[] = [];
   for (const d of facts.decorators) {
     if (receiverDecorators.includes(d.callee) || receiverDecorators.includes(lastPart(d.callee))) {
@@ -70,17 +74,36 @@ function effectsOf(path: string, facts: PyFileFacts, receiverDecorators: readonl
     }
   }
   for (const c of facts.connects) receivers.push(`${c.signal}.connect(${c.args}) at ${path}:${c.line}`);
-  // Django models: `models.Model` subclasses, or `...Model` bases in a module that imports Django's ORM
-  // (a pydantic `BaseModel` elsewhere registers nothing).
-  const usesOrm = facts.imports.some((i) => i.module === "django.db" || i.module.startsWith("django.db.") || i.level > 0);
-  const models = facts.classes
-    .filter((c) => c.context.kind === "top" && c.bases.some((b) => b === "models.Model" || (usesOrm && /(^|\.)[A-Za-z]*Model$/.test(b))))
-    .map((c) => `${c.name} at ${path}:${c.line}`);
+  const models = djangoModels(side, module, path, facts);
   const admin = [
     ...facts.adminRegisters.map((a) => `admin.site.register(${a.args}) at ${path}:${a.line}`),
     ...facts.decorators.filter((d) => /(^|\.)admin\.register$/.test(d.callee)).map((d) => `@${d.text} on ${d.target} at ${path}:${d.line}`),
   ];
   return { receivers, models, admin };
+}
+
+/**
+ * Where settings name a user model as `"app_label.Name"` (AUTH_USER_MODEL): dotted strings of
+ * settings files whose last part is the model's name and whose first part is a package on the
+ * model's module path. The configured settings module wins, then settings outside tests.
+ */
+function userModelSetting(model: ReviewModel, user: DjangoModel): string | null {
+  const packages = user.module.split(".");
+  const configured = model.config.settingsModule === null ? null : model.head.moduleFile(model.config.settingsModule);
+  let best: { rank: number; text: string } | null = null;
+  for (const [path, facts] of model.head.files) {
+    if (path !== configured && !/\/settings(\/.*|_[^/]*)?\.py$/.test(`/${path}`)) continue;
+    const rank = path === configured ? 0 : isTestFile(model.config, path) ? 2 : 1;
+    if (best !== null && best.rank <= rank) continue;
+    for (const d of facts.dottedStrings) {
+      const parts = d.value.split(".");
+      if (parts.length === 2 && parts[1] === user.name && packages.includes(parts[0])) {
+        best = { rank, text: `"${d.value}" at ${path}:${d.line}` };
+        break;
+      }
+    }
+  }
+  return best?.text ?? null;
 }
 
 function headLocation(change: FileChangeModel, lost: SideImport): number | null {
@@ -103,7 +126,7 @@ export const sideEffectImportRemoved: Rule = {
     docsAnchor: "side-effect-import-removed",
     docs: {
       what: "An apps.py, models.py or models/__init__.py stops importing a module whose import registers signal receivers, models or admin classes.",
-      why: "Receivers connect and models register only when their module is imported. Without the import they silently stop working in every process that does not import the module some other way (Celery, Temporal, migrate, shell): no error anywhere.",
+      why: "Receivers connect and models register only when their module is imported. Without the import they silently stop working in every process that does not import the module some other way (Celery, Temporal, migrate, shell): no error anywhere. A custom user model (AUTH_USER_MODEL) that stops registering makes django.setup() itself fail with ImproperlyConfigured.",
       fix: "Keep the import, in AppConfig.ready() for receivers (`from . import signals  # noqa: F401`) or in models/__init__.py for models.",
       example: {
         bad: "# products/analytics/backend/apps.py\nclass AnalyticsConfig(AppConfig):\n    def ready(self):\n        from . import signals  # was: from . import signals, activity_logging",
@@ -128,14 +151,25 @@ export const sideEffectImportRemoved: Rule = {
         const file = model.head.moduleFile(module);
         if (file === null) continue;
         const facts = model.head.files.get(file) ?? null;
-        const effects = file && facts ? effectsOf(file, facts, decorators) : { receivers: [], models: [], admin: [] };
+        const effects = file && facts ? effectsOf(model.head, module, file, facts, decorators) : { receivers: [], models: [], admin: [] };
         const lineText = change.base.lines[lost.imp.line - 1] ?? "";
         const noqa = /#\s*noqa\b[^#]*F401/.test(lineText) || /#\s*noqa\s*$/.test(lineText);
         const count = effects.receivers.length + effects.models.length + effects.admin.length;
         if (count === 0 && !noqa) continue;
         const parts: string[] = [];
         if (effects.receivers.length) parts.push(`${effects.receivers.length} signal receiver${effects.receivers.length > 1 ? "s" : ""} stop connecting`);
-        if (effects.models.length) parts.push(`${effects.models.length} model${effects.models.length > 1 ? "s" : ""} stop registering`);
+        if (effects.models.length) {
+          const names = effects.models.map((m) => m.name).join(", ");
+          parts.push(`${effects.models.length} model${effects.models.length > 1 ? "s" : ""} stop${effects.models.length > 1 ? "" : "s"} registering (${names})`);
+        }
+        for (const user of effects.models.filter((m) => m.userModel)) {
+          const setting = userModelSetting(model, user);
+          parts.push(
+            setting
+              ? `${user.name} is a custom user model and settings name it as their AUTH_USER_MODEL, ${setting}: django.setup() itself fails with ImproperlyConfigured ("AUTH_USER_MODEL refers to model ... that has not been installed")`
+              : `${user.name} is a custom user model: if it is AUTH_USER_MODEL, django.setup() itself fails with ImproperlyConfigured ("AUTH_USER_MODEL refers to model ... that has not been installed")`,
+          );
+        }
         if (effects.admin.length) parts.push(`${effects.admin.length} admin registration${effects.admin.length > 1 ? "s" : ""} stop running`);
         const where = lost.via === "ready" ? `${lost.imp.context.scope}()` : basePath;
         const consequence = parts.length ? parts.join(", ") : "its import was marked as a side-effect import (# noqa: F401)";
@@ -145,7 +179,7 @@ export const sideEffectImportRemoved: Rule = {
           line: change.head ? headLocation(change, lost) : null,
           side: change.head ? "head" : "base",
           message: `\`${module}\` is no longer imported at setup (${gone}; it was \`${importStatementText(lost.imp)}\` at ${basePath}:${lost.imp.line}): ${consequence}.`,
-          details: [...effects.receivers.map((r) => `receiver: ${r}`), ...effects.models.map((m) => `model: ${m}`), ...effects.admin.map((a) => `admin: ${a}`)],
+          details: [...effects.receivers.map((r) => `receiver: ${r}`), ...effects.models.map((m) => `model: ${m.name} at ${m.path}:${m.line}${m.userModel ? " (custom user model)" : ""}`), ...effects.admin.map((a) => `admin: ${a}`)],
           fixCode: { path: change.head ? change.path : basePath, language: "python", code: restoreLine(lost, change) },
         });
       }

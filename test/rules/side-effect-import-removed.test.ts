@@ -14,6 +14,12 @@ const BASE: Record<string, string> = {
 
 const { "shop/models.py": _modelsPy, ...WITHOUT_MODELS_PY } = DJANGO_BASE;
 
+/** shop/models.py imports `line` at the base (its line 6) and no longer does at the head. */
+function droppedFromModels(line: string, files: Record<string, string>): Pick<ReviewCase, "base" | "head"> {
+  return { base: { ...DJANGO_BASE, ...files, "shop/models.py": `${DJANGO_BASE["shop/models.py"]}${line}\n` }, head: { "shop/models.py": DJANGO_BASE["shop/models.py"] } };
+}
+const SETUP_FAILS = "django.setup() itself fails with ImproperlyConfigured";
+
 const invalid: ReviewCase[] = [
   {
     name: "one name dropped from `from . import audit, signals` in ready(): reported at the edited line, naming the receiver",
@@ -48,6 +54,52 @@ const invalid: ReviewCase[] = [
     check: (r) => expect(r.findings[0].details).toEqual(["model: Alert at shop/models/alert.py:4", "model: AlertCheck at shop/models/alert.py:8"]),
   },
   {
+    // Horizon's openstack_auth/user.py: the AUTH_USER_MODEL, imported by models.py; without the
+    // import django.setup() raises ImproperlyConfigured (checked against real Django in the corpus test).
+    name: "models.py stops importing a custom user model (`models.AbstractBaseUser` of django.contrib.auth): setup fails",
+    ...droppedFromModels("from .user import User  # noqa: F401", {
+      "proj/settings.py": `${DJANGO_BASE["proj/settings.py"]}AUTH_USER_MODEL = "shop.User"\n`,
+      "shop/user.py": "from django.contrib.auth import models\n\n\nclass User(models.AbstractBaseUser, models.AnonymousUser):\n    pass\n",
+    }),
+    expect: [`${RULE} shop/models.py:6 warn`],
+    check: (r) => {
+      const f = r.findings[0];
+      expect(f.details).toEqual(["model: User at shop/user.py:4 (custom user model)"]);
+      expect(f.message).toContain("1 model stops registering (User)");
+      expect(f.message).toContain('"shop.User" at proj/settings.py:5');
+      expect(f.message).toContain(SETUP_FAILS);
+    },
+  },
+  {
+    name: "models.py stops importing an `AbstractUser` subclass (from django.contrib.auth.models): named as a user model",
+    ...droppedFromModels("from .accounts import Member", {
+      "shop/accounts.py": "from django.contrib.auth.models import AbstractUser\n\n\nclass Member(AbstractUser):\n    pass\n",
+    }),
+    expect: [`${RULE} shop/models.py:6 warn`],
+    check: (r) => {
+      expect(r.findings[0].details).toEqual(["model: Member at shop/accounts.py:4 (custom user model)"]);
+      expect(r.findings[0].message).toContain(`if it is AUTH_USER_MODEL, ${SETUP_FAILS}`);
+    },
+  },
+  {
+    name: "models deriving from a project abstract base in another module (re-exported, and through a module alias) stop registering",
+    ...droppedFromModels("from . import catalog  # noqa: F401", {
+      "core/__init__.py": "from .base import TimeStamped  # noqa: F401\n",
+      "core/base.py": "from django.db import models\n\n\nclass TimeStamped(models.Model):\n    class Meta:\n        abstract = True\n",
+      "shop/catalog.py": "from core import TimeStamped, base\n\n\nclass Product(TimeStamped):\n    pass\n\n\nclass Tag(base.TimeStamped):\n    pass\n",
+    }),
+    expect: [`${RULE} shop/models.py:6 warn`],
+    check: (r) => expect(r.findings[0].details).toEqual(["model: Product at shop/catalog.py:4", "model: Tag at shop/catalog.py:8"]),
+  },
+  {
+    name: "a model deriving from a third-party abstract model (django-model-utils' TimeStampedModel) stops registering",
+    ...droppedFromModels("from .events import Event  # noqa: F401", {
+      "shop/events.py": "from model_utils.models import TimeStampedModel\n\n\nclass Event(TimeStampedModel):\n    pass\n",
+    }),
+    expect: [`${RULE} shop/models.py:6 warn`],
+    check: (r) => expect(r.findings[0].details).toEqual(["model: Event at shop/events.py:4"]),
+  },
+  {
     name: "deleting apps.py removes every side-effect import",
     base: DJANGO_BASE,
     head: { "shop/apps.py": null },
@@ -70,6 +122,25 @@ const valid: ReviewCase[] = [
       "shop/models.py": `${DJANGO_BASE["shop/models.py"]}from .schemas import OrderIn  # re-export\n`,
     },
     head: { "shop/models.py": DJANGO_BASE["shop/models.py"] },
+    expect: [],
+  },
+  {
+    name: "a project base deriving from pydantic's BaseModel, in another module, is not a Django model",
+    ...droppedFromModels("from .schemas import OrderIn", {
+      "core/__init__.py": "",
+      "core/schema.py": "from pydantic import BaseModel\n\n\nclass Schema(BaseModel):\n    pass\n",
+      "shop/schemas.py": "from core.schema import Schema\n\n\nclass OrderIn(Schema):\n    total: int\n",
+    }),
+    expect: [],
+  },
+  {
+    name: "plain classes, forms, serializers, managers and choices register nothing",
+    ...droppedFromModels("from . import extras", {
+      "shop/extras.py":
+        "from django import forms\nfrom django.db import models\nfrom rest_framework import serializers\n\n\nclass Registry:\n    pass\n\n\nclass Local(Registry):\n    pass\n\n\n" +
+        "class OrderForm(forms.ModelForm):\n    pass\n\n\nclass OrderSerializer(serializers.ModelSerializer):\n    pass\n\n\n" +
+        "class OrderManager(models.Manager):\n    pass\n\n\nclass Status(models.TextChoices):\n    OPEN = \"open\"\n",
+    }),
     expect: [],
   },
   {
