@@ -4,7 +4,8 @@
  *
  * Compared per file: imports (every field, frames included), import_module/__import__
  * calls, classes, functions, `__all__`, dotted string literals, `from __future__ import
- * annotations`. Files CPython cannot parse must give the scanner no exception and at
+ * annotations`, calls of names the file binds (callee, line, frames; not the argument text) and
+ * import calls with a computed module name (func, line, frames). Files CPython cannot parse must give the scanner no exception and at
  * least one diagnostic.
  */
 import { spawnSync } from "child_process";
@@ -49,6 +50,16 @@ interface OracleImportCall {
   package: string | null;
   frames: string[];
 }
+interface OracleCall {
+  line: number;
+  callee: string;
+  frames: string[];
+}
+interface OracleDynamicImport {
+  func: string;
+  line: number;
+  frames: string[];
+}
 interface OracleClass {
   name: string;
   qualname: string;
@@ -69,6 +80,8 @@ interface OracleOk {
   all: { names: string[]; dynamic: boolean } | null;
   dottedStrings: { line: number; value: string }[];
   futureAnnotations: boolean;
+  calls: OracleCall[];
+  dynamicImports: OracleDynamicImport[];
 }
 interface OracleFailed {
   path: string;
@@ -169,6 +182,13 @@ function normCallActual(r: PyFileFacts["importCalls"][number]): Norm {
   });
 }
 
+function normPlainCall(r: { line: number; callee: string; frames?: string[]; context?: { frames: string[] } }): Norm {
+  return norm(r.line, { line: r.line, callee: r.callee, frames: r.frames ?? r.context?.frames });
+}
+function normDynamicImport(r: { line: number; func: string; frames?: string[]; context?: { frames: string[] } }): Norm {
+  return norm(r.line, { line: r.line, func: r.func, frames: r.frames ?? r.context?.frames });
+}
+
 function normClassExpected(r: OracleClass): Norm {
   return norm(r.line, { name: r.name, qualname: r.qualname, line: r.line, endLine: r.endLine, frames: r.frames });
 }
@@ -265,6 +285,8 @@ function compareFile(file: string, oracle: OracleResult, source: Uint8Array): Mi
     ...compareValue(file, "all", normAll(oracle.all), normAll(facts.all)),
     ...compareLists(file, "dottedStrings", oracle.dottedStrings.map(normDotted), facts.dottedStrings.map(normDotted)),
     ...compareValue(file, "futureAnnotations", oracle.futureAnnotations, facts.futureAnnotations),
+    ...compareLists(file, "calls", oracle.calls.map(normPlainCall), facts.calls.map(normPlainCall)),
+    ...compareLists(file, "dynamicImports", oracle.dynamicImports.map(normDynamicImport), facts.dynamicImports.map(normDynamicImport)),
   ];
 }
 

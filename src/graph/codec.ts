@@ -9,10 +9,10 @@
  * bind), then everything else. The graph decodes only the first line.
  */
 import { contextOf } from "../python/context";
-import type { ExecutionContext, Frame, PyFileFacts, PyImport, PyImportCall } from "../python/types";
+import type { ExecutionContext, Frame, PyCall, PyDynamicImport, PyFileFacts, PyImport, PyImportCall } from "../python/types";
 
 /** Bump when the encoding changes. */
-export const CODEC_VERSION = 2;
+export const CODEC_VERSION = 3;
 
 /** What the startup graph needs of a module (see edges.ts). */
 export interface GraphFacts {
@@ -23,6 +23,12 @@ export interface GraphFacts {
   defines: string[];
   /** A module-level `def __getattr__` (PEP 562). */
   getattr: boolean;
+  /** Calls of names the file binds (followed into repository functions, see calls.ts). */
+  calls: PyCall[];
+  /** Import calls whose module name is computed at run time. */
+  dynamicImports: PyDynamicImport[];
+  /** Qualified names of every `def` in the file (`f`, `Config.ready`, `f.inner`). */
+  functions: string[];
 }
 
 type Ctx = number;
@@ -80,7 +86,10 @@ export function encodeFacts(f: PyFileFacts): string {
     if (x.name === "__getattr__") getattr = 1;
   }
   for (const c of f.classes) if (moduleLevel(c.context)) defines.push(c.name);
-  const graph = [CODEC_VERSION, ft.list, imports, calls, f.all === null ? 0 : [f.all.names, f.all.dynamic ? 1 : 0], defines, getattr];
+  const plainCalls = f.calls.map((c) => [c.line, c.callee, c.args, ft.ref(c.context)]);
+  const dynamic = f.dynamicImports.map((c) => [c.func === "import_module" ? 0 : 1, c.line, c.args, ft.ref(c.context)]);
+  const qualnames = f.functions.map((x) => x.qualname);
+  const graph = [CODEC_VERSION, ft.list, imports, calls, f.all === null ? 0 : [f.all.names, f.all.dynamic ? 1 : 0], defines, getattr, plainCalls, dynamic, qualnames];
   const rest = [classes, functions, decorators, connects, patches, admin, dotted, f.futureAnnotations ? 1 : 0, diags, f.lineCount];
   return `${JSON.stringify(graph)}\n${JSON.stringify(rest)}`;
 }
@@ -93,6 +102,9 @@ type RawGraph = [
   0 | [string[], number],
   string[],
   number,
+  [number, string, string, Ctx][],
+  [number, number, string, Ctx][],
+  string[],
 ];
 
 type RawRest = [
@@ -111,7 +123,7 @@ type RawRest = [
 function parseGraph(text: string): { g: GraphFacts; ctx: (c: Ctx) => ExecutionContext } {
   const nl = text.indexOf("\n");
   const r = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as RawGraph;
-  if (!Array.isArray(r) || r[0] !== CODEC_VERSION || r.length !== 7) throw new Error("not encoded facts");
+  if (!Array.isArray(r) || r[0] !== CODEC_VERSION || r.length !== 10) throw new Error("not encoded facts");
   const frames = r[1];
   const ctx = (c: Ctx): ExecutionContext => contextOf(frames[c >> 1], (c & 1) === 1);
   const g: GraphFacts = {
@@ -124,6 +136,9 @@ function parseGraph(text: string): { g: GraphFacts; ctx: (c: Ctx) => ExecutionCo
     all: r[4] === 0 ? null : { names: r[4][0], dynamic: r[4][1] === 1 },
     defines: r[5],
     getattr: r[6] === 1,
+    calls: r[7].map(([line, callee, args, c]) => ({ line, callee, args, context: ctx(c) })),
+    dynamicImports: r[8].map(([func, line, args, c]) => ({ func: func === 0 ? "import_module" : "__import__", line, args, context: ctx(c) })),
+    functions: r[9],
   };
   return { g, ctx };
 }
@@ -145,6 +160,8 @@ export function decodeFacts(text: string): PyFileFacts {
   return {
     imports: g.imports,
     importCalls: g.importCalls,
+    calls: g.calls,
+    dynamicImports: g.dynamicImports,
     classes: r[0].map(([qualname, name, line, span, bases, c]) => ({ name, qualname, line, endLine: line + span, bases, context: ctx(c) })),
     functions: r[1].map(([qualname, name, line, span, isAsync, c]) => ({ name, qualname, line, endLine: line + span, async: isAsync === 1, context: ctx(c) })),
     decorators: r[2].map(([line, text, callee, target, c]) => ({ line, text, callee: callee === 0 ? text : callee, target, context: ctx(c) })),
@@ -169,5 +186,5 @@ export function graphFactsOf(f: PyFileFacts): GraphFacts {
     if (x.name === "__getattr__") getattr = true;
   }
   for (const c of f.classes) if (moduleLevel(c.context)) defines.push(c.name);
-  return { imports: f.imports, importCalls: f.importCalls, all: f.all, defines, getattr };
+  return { imports: f.imports, importCalls: f.importCalls, all: f.all, defines, getattr, calls: f.calls, dynamicImports: f.dynamicImports, functions: f.functions.map((x) => x.qualname) };
 }

@@ -139,6 +139,8 @@ export class Lexer {
   adjacent = false;
   /** The line has a `;` (outside brackets or not). */
   semicolon = false;
+  /** The line has a name followed by `(`: a call (or a `def`/`class` header). */
+  calls = false;
   private lastOperand = false;
   private lastString = false;
 
@@ -255,6 +257,7 @@ export class Lexer {
     this.interesting = false;
     this.adjacent = false;
     this.semicolon = false;
+    this.calls = false;
     this.lastOperand = false;
     this.lastString = false;
     this.tokens();
@@ -361,6 +364,7 @@ export class Lexer {
         case C_OPEN: {
           this.pos++;
           this.physStart = false;
+          if (c === 40 && this.n > 0 && this.kind[this.n - 1] === T.Name && !isHardKeyword(this.val[this.n - 1])) this.calls = true;
           const i = this.push(T.Op, p, p + 1, this.line, c);
           this.stack.push(i);
           break;

@@ -72,6 +72,14 @@ function isAugmentedAssign(op: number): boolean {
   return last === 61 && op !== Op.EqEq && op !== (60 | (61 << 8)) && op !== (62 | (61 << 8)) && op !== (33 | (61 << 8));
 }
 
+/** The frames of code inside the active lambda bodies (one `lambda` frame each). */
+function lambdaFrames(frames: Frame[], lambdaDepths: number[] | null): Frame[] {
+  if (lambdaDepths === null || lambdaDepths.length === 0) return frames;
+  const out = [...frames];
+  for (let l = 0; l < lambdaDepths.length; l++) out.push("lambda");
+  return out;
+}
+
 export function scanPython(source: Uint8Array): PyFileFacts {
   return new Scanner(source).run();
 }
@@ -87,6 +95,8 @@ class Scanner {
   private lastEnd = 0;
   private frames: Frame[] = EMPTY;
   private readonly interned = new Map<Frame[], Map<Frame, Frame[]>>();
+  /** In a `case` header: tokens before this index are the pattern (`Cls()` there is no call). */
+  private patternEnd = -1;
 
   constructor(source: Uint8Array) {
     const enc = detectEncoding(source);
@@ -95,6 +105,8 @@ class Scanner {
     this.facts = {
       imports: [],
       importCalls: [],
+      calls: [],
+      dynamicImports: [],
       classes: [],
       functions: [],
       decorators: [],
@@ -119,6 +131,7 @@ class Scanner {
         this.line();
       }
       this.finish();
+      this.keepBoundCalls();
     } catch (e) {
       // Defensive: a scanner bug must never lose the file's facts or crash the review.
       this.diag(lx.lineNumber, `internal scanner error: ${(e as Error).message}`);
@@ -127,6 +140,22 @@ class Scanner {
     this.facts.diagnostics.sort((a, b) => a.line - b.line);
     this.facts.lineCount = lx.lineNumber;
     return this.facts;
+  }
+
+  /** Keeps only the calls whose first name the file binds by an import or a `def` (see PyCall). */
+  private keepBoundCalls(): void {
+    const f = this.facts;
+    if (f.calls.length === 0) return;
+    const bound = new Set<string>();
+    for (const imp of f.imports) {
+      if (imp.kind === "import") bound.add(imp.names[0].asname ?? imp.module.split(".")[0]);
+      else if (!imp.star) for (const n of imp.names) bound.add(n.asname ?? n.name);
+    }
+    for (const fn of f.functions) bound.add(fn.name);
+    f.calls = f.calls.filter((c) => {
+      const dot = c.callee.indexOf(".");
+      return bound.has(dot < 0 ? c.callee : c.callee.slice(0, dot));
+    });
   }
 
   private diag(line: number, message: string): void {
@@ -406,7 +435,9 @@ class Scanner {
     }
     if (kw !== N.Def && kw !== N.Class && this.decorators.length > 0) this.decorators = [];
     // Header expressions run in the enclosing frames.
+    if (kw === N.Case) this.patternEnd = this.guardStart(first, hc);
     if (kw !== N.Else && kw !== N.Try && kw !== N.Finally) this.scanExpr(first, hc, headerFrames);
+    this.patternEnd = -1;
     if (hc + 1 < n) {
       // One-line body: `if x: import y; import z`.
       this.simple(hc + 1, n, body);
@@ -723,7 +754,7 @@ class Scanner {
   private scanExpr(s: number, e: number, frames: Frame[]): void {
     const lx = this.lx;
     // Most lines hold nothing to look at: no string, no interesting name, no adjacent operands.
-    if (!lx.interesting && !lx.adjacent) return;
+    if (!lx.interesting && !lx.adjacent && !lx.calls) return;
     let depth = 0;
     let lambdaDepths: number[] | null = null; // depths of active lambda bodies
     let pendingLambdas: number[] | null = null; // depths of lambdas whose ':' is not seen yet
@@ -760,7 +791,12 @@ class Scanner {
       // Name
       const id = lx.val[i];
       if (id === N.None) {
-        if (i + 1 < e) this.adjacent(i, i + 1);
+        if (i + 1 < e) {
+          this.adjacent(i, i + 1);
+          if (lx.kind[i + 1] === T.Op && lx.val[i + 1] === Op.LParen && !(i > 0 && lx.kind[i - 1] === T.Name && (lx.val[i - 1] === N.Def || lx.val[i - 1] === N.Class))) {
+            this.plainCall(s, i, lx.match[i + 1] < 0 ? e : lx.match[i + 1], lambdaFrames(frames, lambdaDepths));
+          }
+        }
         continue;
       }
       if (id === N.Lambda) {
@@ -774,14 +810,9 @@ class Scanner {
       if (isHardKeyword(id)) continue;
       if (i + 1 < e && !(i === s && (id === N.Type || id === N.Match || id === N.Case))) this.adjacent(i, i + 1);
       if (i + 1 < e && lx.kind[i + 1] === T.Op && lx.val[i + 1] === Op.LParen) {
-        if (i > s && lx.kind[i - 1] === T.Name && (lx.val[i - 1] === N.Def || lx.val[i - 1] === N.Class)) continue;
+        if (i > 0 && lx.kind[i - 1] === T.Name && (lx.val[i - 1] === N.Def || lx.val[i - 1] === N.Class)) continue;
         const close = lx.match[i + 1] < 0 ? e : lx.match[i + 1];
-        let callFrames = frames;
-        if (lambdaDepths && lambdaDepths.length > 0) {
-          callFrames = [...frames];
-          for (let l = 0; l < lambdaDepths.length; l++) callFrames.push("lambda");
-        }
-        this.call(s, i, close, id, callFrames);
+        this.call(s, i, close, id, lambdaFrames(frames, lambdaDepths));
       }
     }
   }
@@ -811,11 +842,17 @@ class Scanner {
     const lx = this.lx;
     const line = lx.tline[i];
     const a0 = i + 2;
+    this.plainCall(s, i, close, frames);
     switch (id) {
       case N.ImportModule:
       case N.DunderImport: {
         const first = this.stringArg(a0, close);
-        if (!first) return;
+        if (!first) {
+          if (this.hasPositional(a0, close)) {
+            this.facts.dynamicImports.push({ func: id === N.ImportModule ? "import_module" : "__import__", line, args: this.text(a0, close), context: contextOf(frames) });
+          }
+          return;
+        }
         let pkg: string | null = null;
         if (first[1] < close) {
           const second = this.stringArg(first[1] + 1, close);
@@ -872,6 +909,39 @@ class Scanner {
         return;
       }
     }
+  }
+
+  /** Index of the top-level `if` of a `case` header's guard in [s, e), else e. */
+  private guardStart(s: number, e: number): number {
+    const lx = this.lx;
+    for (let i = s; i < e; i++) {
+      if (lx.kind[i] === T.Op && (lx.val[i] === Op.LParen || lx.val[i] === Op.LBracket || lx.val[i] === Op.LBrace) && lx.match[i] > i) i = lx.match[i];
+      else if (lx.kind[i] === T.Name && lx.val[i] === N.If) return i;
+    }
+    return e;
+  }
+
+  /** Records a call of a dotted name `a.b.f(...)` (the callee NAME token at `i`); `x().f()`, `x[0].f()` are not one. */
+  private plainCall(s: number, i: number, close: number, frames: Frame[]): void {
+    const lx = this.lx;
+    if (i < this.patternEnd) return;
+    let k = i;
+    while (k - 2 >= s && lx.kind[k - 1] === T.Op && lx.val[k - 1] === Op.Dot && lx.kind[k - 2] === T.Name) k -= 2;
+    if (k - 1 >= s && lx.kind[k - 1] === T.Op && lx.val[k - 1] === Op.Dot) return;
+    let callee = "";
+    for (let j = k; j <= i; j += 2) {
+      if (isHardKeyword(lx.val[j])) return;
+      callee += j === k ? this.text1(j) : `.${this.text1(j)}`;
+    }
+    this.facts.calls.push({ line: lx.tline[k], callee, args: this.text(i + 2, close), context: contextOf(frames) });
+  }
+
+  /** Whether the argument list starting at `a` begins with a positional argument (not `name=`, not `**x`). */
+  private hasPositional(a: number, close: number): boolean {
+    const lx = this.lx;
+    if (a >= close) return false;
+    if (lx.kind[a] === T.Op && lx.val[a] === Op.StarStar) return false;
+    return !(lx.kind[a] === T.Name && a + 1 < close && lx.kind[a + 1] === T.Op && lx.val[a + 1] === Op.Eq);
   }
 
   private nextComma(a: number, close: number): number {

@@ -80,6 +80,30 @@ export interface PyImportCall {
   context: ExecutionContext;
 }
 
+/**
+ * A call of a dotted name (`f(...)`, `mod.f(...)`, `a.b.f(...)`) whose first name the file
+ * binds by an import (anywhere) or a `def` (anywhere): the calls that may run repository code
+ * (the startup graph follows them into the functions they run). Calls of other callees
+ * (`self.x()`, `f()()`, builtins) are not recorded.
+ */
+export interface PyCall {
+  line: number;
+  /** The callee as written, dotted: `update_dashboards`, `settings_utils.update_dashboards`. */
+  callee: string;
+  /** Argument text, whitespace normalised (capped like other texts). */
+  args: string;
+  context: ExecutionContext;
+}
+
+/** `import_module(expr)` / `__import__(expr)` whose first argument is not a string literal. */
+export interface PyDynamicImport {
+  func: "import_module" | "__import__";
+  line: number;
+  /** Argument text, whitespace normalised (capped like other texts). */
+  args: string;
+  context: ExecutionContext;
+}
+
 export interface PyClass {
   name: string;
   /** Dotted enclosing scope plus name, e.g. `Outer.Inner`. */
@@ -148,6 +172,10 @@ export interface PyDiagnostic {
 export interface PyFileFacts {
   imports: PyImport[];
   importCalls: PyImportCall[];
+  /** Calls of names the file binds by import or `def` (see PyCall). */
+  calls: PyCall[];
+  /** Import calls whose module name is computed at run time. */
+  dynamicImports: PyDynamicImport[];
   classes: PyClass[];
   functions: PyFunction[];
   decorators: PyDecorator[];

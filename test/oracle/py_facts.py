@@ -36,6 +36,12 @@ Other rules:
 - `lazy` is always false (no PEP 810 syntax before Python 3.15).
 - Names are as the AST has them: non-ASCII identifiers are NFKC-normalised by CPython.
 - `__all__`: see module_all().
+- `calls`: every call whose callee is a dotted name (`f(...)`, `a.b.f(...)`: a Name, or
+  Attributes over a Name) and whose first name the file binds by an import (anywhere; the
+  name an `import`/`from` statement binds) or by a `def` (anywhere). Calls inside f-string
+  replacement fields are not recorded (the scanner reads an f-string as one token).
+- `dynamicImports`: `import_module(...)`/`__import__(...)` calls (a Name or an attribute
+  of that name) whose first positional argument is not a str literal; not inside f-strings.
 """
 
 import ast
@@ -115,6 +121,8 @@ class Facts:
         self.classes = []
         self.functions = []
         self.dotted = []
+        self.calls = []
+        self.dynamic_imports = []
 
     def add_import(self, node, frames):
         fr = list(frames)
@@ -146,7 +154,7 @@ class Facts:
                 "frames": fr,
             }))
 
-    def add_call(self, node, frames):
+    def add_call(self, node, frames, in_fstr):
         func = node.func
         if isinstance(func, ast.Name):
             fname = func.id
@@ -154,6 +162,25 @@ class Facts:
             fname = func.attr
         else:
             return
+        if not in_fstr:
+            parts = []
+            f = func
+            while isinstance(f, ast.Attribute):
+                parts.append(f.attr)
+                f = f.value
+            if isinstance(f, ast.Name):
+                parts.append(f.id)
+                self.calls.append(((node.lineno, node.col_offset), {
+                    "line": node.lineno,
+                    "callee": ".".join(reversed(parts)),
+                    "frames": list(frames),
+                }))
+            if fname in IMPORT_FUNCS and node.args and not _is_str(node.args[0]):
+                self.dynamic_imports.append(((node.lineno, node.col_offset), {
+                    "func": fname,
+                    "line": node.lineno,
+                    "frames": list(frames),
+                }))
         if fname not in IMPORT_FUNCS or not node.args or not _is_str(node.args[0]):
             return
         package = None
@@ -250,7 +277,7 @@ def walk(tree, facts):
             if t is ast.Import or t is ast.ImportFrom:
                 facts.add_import(node, frames)
             elif t is ast.Call:
-                facts.add_call(node, frames)
+                facts.add_call(node, frames, in_fstr)
             elif t is ast.Constant:
                 v = node.value
                 if not in_fstr and type(v) is str and DOTTED.fullmatch(v):
@@ -358,6 +385,21 @@ def future_annotations(tree):
     return False
 
 
+def bound_calls(facts):
+    """The calls whose first name the file binds by an import or a `def` (see `calls` above)."""
+    bound = set()
+    for _key, imp in facts.imports:
+        if imp["kind"] == "import":
+            n = imp["names"][0]
+            bound.add(n["asname"] or imp["module"].split(".")[0])
+        elif not imp["star"]:
+            for n in imp["names"]:
+                bound.add(n["asname"] or n["name"])
+    for _key, fn in facts.functions:
+        bound.add(fn["name"])
+    return [(k, c) for k, c in facts.calls if c["callee"].split(".")[0] in bound]
+
+
 # ---------------------------------------------------------------- driver
 
 def _sorted(items):
@@ -388,6 +430,8 @@ def facts_for_source(source, path):
             "all": module_all(tree),
             "dottedStrings": _sorted(facts.dotted),
             "futureAnnotations": future_annotations(tree),
+            "calls": _sorted(bound_calls(facts)),
+            "dynamicImports": _sorted(facts.dynamic_imports),
         }
     except SyntaxError as e:  # includes IndentationError / TabError
         line = e.lineno if isinstance(e.lineno, int) else None
