@@ -120,8 +120,8 @@ function progressBar(io: CommandIo): { update(done: number, total: number): void
   };
 }
 
-function chainJson(chain: ChainLink[]): { module: string; file: string | null; line: number | null }[] {
-  return chain.map((l) => ({ module: l.module, file: l.file, line: l.line }));
+function chainJson(chain: ChainLink[]): { module: string; file: string | null; line: number | null; via?: string }[] {
+  return chain.map((l) => (l.via === undefined ? { module: l.module, file: l.file, line: l.line } : { module: l.module, file: l.file, line: l.line, via: l.via }));
 }
 
 /** `a (a.py) -> b (a.py:3) -> c (b.py:7)`: each line is where the import is, in the previous file. */
@@ -129,7 +129,7 @@ export function chainText(chain: ChainLink[]): string {
   return chain
     .map((l, i) => {
       if (i === 0) return l.file ? `${l.module} (${l.file})` : l.module;
-      return `${l.module} (${chain[i - 1].file}:${l.line})`;
+      return `${l.module} (${chain[i - 1].file}:${l.line}${l.via === undefined ? "" : ` ${l.via}`})`;
     })
     .join(" -> ");
 }

@@ -12,6 +12,12 @@ export interface ChainLink {
   file: string | null;
   /** Line of the import statement in the PREVIOUS link's file that brings this module in. */
   line: number | null;
+  /**
+   * When that line is a call of a repository function that imports this module (or a computed
+   * import enumerating a package's modules): the route from the call to the import, e.g.
+   * `calls utils.load -> pkg/utils.py:12 imports pkg.plugins`.
+   */
+  via?: string;
 }
 
 export interface Finding {

@@ -11,7 +11,8 @@
  *   then imports).
  * - `from pkg import *` imports the submodules named in a literal `__all__`.
  * - literal `importlib.import_module(...)` / `__import__(...)` calls run where they are.
- * - only statements that run when the module is imported (`context.atImport`) count.
+ * - only statements that run when the module is imported (`context.atImport`) count, and the
+ *   bodies of the repository functions they call (calls.ts: edges of kind `call`).
  * Modules not in the repository are third-party leaves named by their full dotted path.
  * For `from x import y` on a third-party `x`, nothing says whether `y` is a submodule; `x.y`
  * becomes a leaf only when a configured heavy module is `x.y` or under it, so that
@@ -22,6 +23,7 @@
  * consulted nothing the pull request changed (`EdgeMemo`).
  */
 import type { ContextKind, ExecutionContext, PyImport } from "../python/types";
+import { CallFollower } from "./calls";
 import type { GraphFacts } from "./codec";
 import type { ModuleEntry, ModuleIndex } from "./module-index";
 import { importedModules, resolveRelative } from "./modules";
@@ -31,8 +33,10 @@ export interface Edge {
   target: string;
   /** Line of the statement (in the importing file) that creates the edge. */
   line: number;
-  /** How the statement runs: at module top level, conditionally, in a class body, in `ready()` ("function")... */
-  kind: ContextKind;
+  /** How the statement runs: at module top level, conditionally, in a class body, in `ready()` ("function")... or in a called function ("call"). */
+  kind: ContextKind | "call";
+  /** For a `call` edge: the route from the call statement (`line`) to the import, e.g. `calls f -> pkg/a.py:9 imports x`. */
+  via?: string;
 }
 
 export interface Unresolved {
@@ -99,6 +103,16 @@ export function boundNames(imp: PyImport): string[] {
   return imp.names.map((n) => n.asname ?? n.name);
 }
 
+/** The first edge to each target. */
+function unique(edges: Edge[]): Edge[] {
+  const seen = new Set<string>();
+  return edges.filter((e) => {
+    if (seen.has(e.target)) return false;
+    seen.add(e.target);
+    return true;
+  });
+}
+
 function atImport(ctx: ExecutionContext): boolean {
   return ctx.atImport;
 }
@@ -126,8 +140,19 @@ export class EdgeResolver {
   private rec: MemoEntry | null = null;
   /** Context of the statement being resolved (edges carry it). */
   private kind: ContextKind = "top";
+  private readonly calls: CallFollower;
 
-  constructor(private readonly ctx: EdgeContext) {}
+  constructor(private readonly ctx: EdgeContext) {
+    this.calls = new CallFollower({
+      index: ctx.index,
+      graphFacts: (p) => ctx.graphFacts(p),
+      inFlight: ctx.inFlight === undefined ? undefined : (p) => ctx.inFlight?.(p),
+      resolve: (n) => this.resolve(n),
+      consulted: (p) => this.rec?.packages.push(p),
+      bodyEdges: (name, entry, facts, select) => this.importEdgesOf(name, entry, facts, select),
+      unresolved: (u) => this.ctx.unresolved.push(u),
+    });
+  }
 
   private resolve(name: string): ModuleEntry | null {
     this.rec?.names.push(name);
@@ -181,6 +206,14 @@ export class EdgeResolver {
    * imported), in line order, one per target (the first statement importing it).
    */
   async edges(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean = atImport): Promise<Edge[]> {
+    const direct = await this.importEdgesOf(name, entry, facts, select);
+    const called = await this.calls.follow(name, entry, facts, select);
+    if (called.length === 0) return direct;
+    return unique([...direct, ...called].sort((a, b) => a.line - b.line));
+  }
+
+  /** The edges of the import statements and literal import calls `select` picks (calls not followed). */
+  private async importEdgesOf(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean): Promise<Edge[]> {
     const out: Edge[] = [];
     const file = entry.file as string;
     for (const imp of facts.imports) {
@@ -206,12 +239,7 @@ export class EdgeResolver {
       this.definite(target, call.line, file, out);
     }
     if (calls) out.sort((a, b) => a.line - b.line);
-    const seen = new Set<string>();
-    return out.filter((e) => {
-      if (seen.has(e.target)) return false;
-      seen.add(e.target);
-      return true;
-    });
+    return unique(out);
   }
 
   private unresolved(what: string, where: string, why: string): void {

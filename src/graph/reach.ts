@@ -12,6 +12,8 @@ export interface Reached {
   /** Parent in the BFS tree (-1 for a root) and the import line in the parent's file. */
   parent: number[];
   line: (number | null)[];
+  /** For a module first reached through a called function: the call route (see Edge.via). */
+  via: (string | null)[];
   depth: number[];
   /** Successors of each reached module (for dominators). */
   succ: number[][];
@@ -19,13 +21,14 @@ export interface Reached {
 
 /** `added`, when given, is told of each module as the walk adds it (so its file can be read ahead). */
 export async function reach(roots: string[], edgesOf: (module: string) => Promise<Edge[]>, added?: (module: string) => void): Promise<Reached> {
-  const r: Reached = { names: [], ids: new Map(), parent: [], line: [], depth: [], succ: [] };
-  const add = (name: string, parent: number, line: number | null): number => {
+  const r: Reached = { names: [], ids: new Map(), parent: [], line: [], via: [], depth: [], succ: [] };
+  const add = (name: string, parent: number, line: number | null, via: string | null = null): number => {
     const id = r.names.length;
     r.names.push(name);
     r.ids.set(name, id);
     r.parent.push(parent);
     r.line.push(line);
+    r.via.push(via);
     r.depth.push(parent < 0 ? 0 : r.depth[parent] + 1);
     r.succ.push([]);
     added?.(name);
@@ -37,7 +40,7 @@ export async function reach(roots: string[], edgesOf: (module: string) => Promis
     const succ = r.succ[cur];
     for (const e of edges) {
       let id = r.ids.get(e.target);
-      if (id === undefined) id = add(e.target, cur, e.line);
+      if (id === undefined) id = add(e.target, cur, e.line, e.via ?? null);
       if (id !== cur) succ.push(id);
     }
   }

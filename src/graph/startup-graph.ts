@@ -29,6 +29,8 @@ interface Stored {
   names: string[];
   parent: number[];
   line: (number | null)[];
+  /** Call routes (see ChainLink.via); absent when there are none. */
+  via?: (string | null)[];
   succ: number[][];
   /** File of each module: a path, null (namespace package) or false (third-party). */
   files: (string | null | false)[];
@@ -77,6 +79,7 @@ export class ReachedGraph implements StartupGraph {
       names: r.names,
       parent: r.parent,
       line: r.line,
+      ...(r.via.some((v) => v !== null) ? { via: r.via } : {}),
       succ: r.succ,
       files: r.names.map((n) => this.fileOf(n) ?? (this.fileOf(n) === null ? null : false)),
       unresolved: this.unresolved,
@@ -104,7 +107,7 @@ export class ReachedGraph implements StartupGraph {
       settingsFrom: d.settingsFrom,
       sourceRoots: d.sourceRoots,
       roots: d.roots,
-      reached: { names: d.names, ids, parent: d.parent, line: d.line, depth, succ: d.succ },
+      reached: { names: d.names, ids, parent: d.parent, line: d.line, via: Array.isArray(d.via) && d.via.length === d.names.length ? d.via : d.names.map(() => null), depth, succ: d.succ },
       fileOf: (m) => files.get(m),
       unresolved: d.unresolved,
       notes: d.notes,
@@ -119,7 +122,8 @@ export class ReachedGraph implements StartupGraph {
     const links: ChainLink[] = [];
     for (let v = id; v >= 0; v = this.r.parent[v]) {
       const name = this.r.names[v];
-      links.push({ module: name, file: this.fileOf(name) ?? null, line: this.r.line[v] });
+      const via = this.r.via[v];
+      links.push(via === null ? { module: name, file: this.fileOf(name) ?? null, line: this.r.line[v] } : { module: name, file: this.fileOf(name) ?? null, line: this.r.line[v], via });
     }
     return links.reverse();
   }

@@ -5,7 +5,7 @@ import { orderFindings, uniqueErrors } from "./order";
 
 const FINDING_KEYS = ["rule", "severity", "file", "line", "message", "docs", "why", "fix", "fixCode", "chain", "details", "inDiff"];
 const FIX_CODE_KEYS = ["path", "language", "code"];
-const CHAIN_KEYS = ["module", "file", "line"];
+const CHAIN_KEYS = ["module", "file", "line", "via"];
 const ERROR_KEYS = ["kind", "where", "message"];
 
 /** A copy of `obj` with `first` keys in that order, then any other keys sorted. Undefined values are dropped. */

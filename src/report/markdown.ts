@@ -36,7 +36,8 @@ function chainSteps(chain: readonly ChainLink[]): string[] {
   return chain.map((link, i) => {
     const name = link.file ?? link.module;
     const nextLine = chain[i + 1]?.line ?? null;
-    return nextLine === null ? name : `${name}:${nextLine}`;
+    const via = chain[i + 1]?.via;
+    return nextLine === null ? name : `${name}:${nextLine}${via === undefined ? "" : ` ${via}`}`;
   });
 }
 
@@ -56,7 +57,8 @@ export function renderMermaidChain(chain: readonly ChainLink[]): string {
   });
   for (let i = 1; i < chain.length; i++) {
     const line = chain[i].line;
-    lines.push(line === null ? `  n${i - 1} --> n${i}` : `  n${i - 1} -->|line ${line}| n${i}`);
+    const how = chain[i].via === undefined ? "" : " (a call)";
+    lines.push(line === null ? `  n${i - 1} --> n${i}` : `  n${i - 1} -->|line ${line}${how}| n${i}`);
   }
   return codeBlock(lines.join("\n"), "mermaid");
 }

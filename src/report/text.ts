@@ -19,7 +19,8 @@ function chainText(f: Finding): string | null {
     .map((link, i) => {
       const name = link.file ?? link.module;
       const next = f.chain?.[i + 1]?.line ?? null;
-      return next === null ? name : `${name}:${next}`;
+      const via = f.chain?.[i + 1]?.via;
+      return next === null ? name : `${name}:${next}${via === undefined ? "" : ` ${via}`}`;
     })
     .join(" -> ");
 }

@@ -1,0 +1,356 @@
+/**
+ * Code that runs at import is not only import statements: a function of the repository
+ * called while a module executes (at module scope, in a class body, from `AppConfig.ready()`)
+ * runs its body then, so its imports and `import_module()` calls are setup-time too.
+ *
+ * - Calls are followed through the repository: a name bound by `def` in the same module (or
+ *   an enclosing function), or imported from a first-party module (`from x import f; f()`,
+ *   `import x.y; x.y.f()`, `from pkg import mod; mod.f()`), re-exports included. Methods,
+ *   classes and third-party callees are not followed.
+ * - The walk is a worklist: each function once per starting module, at most MAX_FUNCTIONS
+ *   of them, so call cycles and recursion end.
+ * - The idiom "import every submodule of a package" (`pkgutil.iter_modules(pkg.__path__)`,
+ *   `pkgutil.walk_packages`, `os.listdir`/`glob` of the package's directory, with a computed
+ *   `import_module(...)` in the same body) imports every module file in that package
+ *   directory. The package is `X.__path__`'s `X`, the module's own package for `__path__` or
+ *   `__file__`, else the first-party packages passed as arguments along the call route
+ *   (nearest call first): a module object handed down through parameters.
+ * - Any other computed `import_module(expr)` / `__import__(expr)` on the way is listed as
+ *   unresolved, with its file:line and the call route that runs it.
+ *
+ * Each edge found this way starts at the call statement of the module being resolved (its
+ * line) and says, in `via`, the route: `calls settings_utils.update_dashboards ->
+ * openstack_dashboard/utils/settings.py:58 import_module(name)`.
+ */
+import type { ExecutionContext } from "../python/types";
+import type { GraphFacts } from "./codec";
+import type { Edge, Unresolved } from "./edges";
+import type { ModuleEntry, ModuleIndex } from "./module-index";
+import { resolveRelative } from "./modules";
+
+/** Functions followed from one module's statements at most (a bound, not an expectation). */
+export const MAX_FUNCTIONS = 400;
+
+/** Callees whose call lists a package's modules (by their last name). */
+const ENUMERATORS = new Set(["iter_modules", "walk_packages", "listdir", "scandir", "glob", "iglob", "walk"]);
+const RECURSIVE = new Set(["walk_packages", "walk"]);
+
+export interface CallSource {
+  index: ModuleIndex;
+  graphFacts(path: string): GraphFacts | undefined;
+  inFlight?(path: string): Promise<void> | undefined;
+  /** Resolves a module name (recording the lookup, for reuse of the edges). */
+  resolve(name: string): ModuleEntry | null;
+  /** Records that the edges depend on a file (a callee's module, an enumerated package). */
+  consulted(path: string): void;
+  /** The import edges of the statements `select` picks in module `name` (calls not followed). */
+  bodyEdges(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean): Promise<Edge[]>;
+  unresolved(u: Unresolved): void;
+}
+
+/** One link of a call route: the call at `file:line` in `module` (scope `scope`), with its argument text. */
+interface Site {
+  module: string;
+  entry: ModuleEntry;
+  facts: GraphFacts;
+  scope: string;
+  file: string;
+  line: number;
+  callee: string;
+  args: string;
+}
+
+/** A body to read: the statements `select` picks in `module`, reached through `route`. */
+interface Body {
+  module: string;
+  entry: ModuleEntry;
+  facts: GraphFacts;
+  scope: string;
+  select: (ctx: ExecutionContext) => boolean;
+  route: Site[];
+}
+
+/** What a name is bound to in some scope: a module, or a name in a module. */
+type Binding = { module: string } | { from: string; name: string } | { def: string };
+
+/** Whether a context is the body of function `qualname` itself (not a nested def, class or lambda). */
+export function inFunctionBody(qualname: string): (ctx: ExecutionContext) => boolean {
+  return (ctx) => {
+    if (ctx.kind !== "function" || ctx.scope !== qualname) return false;
+    const f = ctx.frames;
+    for (let i = f.length - 1; i >= 0; i--) {
+      if (f[i].startsWith("def:")) return true;
+      if (f[i] === "lambda") return false;
+    }
+    return false;
+  };
+}
+
+/** The enclosing scopes of `scope`, innermost first, ending with the module (`""`). */
+function scopes(scope: string): string[] {
+  const out: string[] = [];
+  let s = scope;
+  for (;;) {
+    out.push(s);
+    if (s === "") return out;
+    const dot = s.lastIndexOf(".");
+    s = dot < 0 ? "" : s.slice(0, dot);
+  }
+}
+
+/** Dotted names in argument text, outside string literals (`[enabled, local.enabled]` -> enabled, local.enabled). */
+function argumentNames(args: string): string[] {
+  const bare = args.replace(/([rRbBuUfF]{0,2})('''|"""|'|")(?:\\.|(?!\2)[^\\])*\2/g, " ");
+  const out: string[] = [];
+  for (const m of bare.matchAll(/(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*/g)) out.push(m[0]);
+  return out;
+}
+
+export class CallFollower {
+  private children: Map<string, string[]> | null = null;
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly src: CallSource) {}
+
+  /** Edges of the repository functions the statements `select` picks in module `name` call (and of what they call). */
+  async follow(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean): Promise<Edge[]> {
+    const out: Edge[] = [];
+    const root: Body = { module: name, entry, facts, scope: "", select, route: [] };
+    if (!facts.calls.some((c) => select(c.context)) && !facts.dynamicImports.some((d) => select(d.context))) return out;
+    const file = entry.file as string;
+    const seen = new Set<string>();
+    const work: Body[] = [root];
+    for (let k = 0; k < work.length; k++) {
+      const body = work[k];
+      const first = body.route[0];
+      const edgeLine = first === undefined ? 0 : first.line;
+      if (k > 0) {
+        // The imports of a called function: edges from this module's call statement.
+        for (const e of await this.src.bodyEdges(body.module, body.entry, body.facts, body.select)) {
+          out.push({ target: e.target, line: edgeLine, kind: "call", via: `${routeText(body.route, file)} -> ${body.entry.file}:${e.line} imports ${e.target}` });
+        }
+      }
+      this.dynamicImports(body, file, out);
+      for (const c of body.facts.calls) {
+        if (!body.select(c.context)) continue;
+        const target = await this.callee(body.module, body.facts, c.context.scope, c.callee);
+        if (target === null) continue;
+        const key = `${target.module}\u0000${target.fn}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (seen.size > MAX_FUNCTIONS) {
+          this.report({ what: `calls from ${name}`, where: `${body.entry.file}:${c.line}`, why: `more than ${MAX_FUNCTIONS} repository functions are called at setup from here; the rest are not followed` });
+          return out;
+        }
+        const site: Site = { module: body.module, entry: body.entry, facts: body.facts, scope: c.context.scope, file: body.entry.file as string, line: c.line, callee: c.callee, args: c.args };
+        work.push({ module: target.module, entry: target.entry, facts: target.facts, scope: target.fn, select: inFunctionBody(target.fn), route: [...body.route, site] });
+      }
+    }
+    return out;
+  }
+
+  /** Computed import calls of a body: an enumeration of a package's modules, or unresolved. */
+  private dynamicImports(body: Body, rootFile: string, out: Edge[]): void {
+    const dyn = body.facts.dynamicImports.filter((d) => body.select(d.context));
+    if (dyn.length === 0) return;
+    const file = body.entry.file as string;
+    const lister = body.facts.calls.find((c) => body.select(c.context) && ENUMERATORS.has(c.callee.slice(c.callee.lastIndexOf(".") + 1)));
+    const packages = lister === undefined ? [] : this.enumerated(body, lister.args);
+    const route = body.route.length === 0 ? "" : `${routeText(body.route, rootFile)} -> `;
+    const first = body.route[0];
+    for (const d of dyn) {
+      const call = `${d.func}(${d.args})`;
+      if (packages.length === 0) {
+        const why =
+          lister === undefined
+            ? "the module name is computed at run time"
+            : `the module name is computed at run time from ${lister.callee}(${lister.args}) (${file}:${lister.line}), whose package could not be told`;
+        this.report({ what: call, where: `${file}:${d.line}`, why: `${why}; it runs at setup${body.route.length === 0 ? "" : ` through ${routeText(body.route, "")}`}` });
+        continue;
+      }
+      const recursive = RECURSIVE.has((lister as { callee: string }).callee.slice((lister as { callee: string }).callee.lastIndexOf(".") + 1));
+      for (const pkg of packages) {
+        for (const m of this.submodules(pkg, recursive)) {
+          out.push({ target: m, line: first === undefined ? d.line : first.line, kind: "call", via: `${route}${file}:${d.line} ${call} enumerates the modules of package ${pkg}` });
+        }
+      }
+    }
+  }
+
+  /** The first-party packages an enumeration call (its argument text) lists, in a body. */
+  private enumerated(body: Body, args: string): string[] {
+    const pkgs = new Set<string>();
+    const names = argumentNames(args);
+    const own = () => {
+      const self = body.entry.isPackage ? body.module : body.module.slice(0, Math.max(0, body.module.lastIndexOf(".")));
+      if (self !== "" && this.isPackage(self)) pkgs.add(self);
+    };
+    for (const n of names) {
+      if (n === "__path__" || n === "__file__") own();
+      else if (n.endsWith(".__path__")) {
+        const m = this.moduleNamed(body.module, body.facts, body.scope, n.slice(0, -".__path__".length));
+        if (m !== null && this.isPackage(m)) pkgs.add(m);
+      }
+    }
+    // `os.listdir(here)` with `here = os.path.dirname(__file__)` elsewhere in the body or module.
+    if (pkgs.size === 0 && body.facts.calls.some((c) => (body.select(c.context) || c.context.scope === "") && /(?<![\w.])__file__(?!\w)/.test(c.args))) own();
+    if (pkgs.size > 0) return [...pkgs];
+    // A module object handed down as an argument: the packages named at the nearest call site that names any.
+    for (let i = body.route.length - 1; i >= 0; i--) {
+      const site = body.route[i];
+      for (const n of argumentNames(site.args)) {
+        const m = this.moduleNamed(site.module, site.facts, site.scope, n);
+        if (m !== null && this.isPackage(m)) pkgs.add(m);
+      }
+      if (pkgs.size > 0) return [...pkgs];
+    }
+    return [];
+  }
+
+  private isPackage(module: string): boolean {
+    const e = this.src.resolve(module);
+    return e !== null && e.isPackage;
+  }
+
+  /** Modules of a package directory (regular modules and packages; every level when `recursive`), in name order. */
+  private submodules(pkg: string, recursive: boolean): string[] {
+    const out: string[] = [];
+    const todo = [pkg];
+    const seen = new Set<string>(todo);
+    while (todo.length > 0) {
+      const p = todo.shift() as string;
+      const entry = this.src.resolve(p);
+      if (entry === null) continue;
+      this.src.consulted(entry.file ?? `${entry.dirs[0]}/__init__.py`);
+      for (const dir of entry.dirs) {
+        for (const child of this.childrenOf(dir)) {
+          const m = `${p}.${child}`;
+          if (seen.has(m)) continue;
+          const e = this.src.resolve(m);
+          if (e === null || e.file === null) continue;
+          seen.add(m);
+          out.push(m);
+          if (recursive && e.isPackage) todo.push(m);
+        }
+      }
+    }
+    return out.sort();
+  }
+
+  /** Names of the `.py` modules and `__init__.py` packages directly in a directory. */
+  private childrenOf(dir: string): string[] {
+    if (this.children === null) {
+      const map = new Map<string, string[]>();
+      const add = (d: string, n: string) => {
+        const l = map.get(d);
+        if (l === undefined) map.set(d, [n]);
+        else l.push(n);
+      };
+      for (const p of this.src.index.paths()) {
+        const slash = p.lastIndexOf("/");
+        const d = slash < 0 ? "" : p.slice(0, slash);
+        const base = p.slice(slash + 1);
+        if (base === "__init__.py") {
+          const s2 = d.lastIndexOf("/");
+          if (d !== "") add(s2 < 0 ? "" : d.slice(0, s2), d.slice(s2 + 1));
+        } else add(d, base.slice(0, -3));
+      }
+      this.children = map;
+    }
+    return this.children.get(dir) ?? [];
+  }
+
+  /** What a name means in a scope of a module: the innermost binding by import or `def`. */
+  private binding(module: string, facts: GraphFacts, scope: string, name: string): Binding | null {
+    const entry = this.src.resolve(module);
+    const isPkg = entry !== null && entry.isPackage;
+    for (const s of scopes(scope)) {
+      let found: Binding | null = null;
+      for (const imp of facts.imports) {
+        if (imp.context.scope !== s || imp.context.kind === "type_checking" || imp.context.kind === "dead") continue;
+        if (imp.kind === "import") {
+          const n = imp.names[0];
+          if (n.asname === name) found = { module: imp.module };
+          else if (n.asname === null && imp.module.split(".")[0] === name) found = { module: name };
+          continue;
+        }
+        if (imp.star) continue;
+        const base = resolveRelative(module, isPkg, imp.level, imp.module);
+        if (base === null || base === "") continue;
+        for (const n of imp.names) if ((n.asname ?? n.name) === name) found = { from: base, name: n.name };
+      }
+      const qual = s === "" ? name : `${s}.${name}`;
+      if (found === null && facts.functions.includes(qual)) found = { def: qual };
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  /** The first-party module a dotted name denotes in a scope (`enabled`, `x.y`), or null. */
+  private moduleNamed(module: string, facts: GraphFacts, scope: string, dotted: string): string | null {
+    const parts = dotted.split(".");
+    const b = this.binding(module, facts, scope, parts[0]);
+    if (b === null || "def" in b) return null;
+    let cur = "module" in b ? b.module : `${b.from}.${b.name}`;
+    if (this.src.resolve(cur) === null) return null;
+    for (const p of parts.slice(1)) {
+      if (this.src.resolve(`${cur}.${p}`) === null) return null;
+      cur = `${cur}.${p}`;
+    }
+    return cur;
+  }
+
+  /** The repository function a call's callee denotes (following re-exports), or null. */
+  private async callee(module: string, facts: GraphFacts, scope: string, callee: string): Promise<{ module: string; entry: ModuleEntry; facts: GraphFacts; fn: string } | null> {
+    const parts = callee.split(".");
+    let b = this.binding(module, facts, scope, parts[0]);
+    if (b === null) return null;
+    if ("def" in b) return parts.length === 1 ? { module, entry: this.src.resolve(module) as ModuleEntry, facts, fn: b.def } : null;
+    let cur: string;
+    let rest: string[];
+    if ("module" in b) {
+      cur = b.module;
+      rest = parts.slice(1);
+    } else if (this.src.resolve(`${b.from}.${b.name}`) !== null) {
+      cur = `${b.from}.${b.name}`;
+      rest = parts.slice(1);
+    } else {
+      cur = b.from;
+      rest = [b.name, ...parts.slice(1)];
+    }
+    // Descend through submodules; what is left must be one function name.
+    while (rest.length > 1 && this.src.resolve(`${cur}.${rest[0]}`) !== null) {
+      cur = `${cur}.${rest[0]}`;
+      rest = rest.slice(1);
+    }
+    if (rest.length !== 1) return null;
+    // Follow re-exports (`from .impl import f` in a package), a few hops at most.
+    for (let hop = 0; hop < 8; hop++) {
+      const entry = this.src.resolve(cur);
+      if (entry === null || entry.file === null) return null;
+      await this.src.inFlight?.(entry.file);
+      const g = this.src.graphFacts(entry.file);
+      if (g === undefined) return null;
+      this.src.consulted(entry.file);
+      b = this.binding(cur, g, "", rest[0]);
+      if (b === null) return null;
+      if ("def" in b) return { module: cur, entry, facts: g, fn: b.def };
+      if ("module" in b || this.src.resolve(`${b.from}.${b.name}`) !== null) return null;
+      cur = b.from;
+      rest = [b.name];
+    }
+    return null;
+  }
+
+  private report(u: Unresolved): void {
+    const key = `${u.where}\u0000${u.what}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.src.unresolved(u);
+  }
+}
+
+/** `calls a.f -> pkg/a.py:12 calls g`: a call route; the first call's place is left out when it is in `rootFile`. */
+function routeText(route: readonly Site[], rootFile: string): string {
+  return route.map((s, i) => (i === 0 && s.file === rootFile ? `calls ${s.callee}` : `${s.file}:${s.line} calls ${s.callee}`)).join(" -> ");
+}
