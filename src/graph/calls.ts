@@ -22,7 +22,7 @@
  * line) and says, in `via`, the route: `calls settings_utils.update_dashboards ->
  * openstack_dashboard/utils/settings.py:58 import_module(name)`.
  */
-import type { ExecutionContext } from "../python/types";
+import type { ExecutionContext, PyCall } from "../python/types";
 import type { GraphFacts } from "./codec";
 import type { Edge, Unresolved } from "./edges";
 import type { ModuleEntry, ModuleIndex } from "./module-index";
@@ -46,6 +46,8 @@ export interface CallSource {
   /** The import edges of the statements `select` picks in module `name` (calls not followed). */
   bodyEdges(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean): Promise<Edge[]>;
   unresolved(u: Unresolved): void;
+  /** A file's bytes (argument texts are read from them), or null. */
+  bytes(path: string): Promise<Buffer | null>;
 }
 
 /** One link of a call route: the call at `file:line` in `module` (scope `scope`), with its argument text. */
@@ -57,7 +59,7 @@ interface Site {
   file: string;
   line: number;
   callee: string;
-  args: string;
+  call: PyCall;
 }
 
 /** A body to read: the statements `select` picks in `module`, reached through `route`. */
@@ -98,9 +100,32 @@ function scopes(scope: string): string[] {
   }
 }
 
-/** Dotted names in argument text, outside string literals (`[enabled, local.enabled]` -> enabled, local.enabled). */
+/** Source text without string literals and comments (`f(a, "b")  # c` -> `f(a,  )`). */
+export function codeOnly(text: string): string {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === "#") {
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? text.length : nl;
+    } else if (c === '"' || c === "'") {
+      const q = text.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+      let j = i + q.length;
+      while (j < text.length && !text.startsWith(q, j)) j += text[j] === "\\" ? 2 : 1;
+      i = j + q.length;
+      out += " ";
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Dotted names in argument text, outside string literals and comments (`[enabled, local.enabled]` -> enabled, local.enabled). */
 function argumentNames(args: string): string[] {
-  const bare = args.replace(/([rRbBuUfF]{0,2})('''|"""|'|")(?:\\.|(?!\2)[^\\])*\2/g, " ");
+  const bare = codeOnly(args);
   const out: string[] = [];
   for (const m of bare.matchAll(/(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*/g)) out.push(m[0]);
   return out;
@@ -130,7 +155,7 @@ export class CallFollower {
           out.push({ target: e.target, line: edgeLine, kind: "call", via: `${routeText(body.route, file)} -> ${body.entry.file}:${e.line} imports ${e.target}` });
         }
       }
-      this.dynamicImports(body, file, out);
+      await this.dynamicImports(body, file, out);
       for (const c of body.facts.calls) {
         if (!body.select(c.context)) continue;
         const target = await this.callee(body.module, body.facts, c.context.scope, c.callee);
@@ -142,7 +167,7 @@ export class CallFollower {
           this.report({ what: `calls from ${name}`, where: `${body.entry.file}:${c.line}`, why: `more than ${MAX_FUNCTIONS} repository functions are called at setup from here; the rest are not followed` });
           return out;
         }
-        const site: Site = { module: body.module, entry: body.entry, facts: body.facts, scope: c.context.scope, file: body.entry.file as string, line: c.line, callee: c.callee, args: c.args };
+        const site: Site = { module: body.module, entry: body.entry, facts: body.facts, scope: c.context.scope, file: body.entry.file as string, line: c.line, callee: c.callee, call: c };
         work.push({ module: target.module, entry: target.entry, facts: target.facts, scope: target.fn, select: inFunctionBody(target.fn), route: [...body.route, site] });
       }
     }
@@ -150,12 +175,12 @@ export class CallFollower {
   }
 
   /** Computed import calls of a body: an enumeration of a package's modules, or unresolved. */
-  private dynamicImports(body: Body, rootFile: string, out: Edge[]): void {
+  private async dynamicImports(body: Body, rootFile: string, out: Edge[]): Promise<void> {
     const dyn = body.facts.dynamicImports.filter((d) => body.select(d.context));
     if (dyn.length === 0) return;
     const file = body.entry.file as string;
     const lister = body.facts.calls.find((c) => body.select(c.context) && ENUMERATORS.has(c.callee.slice(c.callee.lastIndexOf(".") + 1)));
-    const packages = lister === undefined ? [] : this.enumerated(body, lister.args);
+    const packages = lister === undefined ? [] : await this.enumerated(body, lister);
     const route = body.route.length === 0 ? "" : `${routeText(body.route, rootFile)} -> `;
     const first = body.route[0];
     for (const d of dyn) {
@@ -164,7 +189,7 @@ export class CallFollower {
         const why =
           lister === undefined
             ? "the module name is computed at run time"
-            : `the module name is computed at run time from ${lister.callee}(${lister.args}) (${file}:${lister.line}), whose package could not be told`;
+            : `the module name is computed at run time from ${lister.callee}(${(await this.args(file, lister)).replace(/\s+/g, " ").trim()}) (${file}:${lister.line}), whose package could not be told`;
         this.report({ what: call, where: `${file}:${d.line}`, why: `${why}; it runs at setup${body.route.length === 0 ? "" : ` through ${routeText(body.route, "")}`}` });
         continue;
       }
@@ -178,9 +203,10 @@ export class CallFollower {
   }
 
   /** The first-party packages an enumeration call (its argument text) lists, in a body. */
-  private enumerated(body: Body, args: string): string[] {
+  private async enumerated(body: Body, lister: PyCall): Promise<string[]> {
+    const file = body.entry.file as string;
     const pkgs = new Set<string>();
-    const names = argumentNames(args);
+    const names = argumentNames(await this.args(file, lister));
     const own = () => {
       const self = body.entry.isPackage ? body.module : body.module.slice(0, Math.max(0, body.module.lastIndexOf(".")));
       if (self !== "" && this.isPackage(self)) pkgs.add(self);
@@ -193,18 +219,32 @@ export class CallFollower {
       }
     }
     // `os.listdir(here)` with `here = os.path.dirname(__file__)` elsewhere in the body or module.
-    if (pkgs.size === 0 && body.facts.calls.some((c) => (body.select(c.context) || c.context.scope === "") && /(?<![\w.])__file__(?!\w)/.test(c.args))) own();
+    if (pkgs.size === 0) {
+      for (const c of body.facts.calls) {
+        if ((body.select(c.context) || c.context.scope === "") && argumentNames(await this.args(file, c)).includes("__file__")) {
+          own();
+          break;
+        }
+      }
+    }
     if (pkgs.size > 0) return [...pkgs];
     // A module object handed down as an argument: the packages named at the nearest call site that names any.
     for (let i = body.route.length - 1; i >= 0; i--) {
       const site = body.route[i];
-      for (const n of argumentNames(site.args)) {
+      for (const n of argumentNames(await this.args(site.file, site.call))) {
         const m = this.moduleNamed(site.module, site.facts, site.scope, n);
         if (m !== null && this.isPackage(m)) pkgs.add(m);
       }
       if (pkgs.size > 0) return [...pkgs];
     }
     return [];
+  }
+
+  /** A call's argument text as written, read from the file's bytes (empty when unreadable). */
+  private async args(file: string, call: PyCall): Promise<string> {
+    const b = await this.src.bytes(file);
+    if (b === null || call.argsEnd > b.length) return "";
+    return b.subarray(call.argsStart, call.argsEnd).toString("utf8");
   }
 
   private isPackage(module: string): boolean {

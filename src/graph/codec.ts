@@ -86,7 +86,7 @@ export function encodeFacts(f: PyFileFacts): string {
     if (x.name === "__getattr__") getattr = 1;
   }
   for (const c of f.classes) if (moduleLevel(c.context)) defines.push(c.name);
-  const plainCalls = f.calls.map((c) => [c.line, c.callee, c.args, ft.ref(c.context)]);
+  const plainCalls = f.calls.map((c) => [c.line, c.callee, c.argsStart, c.argsEnd - c.argsStart, ft.ref(c.context)]);
   const dynamic = f.dynamicImports.map((c) => [c.func === "import_module" ? 0 : 1, c.line, c.args, ft.ref(c.context)]);
   const qualnames = f.functions.map((x) => x.qualname);
   const graph = [CODEC_VERSION, ft.list, imports, calls, f.all === null ? 0 : [f.all.names, f.all.dynamic ? 1 : 0], defines, getattr, plainCalls, dynamic, qualnames];
@@ -102,7 +102,7 @@ type RawGraph = [
   0 | [string[], number],
   string[],
   number,
-  [number, string, string, Ctx][],
+  [number, string, number, number, Ctx][],
   [number, number, string, Ctx][],
   string[],
 ];
@@ -136,7 +136,7 @@ function parseGraph(text: string): { g: GraphFacts; ctx: (c: Ctx) => ExecutionCo
     all: r[4] === 0 ? null : { names: r[4][0], dynamic: r[4][1] === 1 },
     defines: r[5],
     getattr: r[6] === 1,
-    calls: r[7].map(([line, callee, args, c]) => ({ line, callee, args, context: ctx(c) })),
+    calls: r[7].map(([line, callee, start, span, c]) => ({ line, callee, argsStart: start, argsEnd: start + span, context: ctx(c) })),
     dynamicImports: r[8].map(([func, line, args, c]) => ({ func: func === 0 ? "import_module" : "__import__", line, args, context: ctx(c) })),
     functions: r[9],
   };

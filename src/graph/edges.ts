@@ -73,6 +73,8 @@ export interface EdgeContext {
   inFlight?(path: string): Promise<void> | undefined;
   /** Statements of a file (for the names a package binds by assignment), or null. */
   statements(path: string): Promise<Statement[] | null>;
+  /** A file's bytes (call arguments are read from them when needed). */
+  bytes?(path: string): Promise<Buffer | null>;
   /** Whether a file's text contains `word` at all (a cheap test before reading statements). */
   mentions(path: string, word: string): Promise<boolean>;
   unresolved: Unresolved[];
@@ -151,6 +153,7 @@ export class EdgeResolver {
       consulted: (p) => this.rec?.packages.push(p),
       bodyEdges: (name, entry, facts, select) => this.importEdgesOf(name, entry, facts, select),
       unresolved: (u) => this.ctx.unresolved.push(u),
+      bytes: (p) => (this.ctx.bytes === undefined ? Promise.resolve(null) : this.ctx.bytes(p)),
     });
   }
 

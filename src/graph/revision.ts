@@ -70,6 +70,7 @@ export class Revision {
       inFlight: (p) => input.scan?.inFlight(p),
       statements: (p) => this.statements(p),
       mentions: async (p, word) => (await this.bytes(p))?.includes(word) ?? false,
+      bytes: (p) => this.bytes(p),
       unresolved: this.unresolved,
       lazy: this.lazy,
       wantsThirdParty: heavyNames(input.config.heavyModules),

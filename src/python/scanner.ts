@@ -72,6 +72,16 @@ function isAugmentedAssign(op: number): boolean {
   return last === 61 && op !== Op.EqEq && op !== (60 | (61 << 8)) && op !== (62 | (61 << 8)) && op !== (33 | (61 << 8));
 }
 
+function sameBytes(word: Uint8Array, buf: Uint8Array, at: number): boolean {
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+  return true;
+}
+
+/** ASCII bytes [s, e) as a string. */
+function latin1(buf: Uint8Array, s: number, e: number): string {
+  return String.fromCharCode.apply(null, buf.subarray(s, e) as unknown as number[]);
+}
+
 /** The frames of code inside the active lambda bodies (one `lambda` frame each). */
 function lambdaFrames(frames: Frame[], lambdaDepths: number[] | null): Frame[] {
   if (lambdaDepths === null || lambdaDepths.length === 0) return frames;
@@ -97,6 +107,16 @@ class Scanner {
   private readonly interned = new Map<Frame[], Map<Frame, Frame[]>>();
   /** In a `case` header: tokens before this index are the pattern (`Cls()` there is no call). */
   private patternEnd = -1;
+  /**
+   * Calls seen, kept as numbers until the file's bindings are known (most calls are of names it
+   * does not bind, and build no string): per call, the callee's byte span, line, argument span
+   * and frames (an index into `callFrames`). Callees spelt other than as plain ASCII `a.b.c`
+   * (spaces, non-ASCII names) have their text in `calleeText`, by call number.
+   */
+  private readonly pendingCalls: number[] = [];
+  private readonly callFrames: Frame[][] = [];
+  private readonly callFrameIds = new Map<Frame[], number>();
+  private readonly calleeText = new Map<number, string>();
 
   constructor(source: Uint8Array) {
     const enc = detectEncoding(source);
@@ -142,20 +162,49 @@ class Scanner {
     return this.facts;
   }
 
-  /** Keeps only the calls whose first name the file binds by an import or a `def` (see PyCall). */
+  /** Records the calls whose first name the file binds by an import or a `def` (see PyCall). */
   private keepBoundCalls(): void {
     const f = this.facts;
-    if (f.calls.length === 0) return;
+    const p = this.pendingCalls;
+    if (p.length === 0) return;
     const bound = new Set<string>();
     for (const imp of f.imports) {
       if (imp.kind === "import") bound.add(imp.names[0].asname ?? imp.module.split(".")[0]);
       else if (!imp.star) for (const n of imp.names) bound.add(n.asname ?? n.name);
     }
     for (const fn of f.functions) bound.add(fn.name);
-    f.calls = f.calls.filter((c) => {
-      const dot = c.callee.indexOf(".");
-      return bound.has(dot < 0 ? c.callee : c.callee.slice(0, dot));
-    });
+    // Plain ASCII names by length, compared as bytes.
+    const byLength = new Map<number, Uint8Array[]>();
+    for (const b of bound) {
+      // eslint-disable-next-line no-control-regex -- ASCII only
+      if (!/^[\x00-\x7f]+$/.test(b)) continue;
+      const l = byLength.get(b.length);
+      const bytes = Buffer.from(b, "latin1");
+      if (l === undefined) byLength.set(b.length, [bytes]);
+      else l.push(bytes);
+    }
+    const buf = this.lx.buf;
+    const contexts: ExecutionContext[] = [];
+    for (let c = 0, n = 0; c < p.length; c += 6, n++) {
+      const s = p[c];
+      const e = p[c + 1];
+      const text = this.calleeText.get(n);
+      if (text !== undefined) {
+        const dot = text.indexOf(".");
+        if (!bound.has(dot < 0 ? text : text.slice(0, dot))) continue;
+      } else {
+        let r = s;
+        while (r < e && buf[r] !== 46) r++;
+        const cands = byLength.get(r - s);
+        if (cands === undefined) continue;
+        let hit = false;
+        for (let w = 0; w < cands.length && !hit; w++) hit = sameBytes(cands[w], buf, s);
+        if (!hit) continue;
+      }
+      const fi = p[c + 5];
+      const context = (contexts[fi] ??= contextOf(this.callFrames[fi]));
+      f.calls.push({ line: p[c + 2], callee: text ?? latin1(buf, s, e), argsStart: p[c + 3], argsEnd: p[c + 4], context });
+    }
   }
 
   private diag(line: number, message: string): void {
@@ -928,12 +977,31 @@ class Scanner {
     let k = i;
     while (k - 2 >= s && lx.kind[k - 1] === T.Op && lx.val[k - 1] === Op.Dot && lx.kind[k - 2] === T.Name) k -= 2;
     if (k - 1 >= s && lx.kind[k - 1] === T.Op && lx.val[k - 1] === Op.Dot) return;
-    let callee = "";
-    for (let j = k; j <= i; j += 2) {
-      if (isHardKeyword(lx.val[j])) return;
-      callee += j === k ? this.text1(j) : `.${this.text1(j)}`;
+    if (isHardKeyword(lx.val[k])) return;
+    const s0 = lx.start[k];
+    const e0 = lx.end[i];
+    const buf = lx.buf;
+    let plain = true;
+    for (let b = s0; b < e0; b++) {
+      const c = buf[b];
+      if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46)) {
+        plain = false;
+        break;
+      }
     }
-    this.facts.calls.push({ line: lx.tline[k], callee, args: this.text(i + 2, close), context: contextOf(frames) });
+    const p = this.pendingCalls;
+    if (!plain) {
+      let callee = this.text1(k);
+      for (let j = k + 2; j <= i; j += 2) callee += `.${this.text1(j)}`;
+      this.calleeText.set(p.length / 6, callee);
+    }
+    let fi = this.callFrameIds.get(frames);
+    if (fi === undefined) {
+      fi = this.callFrames.length;
+      this.callFrames.push(frames);
+      this.callFrameIds.set(frames, fi);
+    }
+    p.push(s0, e0, lx.tline[k], lx.end[i + 1], lx.match[i + 1] === close ? lx.start[close] : lx.end[close - 1], fi);
   }
 
   /** Whether the argument list starting at `a` begins with a positional argument (not `name=`, not `**x`). */

@@ -90,8 +90,9 @@ export interface PyCall {
   line: number;
   /** The callee as written, dotted: `update_dashboards`, `settings_utils.update_dashboards`. */
   callee: string;
-  /** Argument text, whitespace normalised (capped like other texts). */
-  args: string;
+  /** Byte offsets in the file of the argument list (after `(`, up to `)`): read from the bytes when needed. */
+  argsStart: number;
+  argsEnd: number;
   context: ExecutionContext;
 }
 
