@@ -121,7 +121,7 @@ function progressBar(io: CommandIo): { update(done: number, total: number): void
 }
 
 function chainJson(chain: ChainLink[]): { module: string; file: string | null; line: number | null; via?: string }[] {
-  return chain.map((l) => (l.via === undefined ? { module: l.module, file: l.file, line: l.line } : { module: l.module, file: l.file, line: l.line, via: l.via }));
+  return chain.map((l) => (l.via === undefined ? { module: l.module, file: l.file, line: l.line } : { module: l.module, file: l.file, line: l.line, via: l.via, steps: l.steps }));
 }
 
 /** `a (a.py) -> b (a.py:3) -> c (b.py:7)`: each line is where the import is, in the previous file. */

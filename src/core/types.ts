@@ -18,6 +18,8 @@ export interface ChainLink {
    * `calls utils.load -> pkg/utils.py:12 imports pkg.plugins`.
    */
   via?: string;
+  /** With `via`: the places the route runs through after the call (the callees' calls, then the import), as file and line. */
+  steps?: { file: string; line: number }[];
 }
 
 export interface Finding {

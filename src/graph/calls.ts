@@ -152,7 +152,13 @@ export class CallFollower {
       if (k > 0) {
         // The imports of a called function: edges from this module's call statement.
         for (const e of await this.src.bodyEdges(body.module, body.entry, body.facts, body.select)) {
-          out.push({ target: e.target, line: edgeLine, kind: "call", via: `${routeText(body.route, file)} -> ${body.entry.file}:${e.line} imports ${e.target}` });
+          out.push({
+            target: e.target,
+            line: edgeLine,
+            kind: "call",
+            via: `${routeText(body.route, file)} -> ${body.entry.file}:${e.line} imports ${e.target}`,
+            steps: routeSteps(body.route, { file: body.entry.file as string, line: e.line }),
+          });
         }
       }
       await this.dynamicImports(body, file, out);
@@ -196,7 +202,13 @@ export class CallFollower {
       const recursive = RECURSIVE.has((lister as { callee: string }).callee.slice((lister as { callee: string }).callee.lastIndexOf(".") + 1));
       for (const pkg of packages) {
         for (const m of this.submodules(pkg, recursive)) {
-          out.push({ target: m, line: first === undefined ? d.line : first.line, kind: "call", via: `${route}${file}:${d.line} ${call} enumerates the modules of package ${pkg}` });
+          out.push({
+            target: m,
+            line: first === undefined ? d.line : first.line,
+            kind: "call",
+            via: `${route}${file}:${d.line} ${call} enumerates the modules of package ${pkg}`,
+            steps: routeSteps(body.route, { file, line: d.line }),
+          });
         }
       }
     }
@@ -388,6 +400,11 @@ export class CallFollower {
     this.reported.add(key);
     this.src.unresolved(u);
   }
+}
+
+/** The places a route runs through after its first call (the callees' calls), then the importing statement. */
+function routeSteps(route: readonly Site[], last: { file: string; line: number }): { file: string; line: number }[] {
+  return [...route.slice(1).map((s) => ({ file: s.file, line: s.line })), last];
 }
 
 /** `calls a.f -> pkg/a.py:12 calls g`: a call route; the first call's place is left out when it is in `rootFile`. */

@@ -37,6 +37,8 @@ export interface Edge {
   kind: ContextKind | "call";
   /** For a `call` edge: the route from the call statement (`line`) to the import, e.g. `calls f -> pkg/a.py:9 imports x`. */
   via?: string;
+  /** For a `call` edge: the places the route runs through after the call (file, line), the importing statement last. */
+  steps?: { file: string; line: number }[];
 }
 
 export interface Unresolved {

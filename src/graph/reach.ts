@@ -13,7 +13,7 @@ export interface Reached {
   parent: number[];
   line: (number | null)[];
   /** For a module first reached through a called function: the call route (see Edge.via). */
-  via: (string | null)[];
+  via: ({ via: string; steps: { file: string; line: number }[] } | null)[];
   depth: number[];
   /** Successors of each reached module (for dominators). */
   succ: number[][];
@@ -22,7 +22,7 @@ export interface Reached {
 /** `added`, when given, is told of each module as the walk adds it (so its file can be read ahead). */
 export async function reach(roots: string[], edgesOf: (module: string) => Promise<Edge[]>, added?: (module: string) => void): Promise<Reached> {
   const r: Reached = { names: [], ids: new Map(), parent: [], line: [], via: [], depth: [], succ: [] };
-  const add = (name: string, parent: number, line: number | null, via: string | null = null): number => {
+  const add = (name: string, parent: number, line: number | null, via: Reached["via"][number] = null): number => {
     const id = r.names.length;
     r.names.push(name);
     r.ids.set(name, id);
@@ -40,7 +40,7 @@ export async function reach(roots: string[], edgesOf: (module: string) => Promis
     const succ = r.succ[cur];
     for (const e of edges) {
       let id = r.ids.get(e.target);
-      if (id === undefined) id = add(e.target, cur, e.line, e.via ?? null);
+      if (id === undefined) id = add(e.target, cur, e.line, e.via === undefined ? null : { via: e.via, steps: e.steps ?? [] });
       if (id !== cur) succ.push(id);
     }
   }

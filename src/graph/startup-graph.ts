@@ -30,7 +30,7 @@ interface Stored {
   parent: number[];
   line: (number | null)[];
   /** Call routes (see ChainLink.via); absent when there are none. */
-  via?: (string | null)[];
+  via?: Reached["via"];
   succ: number[][];
   /** File of each module: a path, null (namespace package) or false (third-party). */
   files: (string | null | false)[];
@@ -122,8 +122,13 @@ export class ReachedGraph implements StartupGraph {
     const links: ChainLink[] = [];
     for (let v = id; v >= 0; v = this.r.parent[v]) {
       const name = this.r.names[v];
-      const via = this.r.via[v];
-      links.push(via === null ? { module: name, file: this.fileOf(name) ?? null, line: this.r.line[v] } : { module: name, file: this.fileOf(name) ?? null, line: this.r.line[v], via });
+      const call = this.r.via[v];
+      const link: ChainLink = { module: name, file: this.fileOf(name) ?? null, line: this.r.line[v] };
+      if (call !== null) {
+        link.via = call.via;
+        link.steps = call.steps;
+      }
+      links.push(link);
     }
     return links.reverse();
   }

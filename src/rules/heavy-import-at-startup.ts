@@ -75,10 +75,13 @@ function newEdge(model: ReviewModel, chain: readonly ChainLink[]): { file: strin
     const from = chain[i - 1].file;
     const line = chain[i].line;
     if (from === null || line === null) continue;
-    const c = changed.get(from);
-    if (c === undefined) continue;
-    if (c.added.has(line) || c.status === "added") return { file: from, line };
-    fallback ??= { file: from, line };
+    // A link made by a call: the call, then the places inside the called functions (the import last).
+    for (const at of [{ file: from, line }, ...(chain[i].steps ?? [])]) {
+      const c = changed.get(at.file);
+      if (c === undefined) continue;
+      if (c.added.has(at.line) || c.status === "added") return at;
+      fallback ??= at;
+    }
   }
   return fallback;
 }

@@ -28,6 +28,16 @@ const invalid: ReviewCase[] = [
     expect: [`${RULE} shop/models.py:1 warn`],
   },
   {
+    name: "a heavy import added inside a repository function that a models module calls at module scope",
+    base: { ...DJANGO_BASE, "shop/models.py": `from shop import util\n${MODELS}\nLABEL = util.fmt(1)\n` },
+    head: { "shop/util.py": "def fmt(x):\n    import numpy  # noqa: F401\n    return str(x)\n" },
+    expect: [`${RULE} shop/util.py:2 warn`],
+    check: (r) => {
+      const link = r.findings[0].chain?.find((l) => l.module === "numpy");
+      expect(link?.via).toBe("calls util.fmt -> shop/util.py:2 imports numpy");
+    },
+  },
+  {
     name: "an import inside AppConfig.ready() runs during setup",
     base: DJANGO_BASE,
     head: { "shop/apps.py": DJANGO_BASE["shop/apps.py"] + "        import pandas  # noqa: F401\n" },
