@@ -33,7 +33,8 @@ export const STARTUP_HELP = `Usage:
                                [--config FILE.json] [--format text|json] [--no-cache]
       The settings module and where it was found; the source roots and why each is one;
       every module django.setup() imports (first-party, stdlib or third-party), each with
-      its shortest chain of imports from a startup root; the roots and why each is one;
+      its shortest chain of imports from a startup root (a link made by calling a
+      repository function at setup shows the call route); the roots and why each is one;
       what could not be resolved statically.
 
   django-startup-guard why MODULE [--repo DIR] [--settings MODULE] [--source-root DIR]...
