@@ -163,6 +163,17 @@ describe("edges found through calls are reused for the base graph only when noth
   const scenarios: [string, Record<string, string>, Record<string, string | null>][] = [
     ["the called function changed", HEAD, { "proj/utils.py": "def configure():\n    pass\n" }],
     [
+      "the called function changed, called from two modules (its body is read once)",
+      {
+        ...HEAD,
+        "proj/settings.py": "from proj import utils, other\nINSTALLED_APPS = []\nutils.configure()\n",
+        "proj/other.py": "from proj import utils\nutils.configure()\n",
+        "proj/utils.py": "from proj import helpers\ndef configure():\n    helpers.inner()\n",
+        "proj/helpers.py": "def inner():\n    import proj.heavy\n",
+      },
+      { "proj/helpers.py": "def inner():\n    pass\n" },
+    ],
+    [
       "a module added to an enumerated package",
       { ...HEAD, "proj/utils.py": "import pkgutil, importlib\nfrom proj import plugins\ndef configure():\n    for _, n, _ in pkgutil.iter_modules(plugins.__path__):\n        importlib.import_module('proj.plugins.' + n)\n", "proj/plugins/p2.py": "" },
       { "proj/plugins/p2.py": null },

@@ -43,11 +43,33 @@ export interface CallSource {
   resolve(name: string): ModuleEntry | null;
   /** Records that the edges depend on a file (a callee's module, an enumerated package). */
   consulted(path: string): void;
-  /** The import edges of the statements `select` picks in module `name` (calls not followed). */
-  bodyEdges(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean): Promise<Edge[]>;
+  /** The import edges of the statements `select` picks in module `name` (calls not followed), and the lookups they made. */
+  bodyEdges(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean): Promise<{ edges: Edge[]; deps: Deps }>;
+  /** Records lookups made earlier (a remembered function body) for the module being resolved now. */
+  replay(deps: Deps): void;
   unresolved(u: Unresolved): void;
   /** A file's bytes (argument texts are read from them), or null. */
   bytes(path: string): Promise<Buffer | null>;
+}
+
+/** Module names looked up and files consulted (what resolved edges depend on). */
+export interface Deps {
+  names: string[];
+  packages: string[];
+}
+
+/** What a function's body gives, whatever the route to it: its import edges and the repository functions it calls. */
+interface Summary {
+  edges: Edge[];
+  calls: { call: PyCall; target: Target }[];
+  deps: Deps;
+}
+
+interface Target {
+  module: string;
+  entry: ModuleEntry;
+  facts: GraphFacts;
+  fn: string;
 }
 
 /** One link of a call route: the call at `file:line` in `module` (scope `scope`), with its argument text. */
@@ -134,6 +156,10 @@ function argumentNames(args: string): string[] {
 export class CallFollower {
   private children: Map<string, string[]> | null = null;
   private readonly reported = new Set<string>();
+  /** Function bodies read so far (by module and qualified name): each is read once per revision. */
+  private readonly summaries = new Map<string, Summary>();
+  /** Lookups made while a summary is being computed. */
+  private tracking: Deps | null = null;
 
   constructor(private readonly src: CallSource) {}
 
@@ -149,9 +175,10 @@ export class CallFollower {
       const body = work[k];
       const first = body.route[0];
       const edgeLine = first === undefined ? 0 : first.line;
+      const summary = k === 0 ? await this.summarise(body, false) : await this.summary(body);
       if (k > 0) {
         // The imports of a called function: edges from this module's call statement.
-        for (const e of await this.src.bodyEdges(body.module, body.entry, body.facts, body.select)) {
+        for (const e of summary.edges) {
           out.push({
             target: e.target,
             line: edgeLine,
@@ -162,10 +189,7 @@ export class CallFollower {
         }
       }
       await this.dynamicImports(body, file, out);
-      for (const c of body.facts.calls) {
-        if (!body.select(c.context)) continue;
-        const target = await this.callee(body.module, body.facts, c.context.scope, c.callee);
-        if (target === null) continue;
+      for (const { call: c, target } of summary.calls) {
         const key = `${target.module}\u0000${target.fn}`;
         if (seen.has(key)) continue;
         seen.add(key);
@@ -178,6 +202,55 @@ export class CallFollower {
       }
     }
     return out;
+  }
+
+  /** A function body's summary, computed once per revision; its lookups count for every module that reaches it. */
+  private async summary(body: Body): Promise<Summary> {
+    const key = `${body.module}\u0000${body.scope}`;
+    const hit = this.summaries.get(key);
+    if (hit !== undefined) {
+      this.src.replay(hit.deps);
+      return hit;
+    }
+    const s = await this.summarise(body, true);
+    this.summaries.set(key, s);
+    return s;
+  }
+
+  private async summarise(body: Body, withEdges: boolean): Promise<Summary> {
+    const outer = this.tracking;
+    const deps: Deps = { names: [], packages: [] };
+    this.tracking = deps;
+    try {
+      let edges: Edge[] = [];
+      if (withEdges) {
+        const r = await this.src.bodyEdges(body.module, body.entry, body.facts, body.select);
+        edges = r.edges;
+        deps.names.push(...r.deps.names);
+        deps.packages.push(...r.deps.packages);
+      }
+      const calls: Summary["calls"] = [];
+      for (const c of body.facts.calls) {
+        if (!body.select(c.context)) continue;
+        const target = await this.callee(body.module, body.facts, c.context.scope, c.callee);
+        if (target !== null) calls.push({ call: c, target });
+      }
+      return { edges, calls, deps };
+    } finally {
+      this.tracking = outer;
+      outer?.names.push(...deps.names);
+      outer?.packages.push(...deps.packages);
+    }
+  }
+
+  private resolve(name: string): ModuleEntry | null {
+    this.tracking?.names.push(name);
+    return this.src.resolve(name);
+  }
+
+  private consulted(path: string): void {
+    this.tracking?.packages.push(path);
+    this.src.consulted(path);
   }
 
   /** Computed import calls of a body: an enumeration of a package's modules, or unresolved. */
@@ -260,7 +333,7 @@ export class CallFollower {
   }
 
   private isPackage(module: string): boolean {
-    const e = this.src.resolve(module);
+    const e = this.resolve(module);
     return e !== null && e.isPackage;
   }
 
@@ -271,14 +344,14 @@ export class CallFollower {
     const seen = new Set<string>(todo);
     while (todo.length > 0) {
       const p = todo.shift() as string;
-      const entry = this.src.resolve(p);
+      const entry = this.resolve(p);
       if (entry === null) continue;
-      this.src.consulted(entry.file ?? `${entry.dirs[0]}/__init__.py`);
+      this.consulted(entry.file ?? `${entry.dirs[0]}/__init__.py`);
       for (const dir of entry.dirs) {
         for (const child of this.childrenOf(dir)) {
           const m = `${p}.${child}`;
           if (seen.has(m)) continue;
-          const e = this.src.resolve(m);
+          const e = this.resolve(m);
           if (e === null || e.file === null) continue;
           seen.add(m);
           out.push(m);
@@ -314,7 +387,7 @@ export class CallFollower {
 
   /** What a name means in a scope of a module: the innermost binding by import or `def`. */
   private binding(module: string, facts: GraphFacts, scope: string, name: string): Binding | null {
-    const entry = this.src.resolve(module);
+    const entry = this.resolve(module);
     const isPkg = entry !== null && entry.isPackage;
     for (const s of scopes(scope)) {
       let found: Binding | null = null;
@@ -344,26 +417,26 @@ export class CallFollower {
     const b = this.binding(module, facts, scope, parts[0]);
     if (b === null || "def" in b) return null;
     let cur = "module" in b ? b.module : `${b.from}.${b.name}`;
-    if (this.src.resolve(cur) === null) return null;
+    if (this.resolve(cur) === null) return null;
     for (const p of parts.slice(1)) {
-      if (this.src.resolve(`${cur}.${p}`) === null) return null;
+      if (this.resolve(`${cur}.${p}`) === null) return null;
       cur = `${cur}.${p}`;
     }
     return cur;
   }
 
   /** The repository function a call's callee denotes (following re-exports), or null. */
-  private async callee(module: string, facts: GraphFacts, scope: string, callee: string): Promise<{ module: string; entry: ModuleEntry; facts: GraphFacts; fn: string } | null> {
+  private async callee(module: string, facts: GraphFacts, scope: string, callee: string): Promise<Target | null> {
     const parts = callee.split(".");
     let b = this.binding(module, facts, scope, parts[0]);
     if (b === null) return null;
-    if ("def" in b) return parts.length === 1 ? { module, entry: this.src.resolve(module) as ModuleEntry, facts, fn: b.def } : null;
+    if ("def" in b) return parts.length === 1 ? { module, entry: this.resolve(module) as ModuleEntry, facts, fn: b.def } : null;
     let cur: string;
     let rest: string[];
     if ("module" in b) {
       cur = b.module;
       rest = parts.slice(1);
-    } else if (this.src.resolve(`${b.from}.${b.name}`) !== null) {
+    } else if (this.resolve(`${b.from}.${b.name}`) !== null) {
       cur = `${b.from}.${b.name}`;
       rest = parts.slice(1);
     } else {
@@ -371,23 +444,23 @@ export class CallFollower {
       rest = [b.name, ...parts.slice(1)];
     }
     // Descend through submodules; what is left must be one function name.
-    while (rest.length > 1 && this.src.resolve(`${cur}.${rest[0]}`) !== null) {
+    while (rest.length > 1 && this.resolve(`${cur}.${rest[0]}`) !== null) {
       cur = `${cur}.${rest[0]}`;
       rest = rest.slice(1);
     }
     if (rest.length !== 1) return null;
     // Follow re-exports (`from .impl import f` in a package), a few hops at most.
     for (let hop = 0; hop < 8; hop++) {
-      const entry = this.src.resolve(cur);
+      const entry = this.resolve(cur);
       if (entry === null || entry.file === null) return null;
       await this.src.inFlight?.(entry.file);
       const g = this.src.graphFacts(entry.file);
       if (g === undefined) return null;
-      this.src.consulted(entry.file);
+      this.consulted(entry.file);
       b = this.binding(cur, g, "", rest[0]);
       if (b === null) return null;
       if ("def" in b) return { module: cur, entry, facts: g, fn: b.def };
-      if ("module" in b || this.src.resolve(`${b.from}.${b.name}`) !== null) return null;
+      if ("module" in b || this.resolve(`${b.from}.${b.name}`) !== null) return null;
       cur = b.from;
       rest = [b.name];
     }

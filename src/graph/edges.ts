@@ -23,7 +23,7 @@
  * consulted nothing the pull request changed (`EdgeMemo`).
  */
 import type { ContextKind, ExecutionContext, PyImport } from "../python/types";
-import { CallFollower } from "./calls";
+import { CallFollower, type Deps } from "./calls";
 import type { GraphFacts } from "./codec";
 import type { ModuleEntry, ModuleIndex } from "./module-index";
 import { importedModules, resolveRelative } from "./modules";
@@ -153,7 +153,11 @@ export class EdgeResolver {
       inFlight: ctx.inFlight === undefined ? undefined : (p) => ctx.inFlight?.(p),
       resolve: (n) => this.resolve(n),
       consulted: (p) => this.rec?.packages.push(p),
-      bodyEdges: (name, entry, facts, select) => this.importEdgesOf(name, entry, facts, select),
+      bodyEdges: (name, entry, facts, select) => this.trackedEdges(name, entry, facts, select),
+      replay: (deps) => {
+        this.rec?.names.push(...deps.names);
+        this.rec?.packages.push(...deps.packages);
+      },
       unresolved: (u) => this.ctx.unresolved.push(u),
       bytes: (p) => (this.ctx.bytes === undefined ? Promise.resolve(null) : this.ctx.bytes(p)),
     });
@@ -215,6 +219,20 @@ export class EdgeResolver {
     const called = await this.calls.follow(name, entry, facts, select);
     if (called.length === 0) return direct;
     return unique([...direct, ...called].sort((a, b) => a.line - b.line));
+  }
+
+  /** `importEdgesOf`, with the lookups it made (they count for the module being resolved too). */
+  private async trackedEdges(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean): Promise<{ edges: Edge[]; deps: Deps }> {
+    const outer = this.rec;
+    const inner: MemoEntry = { facts, edges: [], names: [], packages: [], unresolved: [], lazy: [] };
+    this.rec = inner;
+    try {
+      return { edges: await this.importEdgesOf(name, entry, facts, select), deps: { names: inner.names, packages: inner.packages } };
+    } finally {
+      this.rec = outer;
+      outer?.names.push(...inner.names);
+      outer?.packages.push(...inner.packages);
+    }
   }
 
   /** The edges of the import statements and literal import calls `select` picks (calls not followed). */
