@@ -59,6 +59,17 @@ describe("calls of repository functions at setup", () => {
     expect(g.chainTo("proj.c")?.[1]).toMatchObject({ line: 10, via: "calls local -> proj/settings.py:6 imports proj.c" });
   });
 
+  it("calling a repository class at module scope runs its __init__", async () => {
+    const g = await head({
+      "proj/settings.py": "from proj.registry import Registry\nINSTALLED_APPS = []\nREGISTRY = Registry()\n",
+      "proj/registry.py": "class Registry:\n    def __init__(self):\n        import proj.loaded\n\n    def other(self):\n        import proj.never\n",
+      "proj/loaded.py": "",
+      "proj/never.py": "",
+    });
+    expect(g.chainTo("proj.loaded")?.[1].via).toBe("calls Registry -> proj/registry.py:3 imports proj.loaded");
+    expect(g.chainTo("proj.never")).toBeNull();
+  });
+
   it("follows calls made in AppConfig.ready()", async () => {
     const g = await head({
       "proj/settings.py": 'INSTALLED_APPS = ["proj.app"]\n',

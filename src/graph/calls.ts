@@ -5,8 +5,9 @@
  *
  * - Calls are followed through the repository: a name bound by `def` in the same module (or
  *   an enclosing function), or imported from a first-party module (`from x import f; f()`,
- *   `import x.y; x.y.f()`, `from pkg import mod; mod.f()`), re-exports included. Methods,
- *   classes and third-party callees are not followed.
+ *   `import x.y; x.y.f()`, `from pkg import mod; mod.f()`), re-exports included; calling a
+ *   class runs its own `__init__`. Other methods, inherited `__init__`s, bare decorators and
+ *   third-party callees are not followed.
  * - The walk is a worklist: each function once per starting module, at most MAX_FUNCTIONS
  *   of them, so call cycles and recursion end.
  * - The idiom "import every submodule of a package" (`pkgutil.iter_modules(pkg.__path__)`,
@@ -406,6 +407,8 @@ export class CallFollower {
       }
       const qual = s === "" ? name : `${s}.${name}`;
       if (found === null && facts.functions.includes(qual)) found = { def: qual };
+      // Calling a class runs its `__init__` (when the class defines one).
+      if (found === null && facts.functions.includes(`${qual}.__init__`)) found = { def: `${qual}.__init__` };
       if (found !== null) return found;
     }
     return null;
