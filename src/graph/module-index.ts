@@ -6,6 +6,14 @@
  * namespace portion in an earlier one; a namespace package spans every portion. Submodules
  * are looked up only under their parent package's directories. Stub files (`.pyi`) are
  * never imported at run time and are ignored.
+ *
+ * Any directory is a namespace portion to CPython, whatever it holds: git stores no empty
+ * directory, so every directory holding a tracked file (of any kind: `.gitkeep`, `*.example`)
+ * counts. The limit: a top-level name (one found directly in a source root) whose directories
+ * hold no Python file at any depth is not taken as a namespace package: at run time any
+ * installed package of that name beats it (`import redis` next to a `redis/` directory of
+ * configuration files), and the environment is not known here. Under a package found in the
+ * repository, lookup is in that package's directories, so the answer is exact.
  */
 
 export interface ModuleEntry {
@@ -19,6 +27,17 @@ export interface ModuleEntry {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Adds the directories above `path` to `into` (stopping at one already there). */
+function ancestors(path: string, into: Set<string>): void {
+  let slash = path.lastIndexOf("/");
+  while (slash > 0) {
+    const dir = path.slice(0, slash);
+    if (into.has(dir)) break;
+    into.add(dir);
+    slash = dir.lastIndexOf("/");
+  }
+}
+
 export function normaliseRoot(root: string): string {
   return root.replace(/\\/g, "/").replace(/^\.\/?/, "").replace(/\/+$/, "");
 }
@@ -29,23 +48,42 @@ function join(dir: string, name: string): string {
 
 export class ModuleIndex {
   private readonly files = new Set<string>();
+  /** Directories holding a `.py` file at any depth. */
   private readonly dirs = new Set<string>();
+  /** Directories holding only other files (no `.py` file at any depth), sorted. */
+  readonly dataDirs: readonly string[];
+  private readonly dataDirSet = new Set<string>();
   private readonly roots: string[];
   private readonly cache = new Map<string, ModuleEntry | null>();
 
+  /** `paths`: every tracked file of the revision (any kind; the directories of the others are namespace portions too). */
   constructor(paths: Iterable<string>, sourceRoots: readonly string[]) {
     this.roots = sourceRoots.map(normaliseRoot);
+    const others: string[] = [];
     for (const p of paths) {
-      if (!p.endsWith(".py")) continue;
+      if (!p.endsWith(".py")) {
+        others.push(p);
+        continue;
+      }
       this.files.add(p);
+      ancestors(p, this.dirs);
+    }
+    const data = this.dataDirSet;
+    for (const p of others) {
       let slash = p.lastIndexOf("/");
       while (slash > 0) {
         const dir = p.slice(0, slash);
-        if (this.dirs.has(dir)) break;
-        this.dirs.add(dir);
+        if (this.dirs.has(dir) || data.has(dir)) break;
+        data.add(dir);
         slash = dir.lastIndexOf("/");
       }
     }
+    this.dataDirs = [...data].sort();
+  }
+
+  /** The source roots, normalised (`""` for the top). */
+  get sourceRoots(): readonly string[] {
+    return this.roots;
   }
 
   /** Number of `.py` files indexed. */
@@ -70,25 +108,26 @@ export class ModuleIndex {
     const dot = name.lastIndexOf(".");
     const last = dot < 0 ? name : name.slice(dot + 1);
     if (IDENT.test(last)) {
-      let searchDirs: string[] | null = this.roots;
+      let searchDirs: readonly string[] | null = this.roots;
       if (dot >= 0) {
         const parent = this.resolve(name.slice(0, dot));
         searchDirs = parent === null ? null : parent.dirs;
       }
-      if (searchDirs !== null) entry = this.find(name, last, searchDirs);
+      if (searchDirs !== null) entry = this.find(name, last, searchDirs, dot >= 0);
     }
     this.cache.set(name, entry);
     return entry;
   }
 
-  private find(name: string, last: string, searchDirs: string[]): ModuleEntry | null {
+  /** `nested`: a submodule (searched in its parent's `__path__`), where a directory of data files is a portion too. */
+  private find(name: string, last: string, searchDirs: readonly string[], nested: boolean): ModuleEntry | null {
     const portions: string[] = [];
     for (const d of searchDirs) {
       const p = join(d, last);
       const init = `${p}/__init__.py`;
       if (this.files.has(init)) return { name, file: init, isPackage: true, dirs: [p] };
       if (this.files.has(`${p}.py`)) return { name, file: `${p}.py`, isPackage: false, dirs: [] };
-      if (this.dirs.has(p)) portions.push(p);
+      if (this.dirs.has(p) || (nested && this.dataDirSet.has(p))) portions.push(p);
     }
     return portions.length > 0 ? { name, file: null, isPackage: true, dirs: portions } : null;
   }

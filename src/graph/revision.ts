@@ -16,6 +16,8 @@ import { ValueReader } from "./values";
 export interface RevisionInput {
   /** The revision's Python files (`.py`, `.pyi`), repo-relative. */
   paths: string[];
+  /** Every tracked file of the revision (default: `paths`): a directory holding any file is a namespace portion. */
+  files?: readonly string[];
   facts: Map<string, PyFileFacts>;
   /** Why a file was not scanned (over the size limit, unreadable); undefined when it was. */
   skipped: { get(path: string): string | undefined };
@@ -57,11 +59,12 @@ export class Revision {
     this.layout = input.layout;
     this.notes.push(...input.layout.notes);
     this.paths = new Set(input.paths);
-    this.index = new ModuleIndex(input.paths, rootDirs(input.layout));
+    this.index = new ModuleIndex(input.files ?? input.paths, rootDirs(input.layout));
     let reuse: ConstructorParameters<typeof EdgeResolver>[0]["reuse"];
     if (input.reuse !== undefined) {
       const other = input.reuse.built;
-      const sameFiles = other.paths.size === this.paths.size && [...this.paths].every((p) => other.paths.has(p));
+      const sameFiles =
+        other.paths.size === this.paths.size && [...this.paths].every((p) => other.paths.has(p)) && other.index.dataDirs.join("\0") === this.index.dataDirs.join("\0");
       reuse = { memo: other.memo, index: other.index, sameFiles, changed: input.reuse.changed };
     }
     this.edges = new EdgeResolver({
