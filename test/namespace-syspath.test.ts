@@ -115,3 +115,94 @@ describe("namespace packages holding no Python file", () => {
     expect(s.modules.find((m) => m.name === "redis")).toMatchObject({ first_party: false });
   });
 });
+
+describe("sys.path edits at setup", () => {
+  it("a settings module appending its own directory, then importing a sibling package by a top-level name (Horizon)", async () => {
+    const settings = [
+      "import os",
+      "import sys",
+      "ROOT_PATH = os.path.dirname(os.path.abspath(__file__))",
+      "if ROOT_PATH not in sys.path:",
+      "    sys.path.append(ROOT_PATH)",
+      "INSTALLED_APPS = []",
+      "try:",
+      "    from local.local_settings import *",
+      "except ImportError:",
+      "    pass",
+      "",
+    ].join("\n");
+    const dir = repoOf({
+      "manage.py": manage("proj.settings"),
+      "proj/__init__.py": "",
+      "proj/settings.py": settings,
+      "proj/local/__init__.py": "",
+      "proj/local/local_settings.py": "DEBUG = True\n",
+    });
+    const want = ["local", "local.local_settings", "proj", "proj.settings"];
+    expect(cpythonModules(dir, "proj.settings")).toEqual(want);
+    const s = await startup(dir);
+    expect(firstParty(s)).toEqual(want);
+    expect(fileOf(s, "local.local_settings")).toBe("proj/local/local_settings.py");
+    expect(s.source_roots).toEqual([
+      { dir: ".", reason: "the directory of manage.py (running it puts that directory on sys.path)" },
+      { dir: "proj", reason: "sys.path.append at proj/settings.py:5 (runs at setup)", names: false },
+    ]);
+    expect(s.unresolved).toEqual([]);
+  });
+
+  it("manage.py inserting apps/ into sys.path: apps/ is a source root, before manage.py's directory", async () => {
+    const dir = repoOf({
+      "manage.py": [
+        "#!/usr/bin/env python",
+        "import os",
+        "import sys",
+        "from pathlib import Path",
+        "",
+        "BASE_DIR = Path(__file__).resolve().parent",
+        "",
+        "",
+        "def main():",
+        '    sys.path.insert(0, str(BASE_DIR / "apps"))',
+        '    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")',
+        "    from django.core.management import execute_from_command_line",
+        "    execute_from_command_line(sys.argv)",
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    main()",
+        "",
+      ].join("\n"),
+      "proj/__init__.py": "",
+      "proj/settings.py": 'INSTALLED_APPS = ["shop"]\n',
+      "apps/shop/__init__.py": "",
+      "apps/shop/apps.py": 'from django.apps import AppConfig\n\n\nclass ShopConfig(AppConfig):\n    name = "shop"\n',
+      "apps/shop/models.py": "from shop import helpers\n",
+      "apps/shop/helpers.py": "",
+    });
+    const s = await startup(dir);
+    expect(s.source_roots).toEqual([
+      { dir: "apps", reason: "sys.path.insert at manage.py:10 (running manage.py puts that directory on sys.path)" },
+      { dir: ".", reason: "the directory of manage.py (running it puts that directory on sys.path)" },
+    ]);
+    expect(firstParty(s)).toEqual(["proj", "proj.settings", "shop", "shop.apps", "shop.helpers", "shop.models"]);
+    expect(s.unresolved).toEqual([]);
+  });
+
+  it("a sys.path edit that cannot be evaluated: a later import of a name the repository holds elsewhere is unresolved, with both lines", async () => {
+    const dir = repoOf({
+      "manage.py": manage("proj.settings"),
+      "proj/__init__.py": "",
+      "proj/settings.py": 'import os\nimport sys\nimport plugin_a\nsys.path.insert(0, os.environ["PLUGINS"])\nimport plugin_b\nimport requests\nINSTALLED_APPS = []\n',
+      "plugins/plugin_a.py": "",
+      "plugins/plugin_b.py": "",
+    });
+    const s = await startup(dir);
+    expect(s.unresolved).toEqual([
+      {
+        what: "plugin_b",
+        where: "proj/settings.py:5",
+        why: 'no module plugin_b under the source roots, but plugins/plugin_b.py would be it if its directory were on sys.path, which sys.path.insert at proj/settings.py:4 changes with a value not read statically (os.environ["PLUGINS"]: a subscript)',
+      },
+    ]);
+  });
+});

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { resolveConfig } from "../config";
 import { closest } from "../config/suggest";
 import type { ChainLink } from "../core/types";
-import { buildGraphs, listOtherFiles, listWorktree, ModuleIndex, openScanCache, type StartupGraph } from "../graph";
+import { buildGraphs, listOtherFiles, listWorktree, ModuleIndex, namingDirs, openScanCache, type StartupGraph } from "../graph";
 import { isStdlib } from "../python/stdlib";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
@@ -89,7 +89,7 @@ async function graphFor(p: Parsed, io: CommandIo): Promise<Head> {
   });
   graphs.persist();
   bar?.done();
-  return { graph: graphs.head, index: new ModuleIndex(files, graphs.head.sourceRoots.map((r) => r.dir)) };
+  return { graph: graphs.head, index: new ModuleIndex(files, graphs.head.sourceRoots.map((r) => r.dir), namingDirs(graphs.head.sourceRoots)) };
 }
 
 /** A configuration file of the checkout, read as git stores it (a link or a FIFO is reported, never followed). */

@@ -8,7 +8,7 @@ import { isAbsolute } from "node:path";
 import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
 import { moduleForPath } from "../graph/modules";
-import { buildGraphs, type Graphs, listOtherFiles, listWorktree, openScanCache } from "../graph";
+import { buildGraphs, type Graphs, listOtherFiles, listWorktree, namingDirs, openScanCache } from "../graph";
 import { closest } from "../config/suggest";
 import { scanPython } from "../python/scanner";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
@@ -250,7 +250,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const settingsError = unresolvedSettings(config, graphs.head, headFiles);
   if (settingsError !== null) errors.push(settingsError);
 
-  const rootsOf = (g: typeof graphs.head): string[] => g.sourceRoots.map((r) => r.dir);
+  const rootsOf = (g: typeof graphs.head): string[] => namingDirs(g.sourceRoots);
   const head = new RepoSide("head", graphs.headFacts, rootsOf(graphs.head), graphs.head, (m) => graphs.filesNaming(m));
   const base = new RepoSide("base", graphs.baseFacts, rootsOf(graphs.base), graphs.base);
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>

@@ -24,6 +24,7 @@ export { listWorktree, type Worktree } from "./worktree";
 export { listOtherFiles } from "./other-files";
 export { ModuleIndex } from "./module-index";
 export type { Layout, SourceRoot } from "./layout";
+export { namingDirs } from "./layout";
 
 const PYTHON = /\.pyi?$/;
 

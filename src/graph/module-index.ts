@@ -57,8 +57,12 @@ export class ModuleIndex {
   private readonly cache = new Map<string, ModuleEntry | null>();
 
   /** `paths`: every tracked file of the revision (any kind; the directories of the others are namespace portions too). */
-  constructor(paths: Iterable<string>, sourceRoots: readonly string[]) {
+  private readonly naming: readonly string[];
+
+  /** `naming`: the roots `moduleOf` names files under (default: all). */
+  constructor(paths: Iterable<string>, sourceRoots: readonly string[], naming?: readonly string[]) {
     this.roots = sourceRoots.map(normaliseRoot);
+    this.naming = naming === undefined ? this.roots : naming.map(normaliseRoot);
     const others: string[] = [];
     for (const p of paths) {
       if (!p.endsWith(".py")) {
@@ -84,6 +88,29 @@ export class ModuleIndex {
   /** The source roots, normalised (`""` for the top). */
   get sourceRoots(): readonly string[] {
     return this.roots;
+  }
+
+  /** Whether a directory (`""`: the top) holds a `.py` file at some depth. */
+  holdsPython(dir: string): boolean {
+    return dir === "" ? this.files.size > 0 : this.dirs.has(dir);
+  }
+
+  private named: Map<string, string> | null = null;
+
+  /** A file or directory anywhere in the repository that a top-level `name` would import from some directory (`x.py`, `x/`), or null. */
+  somewhereNamed(name: string): string | null {
+    if (this.named === null) {
+      this.named = new Map();
+      for (const d of this.dirs) {
+        const n = d.slice(d.lastIndexOf("/") + 1);
+        if (!this.named.has(n)) this.named.set(n, `${d}/`);
+      }
+      for (const f of this.files) {
+        const n = f.slice(f.lastIndexOf("/") + 1, -3);
+        if (n !== "__init__" && !this.named.has(n)) this.named.set(n, f);
+      }
+    }
+    return this.named.get(name) ?? null;
   }
 
   /** Number of `.py` files indexed. */
@@ -136,7 +163,7 @@ export class ModuleIndex {
   moduleOf(path: string): string | null {
     if (!this.files.has(path)) return null;
     let best: string | null = null;
-    for (const root of this.roots) {
+    for (const root of this.naming) {
       if (root !== "" && !path.startsWith(`${root}/`)) continue;
       const rel = root === "" ? path : path.slice(root.length + 1);
       const parts = rel.slice(0, -3).split("/");

@@ -8,7 +8,7 @@ import type { PyFileFacts } from "../python/types";
 import { type GraphFacts, graphFactsOf } from "./codec";
 import { type EdgeMemo, EdgeResolver, heavyNames, type LazyAccess, type Unresolved } from "./edges";
 import { FactsMap } from "./facts-map";
-import { type Layout, rootDirs } from "./layout";
+import { type Layout, namingDirs, rootDirs } from "./layout";
 import { ModuleIndex } from "./module-index";
 import { readStatements, type Statement } from "./statements";
 import { ValueReader } from "./values";
@@ -59,9 +59,10 @@ export class Revision {
     this.layout = input.layout;
     this.notes.push(...input.layout.notes);
     this.paths = new Set(input.paths);
-    this.index = new ModuleIndex(input.files ?? input.paths, rootDirs(input.layout));
+    this.index = new ModuleIndex(input.files ?? input.paths, rootDirs(input.layout), namingDirs(input.layout.sourceRoots));
     let reuse: ConstructorParameters<typeof EdgeResolver>[0]["reuse"];
-    if (input.reuse !== undefined) {
+    // Another revision's edges hold only under the same source roots (a sys.path edit may add one).
+    if (input.reuse !== undefined && input.reuse.built.index.sourceRoots.join("\0") === this.index.sourceRoots.join("\0")) {
       const other = input.reuse.built;
       const sameFiles =
         other.paths.size === this.paths.size && [...this.paths].every((p) => other.paths.has(p)) && other.index.dataDirs.join("\0") === this.index.dataDirs.join("\0");
