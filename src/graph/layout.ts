@@ -10,6 +10,9 @@
  *   and Poetry's / Hatch's package directories; pytest's `pythonpath` (pytest.ini,
  *   pyproject.toml, tox.ini, setup.cfg: the file pytest would use); a `conftest.py` at the top
  *   (pytest puts its directory on `sys.path`). With none of these: the repository root.
+ *   The directories the used `manage.py` adds to `sys.path` itself (sys-path.ts; relative
+ *   strings from its directory, where it is run) go before or after its own, as it adds them.
+ *   (Edits in the modules setup runs are found while the graph is built: build.ts.)
  * - the settings module: `settings_module` from the configuration; else the first `manage.py`
  *   (shallowest first) whose `DJANGO_SETTINGS_MODULE` resolves from its directory, then
  *   `wsgi.py`, `asgi.py`, `celery.py`, then pytest-django's `DJANGO_SETTINGS_MODULE` / `--ds`.
