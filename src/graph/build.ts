@@ -85,6 +85,9 @@ function unknownEdits(rev: Revision, edits: SysPathEdit[], visits: Visit[]): voi
   }
 }
 
+/** Text a file editing sys.path holds (before its statements are read): `sys.path.x(`, `sys.path[..] =`, `sys.path +=`, `path.append(` (from sys import path), `addsitedir`. */
+const SYS_PATH_EDIT = /\bsys\s*\.\s*path\s*(?:[.[]|\+?=)|\bpath\s*\.\s*(?:append|insert|extend)\s*\(|\baddsitedir\b/;
+
 /** The modules whose code edits sys.path: they import sys or site when they run. */
 function importsSys(facts: GraphFacts): boolean {
   return facts.imports.some((i) => (i.module === "sys" || i.module === "site") && i.context.atImport);
@@ -113,7 +116,7 @@ async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPat
             if (g !== undefined) {
               out = await edges.moduleEdges(module, entry, g);
               visits.push({ file: entry.file, edges: out });
-              if (importsSys(g)) {
+              if (importsSys(g) && SYS_PATH_EDIT.test((await rev.bytes(entry.file))?.toString("latin1") ?? "")) {
                 const stmts = await rev.statements(entry.file);
                 if (stmts !== null) edits.push(...sysPathEdits(entry.file, stmts));
               }
