@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { resolveConfig } from "../config";
 import { closest } from "../config/suggest";
 import type { ChainLink } from "../core/types";
-import { buildGraphs, listWorktree, ModuleIndex, openScanCache, type StartupGraph } from "../graph";
+import { buildGraphs, listOtherFiles, listWorktree, ModuleIndex, namingDirs, openScanCache, type StartupGraph } from "../graph";
 import { isStdlib } from "../python/stdlib";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
@@ -50,7 +50,9 @@ The repository is read, never executed. DIR defaults to the current directory. W
 --source-root or source_roots, the source roots are inferred: manage.py's directory (and
 where wsgi.py/asgi.py resolve the same settings from), src/, setuptools' package-dir and
 packages.find where (pyproject.toml, setup.cfg, setup.py), Poetry/Hatch package directories,
-pytest's pythonpath, a top-level conftest.py; else the repository root. The settings module
+pytest's pythonpath, a top-level conftest.py; else the repository root; then the
+directories manage.py and the modules setup runs add to sys.path (sys.path.append/insert,
+site.addsitedir of __file__-relative paths), each with its file:line. The settings module
 defaults to settings_module in pyproject.toml, else the one the first manage.py whose settings
 resolve names, else wsgi.py, asgi.py, celery.py, else pytest's DJANGO_SETTINGS_MODULE.
 Scans are cached in cache_dir (default $DJANGO_STARTUP_GUARD_CACHE_DIR, else
@@ -72,12 +74,13 @@ async function graphFor(p: Parsed, io: CommandIo): Promise<Head> {
   const resolved = resolveConfig({ pyprojectAtHead: await readConfigFile(reader, "pyproject.toml", io), options, optionsWhere: where });
   for (const e of resolved.errors) io.err(`django-startup-guard: warning: ${e.where}: ${e.message}\n`);
   const { config } = resolved;
-  const tree = await listWorktree(repo);
+  const [tree, others] = await Promise.all([listWorktree(repo), listOtherFiles(repo)]);
+  const files = [...tree.files, ...others];
   const bar = io.isTTY ? progressBar(io) : undefined;
   const opened = p.flags.has("no-cache") ? null : await openScanCache(repo, config.cacheDir);
   if (opened?.problem !== undefined) io.err(`django-startup-guard: warning: ${opened.problem.where}: ${opened.problem.message}\n`);
   const graphs = await buildGraphs({
-    headFiles: tree.files,
+    headFiles: files,
     readHead: (f) => reader.read(f).catch(() => null),
     headRoot: repo,
     baseOverrides: new Map(),
@@ -89,7 +92,7 @@ async function graphFor(p: Parsed, io: CommandIo): Promise<Head> {
   });
   graphs.persist();
   bar?.done();
-  return { graph: graphs.head, index: new ModuleIndex(tree.files, graphs.head.sourceRoots.map((r) => r.dir)) };
+  return { graph: graphs.head, index: new ModuleIndex(files, graphs.head.sourceRoots.map((r) => r.dir), namingDirs(graphs.head.sourceRoots)) };
 }
 
 /** A configuration file of the checkout, read as git stores it (a link or a FIFO is reported, never followed). */

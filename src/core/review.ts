@@ -8,7 +8,7 @@ import { isAbsolute } from "node:path";
 import { resolveConfig, type Config } from "../config";
 import { type ImportCost, parseImporttime } from "./importtime";
 import { moduleForPath } from "../graph/modules";
-import { buildGraphs, type Graphs, listWorktree, openScanCache } from "../graph";
+import { buildGraphs, type Graphs, listOtherFiles, listWorktree, namingDirs, openScanCache } from "../graph";
 import { closest } from "../config/suggest";
 import { scanPython } from "../python/scanner";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
@@ -149,6 +149,8 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const root = cs.head.root;
   // Another revision of a local repository: its files are read from the checkout where they are the same blob.
   const listing = cs.head.pythonFiles !== undefined ? cs.head.pythonFiles() : root !== undefined ? listWorktree(root) : null;
+  // ...and its other files (their directories are namespace packages to CPython).
+  const otherFiles = listing !== null && root !== undefined ? listOtherFiles(root) : null;
 
   // Configuration: the base's pyproject is in force; the head's is only compared.
   const [pyprojectAtBase, pyprojectAtHead] = await Promise.all([readText(cs.base, "pyproject.toml", errors), readText(cs.head, "pyproject.toml", errors)]);
@@ -212,7 +214,8 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   // review of the same tree reads almost nothing.
   const touched = new Set(cs.files.flatMap((f) => (f.oldPath === null ? [f.path] : [f.path, f.oldPath])));
   const tree = listing === null ? null : await listing;
-  const headFiles = tree !== null && cs.head.isCheckout ? tree.files : (await cs.head.listFiles()).filter(isPython);
+  // Every file, not only Python ones: a directory holding any file is a namespace package to CPython.
+  const headFiles = tree !== null && cs.head.isCheckout ? [...tree.files, ...((await otherFiles) ?? [])] : await cs.head.listFiles();
   const headShas = cs.head.blobShas ? await cs.head.blobShas() : tree?.shas;
   const headSymlinks = cs.head.symlinks ? await cs.head.symlinks() : tree?.links;
   const sameBlob = (p: string): boolean => headShas?.get(p) !== undefined && tree?.shas.get(p) === headShas.get(p);
@@ -247,7 +250,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const settingsError = unresolvedSettings(config, graphs.head, headFiles);
   if (settingsError !== null) errors.push(settingsError);
 
-  const rootsOf = (g: typeof graphs.head): string[] => g.sourceRoots.map((r) => r.dir);
+  const rootsOf = (g: typeof graphs.head): string[] => namingDirs(g.sourceRoots);
   const head = new RepoSide("head", graphs.headFacts, rootsOf(graphs.head), graphs.head, (m) => graphs.filesNaming(m));
   const base = new RepoSide("base", graphs.baseFacts, rootsOf(graphs.base), graphs.base);
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
@@ -300,6 +303,6 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     errors: [...cs.errors, ...errors],
     notes: [...resolved.notes, ...graphs.notes],
     config,
-    stats: { pythonFiles: headFiles.length, changedPythonFiles: changes.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 },
+    stats: { pythonFiles: headFiles.filter(isPython).length, changedPythonFiles: changes.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 },
   };
 }

@@ -9,6 +9,10 @@ import { reach } from "./reach";
 import { Revision, type RevisionInput, type ScanAhead } from "./revision";
 import { findRoots } from "./roots";
 import { ReachedGraph } from "./startup-graph";
+import type { GraphFacts } from "./codec";
+import type { SourceRoot } from "./layout";
+import { normaliseRoot } from "./module-index";
+import { type SysPathEdit, sysPathEdits } from "./sys-path";
 
 export type { RevisionInput } from "./revision";
 
@@ -19,9 +23,81 @@ export interface Built {
   paths: ReadonlySet<string>;
 }
 
+/**
+ * Builds the graph; when modules setup runs add directories of the repository to `sys.path`
+ * (sys-path.ts), builds it again with those directories as source roots (each with the edit
+ * as its reason), until no new one is found.
+ */
 export async function buildStartupGraph(input: RevisionInput): Promise<Built> {
+  let layout = input.layout;
+  for (let round = 0; ; round++) {
+    const { built, edits, visits, rev } = await walk({ ...input, layout });
+    const known = new Set(layout.sourceRoots.map((r) => normaliseRoot(r.dir)));
+    const front: SourceRoot[] = [];
+    const back: SourceRoot[] = [];
+    for (const e of edits) {
+      if (typeof e.dir !== "string" || known.has(e.dir) || !rev.index.holdsPython(e.dir)) continue;
+      known.add(e.dir);
+      const root: SourceRoot = { dir: e.dir === "" ? "." : e.dir, reason: `${e.how} at ${e.where} (runs at setup)` };
+      const d = e.dir;
+      if (rev.index.hasFile(`${d}/__init__.py`) && [...known].some((k) => k !== d && (k === "" || d.startsWith(`${k}/`)))) root.names = false;
+      (e.front ? front : back).push(root);
+    }
+    if (front.length + back.length > 0 && round < 8) {
+      layout = { ...layout, sourceRoots: [...front, ...layout.sourceRoots, ...back] };
+      continue;
+    }
+    unknownEdits(rev, edits, visits);
+    return built;
+  }
+}
+
+interface Visit {
+  file: string;
+  edges: Edge[];
+}
+
+/**
+ * An import that finds nothing under the source roots while a `sys.path` edit that could not
+ * be evaluated is in effect (after it in its file, anywhere in the files setup runs): listed
+ * when some directory of the repository holds a module of that name, which the edit may have
+ * put on the path.
+ */
+function unknownEdits(rev: Revision, edits: SysPathEdit[], visits: Visit[]): void {
+  const unknown = edits.filter((e) => e.dir === undefined);
+  if (unknown.length === 0) return;
+  const said = new Set<string>();
+  for (const v of visits) {
+    for (const e of v.edges) {
+      const top = e.target.split(".")[0];
+      if (rev.index.resolve(top) !== null) continue;
+      const named = rev.index.somewhereNamed(top);
+      const edit = unknown.find((u) => !u.where.startsWith(`${v.file}:`) || u.line < e.line);
+      const where = `${v.file}:${e.line}`;
+      if (named === null || edit === undefined || said.has(`${where}\0${top}`)) continue;
+      said.add(`${where}\0${top}`);
+      rev.unresolved.push({
+        what: e.target,
+        where,
+        why: `no module ${top} under the source roots, but ${named} would be it if its directory were on sys.path, which ${edit.how} at ${edit.where} changes with a value not read statically (${edit.why ?? "unknown"})`,
+      });
+    }
+  }
+}
+
+/** Text a file editing sys.path holds (before its statements are read): `sys.path.x(`, `sys.path[..] =`, `sys.path +=`, `path.append(` (from sys import path), `addsitedir`. */
+const SYS_PATH_EDIT = /\bsys\s*\.\s*path\s*(?:[.[]|\+?=)|\bpath\s*\.\s*(?:append|insert|extend)\s*\(|\baddsitedir\b/;
+
+/** The modules whose code edits sys.path: they import sys or site when they run. */
+function importsSys(facts: GraphFacts): boolean {
+  return facts.imports.some((i) => (i.module === "sys" || i.module === "site") && i.context.atImport);
+}
+
+async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPathEdit[]; visits: Visit[]; rev: Revision }> {
   const rev = new Revision(input);
   const { index, edges, unresolved } = rev;
+  const edits: SysPathEdit[] = [];
+  const visits: Visit[] = [];
   const ahead = input.scan === undefined ? null : new LookAhead(rev, input.scan);
   const { settingsModule, settingsFrom, roots, readyEdges } = await findRoots(rev);
   let edgeCount = 0;
@@ -37,7 +113,14 @@ export async function buildStartupGraph(input: RevisionInput): Promise<Built> {
           const why = rev.skipped(entry.file);
           if (why === undefined) {
             const g = rev.graphFacts(entry.file);
-            if (g !== undefined) out = await edges.moduleEdges(module, entry, g);
+            if (g !== undefined) {
+              out = await edges.moduleEdges(module, entry, g);
+              visits.push({ file: entry.file, edges: out });
+              if (importsSys(g) && SYS_PATH_EDIT.test((await rev.bytes(entry.file))?.toString("latin1") ?? "")) {
+                const stmts = await rev.statements(entry.file);
+                if (stmts !== null) edits.push(...sysPathEdits(entry.file, stmts));
+              }
+            }
           } else if (!reported.has(entry.file)) {
             reported.add(entry.file);
             unresolved.push({ what: module, where: entry.file, why: `${why}; its imports are not followed` });
@@ -62,7 +145,7 @@ export async function buildStartupGraph(input: RevisionInput): Promise<Built> {
       lazy: rev.lazy,
       stats: { files: index.fileCount, modules: reached.names.length, edges: edgeCount },
     });
-    return { graph, memo: edges.memo, index, paths: rev.paths };
+    return { built: { graph, memo: edges.memo, index, paths: rev.paths }, edits, visits, rev };
   } finally {
     ahead?.stop();
   }

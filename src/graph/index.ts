@@ -10,6 +10,7 @@ import { type Built, buildStartupGraph } from "./build";
 import { stateKey } from "./fingerprint";
 import { ReachedGraph } from "./startup-graph";
 import { moduleForPath, referenceWords } from "./modules";
+import { ModuleIndex } from "./module-index";
 import { inferLayout, type Layout, layoutKey, rootDirs } from "./layout";
 import { collectFacts, headReader, type SkipTable } from "./collect";
 import type { FactsMap } from "./facts-map";
@@ -20,15 +21,26 @@ export { ScanCache } from "./cache";
 export { openScanCache, defaultCacheDir } from "./cache-dir";
 export { blobSha } from "./fingerprint";
 export { listWorktree, type Worktree } from "./worktree";
+export { listOtherFiles } from "./other-files";
 export { ModuleIndex } from "./module-index";
 export type { Layout, SourceRoot } from "./layout";
+export { namingDirs } from "./layout";
 
 const PYTHON = /\.pyi?$/;
 
-/** The configuration keys a graph depends on, and the layouts inferred from the files (which the state key does not cover for non-Python files). */
-function configKey(config: GraphInput["config"], layouts: Layout[]): string {
+/**
+ * The configuration keys a graph depends on, the layouts inferred from the files and the
+ * directories holding no Python file (namespace portions), which the state key does not
+ * cover (it hashes only Python files).
+ */
+function configKey(config: GraphInput["config"], layouts: Layout[], dataDirs: string): string {
   const { sourceRoots, startupRoots, extendStartupRoots, settingsModule, heavyModules, maxFileBytes } = config;
-  return JSON.stringify({ sourceRoots, startupRoots, extendStartupRoots, settingsModule, heavyModules, maxFileBytes, layouts: layouts.map(layoutKey) });
+  return JSON.stringify({ sourceRoots, startupRoots, extendStartupRoots, settingsModule, heavyModules, maxFileBytes, layouts: layouts.map(layoutKey), dataDirs });
+}
+
+/** The directories of `files` that hold no Python file, as one text (for the cache key). */
+function dataDirsKey(files: readonly string[]): string {
+  return new ModuleIndex(files, []).dataDirs.join("\n");
 }
 
 export interface Graphs {
@@ -85,14 +97,26 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
   const basePaths = headPaths.filter((p) => !(input.baseOverrides.has(p) && input.baseOverrides.get(p) === null));
   const inHead = new Set(headPaths);
   for (const [p, b] of input.baseOverrides) if (b !== null && !inHead.has(p) && PYTHON.test(p)) basePaths.push(p);
+  // Every file (any kind) at each side: directories holding only other files are namespace portions.
+  const headFiles = input.headFiles;
+  let baseFiles = headFiles;
+  if (input.baseOverrides.size > 0) {
+    const headSet = new Set(headFiles);
+    baseFiles = headFiles.filter((p) => !(input.baseOverrides.has(p) && input.baseOverrides.get(p) === null));
+    for (const [p, b] of input.baseOverrides) if (b !== null && !headSet.has(p)) baseFiles.push(p);
+  }
   const readBase = async (p: string): Promise<Buffer | null> =>
     input.baseOverrides.has(p) ? (input.baseOverrides.get(p) ?? null) : !PYTHON.test(p) && input.readBase !== undefined ? input.readBase(p) : readHead(p);
   // Where the code lives, at each side (a change may move manage.py or edit setup.cfg).
   const headLayout = await inferLayout({ paths: headPaths, read: readHead, facts: (p) => collected.head.get(p), config });
   const baseLayout = input.baseOverrides.size === 0 ? headLayout : await inferLayout({ paths: basePaths, read: readBase, facts: (p) => collected.base.get(p), config });
   // A repository state seen before (same blobs, same overrides, same configuration and layout): its graphs are stored.
-  const graphKey = (side: string): string | null =>
-    input.cache === undefined || collected.stateKey === null ? null : stateKey([collected.stateKey, side, configKey(config, [headLayout, baseLayout])]);
+  let dataDirs: string | null = null;
+  const graphKey = (side: string): string | null => {
+    if (input.cache === undefined || collected.stateKey === null) return null;
+    dataDirs ??= `${dataDirsKey(headFiles)}\0${baseFiles === headFiles ? "" : dataDirsKey(baseFiles)}`;
+    return stateKey([collected.stateKey, side, configKey(config, [headLayout, baseLayout], dataDirs)]);
+  };
   const cached = async (side: string, build: () => Promise<Built>): Promise<{ graph: ReachedGraph; built: Built | null }> => {
     const key = graphKey(side);
     const hit = key === null ? null : ReachedGraph.fromJSON(input.cache?.loadStored("graph", key));
@@ -123,7 +147,7 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     if (key !== null) input.cache?.saveStored("refs", key, out);
     return out;
   };
-  const headBuild = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config, layout: headLayout, scan: collected }));
+  const headBuild = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config, layout: headLayout, scan: collected, files: headFiles }));
   const head = headBuild.graph;
   const extra = summary(head, collected.headSkipped);
   if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming };
@@ -137,6 +161,6 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
   // The head's resolved edges hold for the base only under the same source roots.
   const sameRoots = headRoots.join("\0") === baseRoots.join("\0");
   const reuse = headBuild.built === null || !sameRoots ? undefined : { built: headBuild.built, changed: new Set(input.baseOverrides.keys()) };
-  const base = (await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config, layout: baseLayout, reuse, scan: baseScan }))).graph;
+  const base = (await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config, layout: baseLayout, reuse, scan: baseScan, files: baseFiles }))).graph;
   return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming };
 }

@@ -10,6 +10,9 @@
  *   and Poetry's / Hatch's package directories; pytest's `pythonpath` (pytest.ini,
  *   pyproject.toml, tox.ini, setup.cfg: the file pytest would use); a `conftest.py` at the top
  *   (pytest puts its directory on `sys.path`). With none of these: the repository root.
+ *   The directories the used `manage.py` adds to `sys.path` itself (sys-path.ts; relative
+ *   strings from its directory, where it is run) go before or after its own, as it adds them.
+ *   (Edits in the modules setup runs are found while the graph is built: build.ts.)
  * - the settings module: `settings_module` from the configuration; else the first `manage.py`
  *   (shallowest first) whose `DJANGO_SETTINGS_MODULE` resolves from its directory, then
  *   `wsgi.py`, `asgi.py`, `celery.py`, then pytest-django's `DJANGO_SETTINGS_MODULE` / `--ds`.
@@ -27,12 +30,20 @@ import type { PyFileFacts } from "../python/types";
 import { discoverSettings, type Discovered } from "./discover";
 import { normaliseRoot } from "./module-index";
 import { pathsForModule } from "./modules";
+import { readStatements } from "./statements";
+import { sysPathEdits } from "./sys-path";
 
 export interface SourceRoot {
   /** Repository-relative directory, `.` for the top. */
   dir: string;
   /** Why it is on `sys.path`, in plain words. */
   reason: string;
+  /**
+   * False for a directory that is itself a package under another root (a `sys.path` edit
+   * adding a package's own directory): its modules are found under it too, but a file is
+   * still named after the enclosing root (`openstack_dashboard.local`, not `local`).
+   */
+  names?: false;
 }
 
 export interface Layout {
@@ -55,6 +66,11 @@ export interface LayoutSource {
 /** The directories of `sys.path`, as `ModuleIndex` and `moduleForPath` take them. */
 export function rootDirs(layout: Layout): string[] {
   return layout.sourceRoots.map((r) => r.dir);
+}
+
+/** The directories files are named under (`moduleForPath`): the roots but those with `names: false`. */
+export function namingDirs(roots: readonly SourceRoot[]): string[] {
+  return roots.filter((r) => r.names !== false).map((r) => r.dir);
 }
 
 /** A canonical text of a layout, for cache keys. */
@@ -313,6 +329,23 @@ interface Candidate {
   file: string;
   /** The directory this candidate puts on `sys.path` when it is the one used, and why. */
   root: { dir: string; reason: string } | null;
+  /** Directories its own `sys.path` edits put before and after that one (manage.py). */
+  edits?: { front: SourceRoot[]; back: SourceRoot[] };
+}
+
+/**
+ * The directories of the repository a manage.py adds to `sys.path` itself (anywhere in the
+ * file: its `main()` runs), relative strings taken from its directory (where it is run).
+ */
+async function entryEdits(r: LayoutReader, file: string): Promise<{ front: SourceRoot[]; back: SourceRoot[] }> {
+  const out = { front: [] as SourceRoot[], back: [] as SourceRoot[] };
+  const bytes = await r.src.read(file).catch(() => null);
+  if (bytes === null || !bytes.includes("sys") ) return out;
+  for (const e of sysPathEdits(file, readStatements(bytes), { cwd: dirOf(file), select: () => true })) {
+    if (typeof e.dir !== "string") continue;
+    (e.front ? out.front : out.back).push({ dir: e.dir, reason: `${e.how} at ${e.where} (running ${file} puts that directory on sys.path)` });
+  }
+  return out;
 }
 
 export async function inferLayout(src: LayoutSource): Promise<Layout> {
@@ -353,7 +386,8 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
   for (const m of manages) {
     const named = explicitSettings === null ? found.filter((d) => d.file === m).map(literal) : [{ module: explicitSettings, where: "settings_module (configuration)", file: m, root: null }];
     const root = { dir: dirOf(m), reason: `the directory of ${m} (running it puts that directory on sys.path)` };
-    for (const c of named) candidates.push({ ...c, root });
+    const edits = named.length > 0 && explicitRoots === null ? await entryEdits(r, m) : undefined;
+    for (const c of named) candidates.push({ ...c, root, edits });
   }
   for (const d of found) {
     if (isManage(d.file)) continue;
@@ -364,7 +398,8 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
     const reason = `pytest's rootdir (${pytest.file}), from which its DJANGO_SETTINGS_MODULE resolves`;
     candidates.push({ ...pytest.settings, file: pytest.file, root: r.resolvesFrom(pytest.settings.module, staticDirs) ? null : { dir: pytest.dir, reason } });
   }
-  const rootsFor = (c: Candidate): string[] => explicitRoots ?? [...(c.root === null ? [] : [c.root.dir]), ...staticDirs];
+  const rootsFor = (c: Candidate): string[] =>
+    explicitRoots ?? [...(c.edits?.front ?? []).map((x) => x.dir), ...(c.root === null ? [] : [c.root.dir]), ...(c.edits?.back ?? []).map((x) => x.dir), ...staticDirs];
   const resolves = (c: Candidate): boolean => r.resolvesFrom(c.module, rootsFor(c));
   const chosen = candidates.find(resolves) ?? null;
   const first = chosen ?? candidates[0] ?? null;
@@ -376,7 +411,9 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
     // Taken as given, even a directory without Python files (nothing is then found under it, and the graph says so).
     for (const dir of explicitRoots) r.result.push({ dir: shown(normaliseRoot(dir)), reason: "source_roots (configuration)" });
   } else {
+    for (const x of used?.edits?.front ?? []) r.add(x.dir, x.reason);
     if (used?.root) r.add(used.root.dir, used.root.reason);
+    for (const x of used?.edits?.back ?? []) r.add(x.dir, x.reason);
     // wsgi.py / asgi.py naming the same settings: where they resolve them from is on sys.path when they run.
     for (const d of found) {
       if (settings === null || d.module !== settings.module || !/(^|\/)[wa]sgi\.py$/.test(d.file)) continue;

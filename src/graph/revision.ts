@@ -8,7 +8,7 @@ import type { PyFileFacts } from "../python/types";
 import { type GraphFacts, graphFactsOf } from "./codec";
 import { type EdgeMemo, EdgeResolver, heavyNames, type LazyAccess, type Unresolved } from "./edges";
 import { FactsMap } from "./facts-map";
-import { type Layout, rootDirs } from "./layout";
+import { type Layout, namingDirs, rootDirs } from "./layout";
 import { ModuleIndex } from "./module-index";
 import { readStatements, type Statement } from "./statements";
 import { ValueReader } from "./values";
@@ -16,6 +16,8 @@ import { ValueReader } from "./values";
 export interface RevisionInput {
   /** The revision's Python files (`.py`, `.pyi`), repo-relative. */
   paths: string[];
+  /** Every tracked file of the revision (default: `paths`): a directory holding any file is a namespace portion. */
+  files?: readonly string[];
   facts: Map<string, PyFileFacts>;
   /** Why a file was not scanned (over the size limit, unreadable); undefined when it was. */
   skipped: { get(path: string): string | undefined };
@@ -57,11 +59,13 @@ export class Revision {
     this.layout = input.layout;
     this.notes.push(...input.layout.notes);
     this.paths = new Set(input.paths);
-    this.index = new ModuleIndex(input.paths, rootDirs(input.layout));
+    this.index = new ModuleIndex(input.files ?? input.paths, rootDirs(input.layout), namingDirs(input.layout.sourceRoots));
     let reuse: ConstructorParameters<typeof EdgeResolver>[0]["reuse"];
-    if (input.reuse !== undefined) {
+    // Another revision's edges hold only under the same source roots (a sys.path edit may add one).
+    if (input.reuse !== undefined && input.reuse.built.index.sourceRoots.join("\0") === this.index.sourceRoots.join("\0")) {
       const other = input.reuse.built;
-      const sameFiles = other.paths.size === this.paths.size && [...this.paths].every((p) => other.paths.has(p));
+      const sameFiles =
+        other.paths.size === this.paths.size && [...this.paths].every((p) => other.paths.has(p)) && other.index.dataDirs.join("\0") === this.index.dataDirs.join("\0");
       reuse = { memo: other.memo, index: other.index, sameFiles, changed: input.reuse.changed };
     }
     this.edges = new EdgeResolver({
