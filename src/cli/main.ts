@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `django-startup-guard` command line. */
+import { AnalysisStalled, untilStalled } from "../core/stall";
 import { flag, parseArgs, UsageError } from "./args";
 import type { Io } from "./io";
 import { reviewCommand } from "./review";
@@ -91,23 +92,31 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/**
+ * Runs a command as the binary does: its exit status, or 3 with `internal error: ...` on
+ * stderr when it throws or stalls (its promise still pending when the event loop empties:
+ * without this, Node would exit 0 having printed nothing).
+ */
+export async function runCli(argv: string[], io: Io, command: (argv: string[], io: Io) => Promise<number> = main): Promise<number> {
+  try {
+    return await untilStalled(command(argv, io));
+  } catch (e) {
+    io.err(`django-startup-guard: internal error: ${e instanceof AnalysisStalled ? e.message : ((e as Error).stack ?? String(e))}\n`);
+    return 3;
+  }
+}
+
 if (require.main === module) {
   // Output piped into a reader that stops early (`| head`): stop quietly, as other command-line tools do.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code !== "EPIPE") throw e;
     process.exit(process.exitCode ?? 0);
   });
-  main(process.argv.slice(2), {
+  void runCli(process.argv.slice(2), {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
     isTTY: Boolean(process.stdout.isTTY),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`django-startup-guard: internal error: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 3;
-    },
-  );
+  }).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -10,6 +10,7 @@
 import { execFile } from "node:child_process";
 import type { DangerDSLType } from "danger";
 import { review, type ReviewResult } from "../core/review";
+import { AnalysisStalled, untilStalled } from "../core/stall";
 import type { ChangeSet, Finding, Severity } from "../core/types";
 import { escapeMarkdown, INLINE_CAP, orderFindings, renderInlineMessage, renderSummaryMarkdown, SUMMARY_BUDGET, unreadErrors } from "../report";
 import { gitChangeSet } from "../source/git";
@@ -132,7 +133,15 @@ export function report(
  *     import djangoStartup from "danger-plugin-django-startup";
  *     schedule(djangoStartup({ rules: { "heavy-import-at-startup": "fail" } }));
  */
-export default async function djangoStartup(options: Record<string, unknown> = {}): Promise<void> {
+export default function djangoStartup(options: Record<string, unknown> = {}): Promise<void> {
+  return reviewInDanger(options, review);
+}
+
+/**
+ * `djangoStartup` with the review given (tests inject one that never settles). A review
+ * still pending when the event loop empties is one warning, never a silent pass.
+ */
+export async function reviewInDanger(options: Record<string, unknown>, analyse: typeof review): Promise<void> {
   const g = globals();
   if (g === null) {
     throw new Error("danger-plugin-django-startup must run inside Danger (danger ci / danger local / danger pr): the danger globals are missing");
@@ -144,11 +153,11 @@ export default async function djangoStartup(options: Record<string, unknown> = {
     if (t !== undefined && !(typeof t === "number" && Number.isFinite(t) && t > 0)) {
       throw new Error(`the option requestTimeoutMs must be a positive number of milliseconds, not ${JSON.stringify(t)}`);
     }
-    cs = await changeSetFor(g.danger, adapter);
-    const result = await review({ changeSet: cs, options: omit(options, ADAPTER_KEYS), optionsWhere: "dangerfile options" });
+    cs = await untilStalled(changeSetFor(g.danger, adapter));
+    const result = await untilStalled(analyse({ changeSet: cs, options: omit(options, ADAPTER_KEYS), optionsWhere: "dangerfile options" }));
     report(result, g, adapter.title, { fullReportCommand: `npx django-startup-guard review --base ${cs.baseRev}` });
   } catch (e) {
-    const msg = isSourceError(e) ? e.message : `${(e as Error).message ?? String(e)}`;
+    const msg = isSourceError(e) ? e.message : e instanceof AnalysisStalled ? `internal error: ${e.message}` : `${(e as Error).message ?? String(e)}`;
     g.warn(`django-startup-guard could not review this change: ${escapeMarkdown(msg)}`);
   } finally {
     await cs?.close?.().catch(() => undefined);

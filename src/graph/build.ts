@@ -2,6 +2,7 @@
  * One revision's startup graph: find the startup roots, then walk, breadth first, the
  * imports that run from them (plus the `ready()` edges of the installed apps' configs).
  */
+import { reading } from "../core/stall";
 import type { Edge, EdgeMemo } from "./edges";
 import { importedModules } from "./modules";
 import type { ModuleIndex } from "./module-index";
@@ -106,6 +107,7 @@ async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPat
     const reached = await reach(
       roots.map((r) => r.module),
       async (module) => {
+        reading(module);
         const entry = index.resolve(module);
         let out: Edge[] = [];
         if (entry !== null && entry.file !== null) {

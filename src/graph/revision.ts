@@ -4,6 +4,7 @@
  * and the edge resolver. Problems and remarks found while reading are collected here.
  */
 import type { Config } from "../config/types";
+import { reading } from "../core/stall";
 import type { PyFileFacts } from "../python/types";
 import { type GraphFacts, graphFactsOf } from "./codec";
 import { type EdgeMemo, EdgeResolver, heavyNames, type LazyAccess, type Unresolved } from "./edges";
@@ -111,7 +112,10 @@ export class Revision {
 
   bytes(path: string): Promise<Buffer | null> {
     let b = this.bytesCache.get(path);
-    if (b === undefined) this.bytesCache.set(path, (b = this.input.read(path)));
+    if (b === undefined) {
+      reading(path);
+      this.bytesCache.set(path, (b = this.input.read(path)));
+    }
     return b;
   }
 

@@ -19,7 +19,10 @@
  * files in order into the same namespace, as `split_settings.tools.include` executes them
  * (patterns relative to the including file, each file at most once).
  * Class bodies are read separately (`classAttributes`), for `AppConfig.name` and `default`.
+ * In an import cycle a module sees the other, as Python does, partially initialised: with
+ * what it had bound when the cycle came back to it (a name not bound yet is unknown).
  */
+import { reading } from "../core/stall";
 import type { ModuleIndex } from "./module-index";
 import { resolveRelative } from "./modules";
 import { evaluate, type Scope, type Value } from "./literal";
@@ -83,20 +86,58 @@ const MAX_UNROLL = 256;
 /** include() nesting deeper than this is reported, not followed. */
 const MAX_INCLUDE_DEPTH = 32;
 
+/** A module whose values are being read: what it has bound so far, and the module whose values it awaits. */
+interface Reading {
+  values: ModuleValues;
+  awaits: string | null;
+}
+
 export class ValueReader {
   private readonly done = new Map<string, Promise<ModuleValues | null>>();
+  private readonly inProgress = new Map<string, Reading>();
 
   constructor(private readonly src: ValueSource) {}
 
   /** The module-level bindings of a first-party module, or null when it is not in the repository. */
   read(module: string): Promise<ModuleValues | null> {
+    return this.readFor(module, null);
+  }
+
+  /**
+   * `module`'s values as the read of `reader` sees them. When `module`'s read waits, through
+   * the modules each read awaits, for `reader`'s own, this is an import cycle: as in Python,
+   * `reader` sees the partially initialised module with what it has bound so far (awaiting
+   * its promise would wait on itself, and the event loop would empty). Python's import lock
+   * detects the same deadlock the same way.
+   */
+  private readFor(module: string, reader: string | null): Promise<ModuleValues | null> {
+    const open = this.inProgress.get(module);
+    if (open !== undefined && reader !== null && this.waitsFor(module, reader)) return Promise.resolve(open.values);
     let p = this.done.get(module);
     if (p === undefined) {
-      // Registered before reading: an import cycle sees the module as empty, not as a loop.
-      p = this.evaluate(module);
+      p = this.evaluate(module).finally(() => this.inProgress.delete(module));
       this.done.set(module, p);
     }
     return p;
+  }
+
+  private waitsFor(module: string, reader: string): boolean {
+    let m: string | null = module;
+    for (let steps = 0; m !== null && steps <= this.inProgress.size; steps++) {
+      if (m === reader) return true;
+      m = this.inProgress.get(m)?.awaits ?? null;
+    }
+    return false;
+  }
+
+  /** `target`'s values for the module `run` evaluates, which waits for them meanwhile; `partial` when it is in a cycle with it. */
+  private async readFrom(run: Run, target: string): Promise<{ values: ModuleValues | null; partial: boolean }> {
+    const self = this.inProgress.get(run.module);
+    if (self !== undefined) self.awaits = target;
+    const values = await this.readFor(target, run.module);
+    if (self !== undefined) self.awaits = null;
+    reading(run.module);
+    return { values, partial: values !== null && this.inProgress.get(target)?.values === values };
   }
 
   private async evaluate(module: string): Promise<ModuleValues | null> {
@@ -104,6 +145,8 @@ export class ValueReader {
     if (entry === null || entry.file === null) return null;
     const file = entry.file;
     const out: ModuleValues = { module, file, bindings: new Map(), opaqueStars: [], dynamic: [], problems: [], notes: [] };
+    this.inProgress.set(module, { values: out, awaits: null }); // until read() settles
+    reading(module);
     const stmts = await this.src.statements(file);
     if (stmts === null) return out;
     const b = out.bindings;
@@ -333,7 +376,7 @@ export class ValueReader {
       if (!(t[k].v === "getattr" && t[k + 1].v === "(" && t[k + 2].k === "name" && t[k + 3].v === ",")) continue;
       const v = run.out.bindings.get(t[k + 2].v)?.value;
       if (v?.t !== "unknown" || v.module === undefined || v.module === run.module || run.modules.has(v.module)) continue;
-      run.modules.set(v.module, await this.read(v.module));
+      run.modules.set(v.module, (await this.readFrom(run, v.module)).values);
     }
   }
 
@@ -410,7 +453,7 @@ export class ValueReader {
         else if (n === "optional") run.optional.add(as);
       }
     }
-    const other = await this.read(target);
+    const { values: other, partial } = await this.readFrom(run, target);
     const b = out.bindings;
     if (other === null) {
       if (star) out.opaqueStars.push({ module: target, line: st.line });
@@ -441,7 +484,11 @@ export class ValueReader {
       const sub = `${target}.${n}`;
       if (v !== undefined) copy(as, v);
       else if (this.src.index.resolve(sub) !== null) this.bind(run, as, unknownValue(`${as} is the module ${sub}`, st.line, sub), st, file);
-      else b.delete(as);
+      else if (partial) {
+        // Python: ImportError, unless a def or class bound it earlier (those are not values read here).
+        const why = `${n} is not bound (as a value) in ${target} when this import runs: ${target} is partially initialised (an import cycle)`;
+        this.bind(run, as, unknownValue(why, st.line), st, file);
+      } else b.delete(as);
     }
   }
 }
