@@ -43,7 +43,8 @@ ${STARTUP_HELP.replace(/^Usage:\n/, "").replace(/\n\nThe repository is read[^]*$
 
 Repositories are read, never executed.
 Exit status: 0 on success, 1 on findings at --fail-on, 2 on a usage error or unreadable
-input (a missing base commit says how to fetch it).
+input (a missing base commit says how to fetch it), 3 on an internal error (including an
+analysis that stalled: it says which module it was reading).
 `;
 
 

@@ -150,6 +150,7 @@ export class ClassResolver {
 }
 
 export class AppConfigs {
+  /** Class attributes by module. Each read awaits only statements and values, which never come back here: no cycle can wait on it. */
   private readonly attrs = new Map<string, Promise<Map<string, Map<string, Value>>>>();
   readonly classes: ClassResolver;
 

@@ -52,6 +52,8 @@ export class Revision {
   readonly notes: string[] = [];
   readonly lazy: LazyAccess[] = [];
   private readonly graphCache = new Map<string, GraphFacts | undefined>();
+  // Memoized promises that await only the revision's reader, never another memo of the graph:
+  // no import cycle can make one wait on itself (the one recursive memo, values, handles re-entry).
   private readonly bytesCache = new Map<string, Promise<Buffer | null>>();
   private readonly stmtCache = new Map<string, Promise<Statement[] | null>>();
 
