@@ -31,6 +31,14 @@ import { cleanupRepos, makeRepo, tempDir, type TestRepo } from "./helpers/git-re
 
 const CLI = path.join(__dirname, "..", "dist", "cli", "main.js");
 
+/** The CLI is run as users run it, from the build: refuse a build older than the sources. */
+function requireBuilt(): void {
+  const built = fs.existsSync(CLI) ? fs.statSync(CLI).mtimeMs : 0;
+  const src = path.join(__dirname, "..", "src");
+  const newer = (fs.readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith(".ts") && fs.statSync(path.join(src, f)).mtimeMs > built);
+  if (newer.length) throw new Error(`${CLI} is older than src/${newer[0]}: run \`npm run build\` (npm test does).`);
+}
+
 interface Project {
   name: string;
   debianPackage: string;
@@ -362,12 +370,13 @@ afterAll(() => {
   cleanupRepos();
   process.stdout.write(`realworld-corpus: ${(Number(process.hrtime.bigint() - suiteStart) / 1e9).toFixed(1)} s for ${PROJECTS.length} projects\n`);
 });
-beforeAll(() =>
+beforeAll(() => {
+  requireBuilt();
   requirePython(
     ["django", "openstack_dashboard", "graphite", "lava_server"],
     ["python3-django", ...PROJECTS.map((p) => p.debianPackage)],
-  ),
-);
+  );
+});
 
 describe.each(PROJECTS)("$name", (p) => {
   let layout: Layout;
