@@ -415,7 +415,7 @@ describe.each(PROJECTS)("$name", (p) => {
     repo.checkout("main");
     const key = (f: FindingKey): string => `${f.rule} ${f.file}:${f.line}`;
     expect(found.map(key).sort()).toEqual(expected.map(key).sort());
-  });
+  }, 120_000);
 
   it("explains every module setup() imports: in the startup graph, or its importing line is in `unresolved`", () => {
     const a = agreement(p, real, st, layout.repo.dir);
