@@ -263,11 +263,11 @@ function cli(args: string[], cwd: string, okCodes = [0]): { out: string; seconds
   return { out: res.stdout, seconds };
 }
 
-/** Every file:line (or file:first-last) an `unresolved` entry names. */
+/** Every file:line (or file:first-last) the `where` of an `unresolved` entry names. */
 function unresolvedLines(s: Static): Set<string> {
   const out = new Set<string>();
   for (const u of s.unresolved) {
-    for (const m of `${u.where} ${u.why}`.matchAll(/([\w./-]+\.py):(\d+)(?:-(\d+))?/g)) {
+    for (const m of u.where.matchAll(/([\w./-]+\.py):(\d+)(?:-(\d+))?/g)) {
       const last = m[3] === undefined ? Number(m[2]) : Number(m[3]);
       for (let l = Number(m[2]); l <= last; l++) out.add(`${m[1]}:${l}`);
     }
