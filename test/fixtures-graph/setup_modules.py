@@ -21,6 +21,7 @@ Prints {"first_party": [[name, file-or-null], ...], "importers": {name: ["file:l
 "all": [...], "seconds": setup wall time}: first-party modules are those whose file (or,
 for namespace packages, every __path__ entry) is the project's.
 """
+import importlib.machinery
 import json
 import os
 import sys
@@ -82,15 +83,33 @@ django.setup()
 seconds = time.perf_counter() - start
 sys.meta_path.remove(RecordImporter)
 
+
+
+def location(name, module):
+    """(file or None, package __path__ entries) of a module, as its import found them.
+
+    A module may overwrite its own dunders: graphite's settings run
+    globals().update(import_module("local_settings").__dict__), which replaces its
+    __file__ and __spec__ with local_settings'. Then the module is found again.
+    """
+    spec = getattr(module, "__spec__", None)
+    if spec is None or spec.name != name:
+        parent = name.rpartition(".")[0]
+        search = getattr(sys.modules.get(parent), "__path__", None) if parent else None
+        spec = importlib.machinery.PathFinder.find_spec(name, search)
+    if spec is None:
+        return None, []
+    return (spec.origin if spec.has_location else None), list(spec.submodule_search_locations or [])
+
+
 first_party = []
 for name, module in sorted(sys.modules.items()):
-    f = getattr(module, "__file__", None)
+    f, paths = location(name, module)
     if f:
         where = project_path(f)
         if where is not None:
             first_party.append([name, where])
         continue
-    paths = list(getattr(module, "__path__", None) or [])
     if paths and all(project_path(p) is not None for p in paths):
         first_party.append([name, None])
 print(json.dumps({
