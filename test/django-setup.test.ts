@@ -5,28 +5,19 @@
  * each explained below. Chains must be shortest, and each link's line must be the import
  * statement that creates the edge.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultConfig, type Config } from "../src/config";
 import { listPythonFiles } from "../src/core/files";
 import { buildGraphs, type StartupGraph } from "../src/graph";
+import { diff, djangoSetup, requirePython, type Setup } from "./helpers/django-setup";
 
-const PYTHON = "/usr/bin/python3";
 const FIXTURES = path.join(__dirname, "fixtures-graph");
-const RUNNER = path.join(FIXTURES, "setup_modules.py");
 const VENDOR = path.join(FIXTURES, "_vendor");
 
-interface Setup {
-  firstParty: Map<string, string | null>;
-  all: Set<string>;
-}
-
-function djangoSetup(pyRoot: string, settings: string, extraPath: string[] = []): Setup {
-  const res = spawnSync(PYTHON, ["-B", "-I", RUNNER, pyRoot, settings, pyRoot, ...extraPath], { cwd: pyRoot, encoding: "utf8" });
-  if (res.status !== 0) throw new Error(`django.setup() failed for ${pyRoot}:\n${res.stderr}`);
-  const out = JSON.parse(res.stdout) as { first_party: [string, string | null][]; all: string[] };
-  return { firstParty: new Map(out.first_party), all: new Set(out.all) };
+/** setup() of a fixture project whose source root is `pyRoot`. */
+function fixtureSetup(pyRoot: string, settings: string, extraPath: string[] = []): Setup {
+  return djangoSetup({ settings, firstParty: [[pyRoot, ""]], path: [pyRoot, ...extraPath], cwd: pyRoot });
 }
 
 async function graphOf(repo: string, config: Partial<Config> = {}): Promise<StartupGraph> {
@@ -42,11 +33,6 @@ async function graphOf(repo: string, config: Partial<Config> = {}): Promise<Star
 
 function firstPartyNames(g: StartupGraph): Set<string> {
   return new Set(g.modules().filter((m) => m.firstParty).map((m) => m.name));
-}
-
-function diff(a: Set<string>, b: Iterable<string>): string[] {
-  const bs = new Set(b);
-  return [...a].filter((x) => !bs.has(x)).sort();
 }
 
 /** Every chain starts at a root, is a shortest chain, and each line is the import creating the edge. */
@@ -79,12 +65,7 @@ function checkChains(g: StartupGraph, repo: string): void {
   }
 }
 
-beforeAll(() => {
-  const res = spawnSync(PYTHON, ["-c", "import django"], { encoding: "utf8" });
-  if (res.status !== 0) {
-    throw new Error(`${PYTHON} cannot import django. Run \`apt-get install python3-django\` (CI does this in .ci/run).\n${res.stderr ?? res.error}`);
-  }
-});
+beforeAll(() => requirePython(["django"], ["python3-django"]));
 
 describe("shop: settings package, apps, models packages, lazy and eager packages", () => {
   const repo = path.join(FIXTURES, "shop");
@@ -92,7 +73,7 @@ describe("shop: settings package, apps, models packages, lazy and eager packages
   let real: Setup;
   beforeAll(async () => {
     graph = await graphOf(repo);
-    real = djangoSetup(repo, "shop_site.settings.dev", [VENDOR]);
+    real = fixtureSetup(repo, "shop_site.settings.dev", [VENDOR]);
   });
 
   it("finds the settings module from manage.py", () => {
@@ -173,7 +154,7 @@ describe("blog: src/ layout, INSTALLED_APPS from a function call, SimpleAdminCon
   let real: Setup;
   beforeAll(async () => {
     graph = await graphOf(repo, { sourceRoots: ["src"] });
-    real = djangoSetup(path.join(repo, "src"), "blog_site.settings");
+    real = fixtureSetup(path.join(repo, "src"), "blog_site.settings");
   });
 
   it("says what it could not read and what it did instead", () => {
