@@ -2,6 +2,7 @@
 # Makes sure /usr/bin/python3 has what the test suite compares against (npm runs this as
 # `pretest`, so `npm test` on a fresh Debian machine needs no other step):
 #   python3-django                 a real django.setup() for test/django-setup.test.ts
+#   python3-django-split-settings the real include() of test/settings-read.test.ts
 #   openstack-dashboard, graphite-web, lava-server
 #                                  the real-world corpus of test/realworld-corpus.test.ts
 # When a package is missing: as root, installs them (apt-get, no recommends: about 230
@@ -9,8 +10,8 @@
 # alone); otherwise prints the command to run and exits 1.
 set -eu
 
-PACKAGES="python3-django openstack-dashboard graphite-web lava-server"
-CHECK="import django, openstack_dashboard, graphite, lava_server"
+PACKAGES="python3-django python3-django-split-settings openstack-dashboard graphite-web lava-server"
+CHECK="import django, split_settings, openstack_dashboard, graphite, lava_server"
 INSTALL="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PACKAGES"
 
 have() { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "$CHECK" >/dev/null 2>&1; }
