@@ -70,6 +70,18 @@ describe("calls of repository functions at setup", () => {
     expect(g.chainTo("proj.never")).toBeNull();
   });
 
+  it("a class defined and called in the same module (graphite's STORE = Store()); its methods see module functions, not the class's own", async () => {
+    const g = await head({
+      "proj/settings.py": "import proj.storage\nINSTALLED_APPS = []\n",
+      "proj/storage.py":
+        "def get_finders(path):\n    import proj.finder\n\nclass Store:\n    def __init__(self):\n        get_finders('x')\n\n    def get_finders(self):\n        import proj.never\n\nSTORE = Store()\n",
+      "proj/finder.py": "",
+      "proj/never.py": "",
+    });
+    expect(g.chainTo("proj.finder")?.[2]).toMatchObject({ line: 11, via: "calls Store -> proj/storage.py:6 calls get_finders -> proj/storage.py:2 imports proj.finder" });
+    expect(g.chainTo("proj.never")).toBeNull();
+  });
+
   it("follows calls made in AppConfig.ready()", async () => {
     const g = await head({
       "proj/settings.py": 'INSTALLED_APPS = ["proj.app"]\n',

@@ -13,7 +13,9 @@
  * imports. `explained` counts a dynamic module as covered when it is in the static set or the
  * file:line that first imported it (recorded by an import hook) is the `where` of an
  * `unresolved` entry, or, transitively, when that line is in the file of a module covered so
- * (the tool cannot see the imports of a module it admits it cannot find). It must be 1.000,
+ * (the tool cannot see the imports of a module it admits it cannot find), or, for a module
+ * Django's app registry imported with no project code on the stack, when the tool lists the
+ * part of INSTALLED_APPS it could not read. It must be 1.000,
  * since a silent miss is a missed regression. What keeps recall below 1.000 and
  * the extras that lower precision are printed by cause.
  *
@@ -304,6 +306,11 @@ function agreement(p: Project, real: Setup, st: Static, repo: string): Agreement
   // (transitively) it was imported by the code of a module that is, which the tool could not see.
   const why = new Map<string, string>();
   for (const m of missing) if (lines.has(importer(m) ?? "")) why.set(m, `${importer(m)} is in unresolved`);
+  // Django's app registry imports the INSTALLED_APPS entries (and their apps/models/admin
+  // modules) with no project code on the stack: such a module is explained when the tool says
+  // which part of INSTALLED_APPS it could not read.
+  const appsPart = st.unresolved.find((u) => /INSTALLED_APPS/.test(`${u.what} ${u.why}`));
+  for (const m of missing) if (importer(m) === null && appsPart !== undefined) why.set(m, `installed by Django; INSTALLED_APPS is unresolved at ${appsPart.where}`);
   const moduleOfFile = new Map([...real.firstParty].filter(([, f]) => f !== null).map(([m, f]) => [f as string, m]));
   for (let grew = true; grew; ) {
     grew = false;

@@ -391,6 +391,8 @@ export class CallFollower {
     const entry = this.resolve(module);
     const isPkg = entry !== null && entry.isPackage;
     for (const s of scopes(scope)) {
+      // A class body's names are not visible from the functions nested in it (scope parts are defs or classes).
+      if (s !== scope && s !== "" && !facts.functions.includes(s)) continue;
       let found: Binding | null = null;
       for (const imp of facts.imports) {
         if (imp.context.scope !== s || imp.context.kind === "type_checking" || imp.context.kind === "dead") continue;

@@ -162,7 +162,7 @@ class Scanner {
     return this.facts;
   }
 
-  /** Records the calls whose first name the file binds by an import or a `def` (see PyCall). */
+  /** Records the calls whose first name the file binds by an import, a `def` or a `class` (see PyCall). */
   private keepBoundCalls(): void {
     const f = this.facts;
     const p = this.pendingCalls;
@@ -173,6 +173,8 @@ class Scanner {
       else if (!imp.star) for (const n of imp.names) bound.add(n.asname ?? n.name);
     }
     for (const fn of f.functions) bound.add(fn.name);
+    // Calling a class runs its `__init__`.
+    for (const c of f.classes) bound.add(c.name);
     // Plain ASCII names by length, compared as bytes.
     const byLength = new Map<number, Uint8Array[]>();
     for (const b of bound) {

@@ -173,7 +173,7 @@ export interface PyDiagnostic {
 export interface PyFileFacts {
   imports: PyImport[];
   importCalls: PyImportCall[];
-  /** Calls of names the file binds by import or `def` (see PyCall). */
+  /** Calls of names the file binds by an import, a `def` or a `class` (see PyCall). */
   calls: PyCall[];
   /** Import calls whose module name is computed at run time. */
   dynamicImports: PyDynamicImport[];

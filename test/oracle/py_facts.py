@@ -386,7 +386,7 @@ def future_annotations(tree):
 
 
 def bound_calls(facts):
-    """The calls whose first name the file binds by an import or a `def` (see `calls` above)."""
+    """The calls whose first name the file binds by an import, a `def` or a `class` (see `calls` above)."""
     bound = set()
     for _key, imp in facts.imports:
         if imp["kind"] == "import":
@@ -397,6 +397,8 @@ def bound_calls(facts):
                 bound.add(n["asname"] or n["name"])
     for _key, fn in facts.functions:
         bound.add(fn["name"])
+    for _key, c in facts.classes:
+        bound.add(c["name"])
     return [(k, c) for k, c in facts.calls if c["callee"].split(".")[0] in bound]
 
 
