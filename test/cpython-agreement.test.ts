@@ -160,10 +160,29 @@ function norm(line: number, value: unknown): Norm {
 
 const normName = (n: OracleName) => ({ name: n.name, asname: n.asname ?? null });
 
+/**
+ * The AST's frames as the scanner lists them (see `Frame` in src/python/types.ts): in a run of
+ * consecutive `if:<test>:else` frames each distinct one appears once, and nested lambdas give
+ * one `lambda` frame. Everything else is compared exactly.
+ */
+function scannerFrames(frames: string[]): string[] {
+  const out: string[] = [];
+  let runStart = 0;
+  for (const f of frames) {
+    if (f.startsWith("if:") && f.endsWith(":else")) {
+      if (out.indexOf(f, runStart) < 0) out.push(f);
+    } else if (!(f === "lambda" && out[out.length - 1] === "lambda")) {
+      out.push(f);
+      runStart = out.length;
+    }
+  }
+  return out;
+}
+
 function normImportExpected(r: OracleImport): Norm {
   return norm(r.line, {
     kind: r.kind, line: r.line, endLine: r.endLine, module: r.module, level: r.level,
-    names: r.names.map(normName), star: r.star, lazy: r.lazy, frames: r.frames,
+    names: r.names.map(normName), star: r.star, lazy: r.lazy, frames: scannerFrames(r.frames),
   });
 }
 function normImportActual(r: PyFileFacts["imports"][number]): Norm {
@@ -174,7 +193,7 @@ function normImportActual(r: PyFileFacts["imports"][number]): Norm {
 }
 
 function normCallExpected(r: OracleImportCall): Norm {
-  return norm(r.line, { func: r.func, line: r.line, module: r.module, package: r.package, frames: r.frames });
+  return norm(r.line, { func: r.func, line: r.line, module: r.module, package: r.package, frames: scannerFrames(r.frames) });
 }
 function normCallActual(r: PyFileFacts["importCalls"][number]): Norm {
   return norm(r.line, {
@@ -190,7 +209,7 @@ function normDynamicImport(r: { line: number; func: string; frames?: string[]; c
 }
 
 function normClassExpected(r: OracleClass): Norm {
-  return norm(r.line, { name: r.name, qualname: r.qualname, line: r.line, endLine: r.endLine, frames: r.frames });
+  return norm(r.line, { name: r.name, qualname: r.qualname, line: r.line, endLine: r.endLine, frames: scannerFrames(r.frames) });
 }
 function normClassActual(r: PyFileFacts["classes"][number]): Norm {
   return norm(r.line, {
@@ -200,7 +219,7 @@ function normClassActual(r: PyFileFacts["classes"][number]): Norm {
 
 function normFunctionExpected(r: OracleFunction): Norm {
   return norm(r.line, {
-    name: r.name, qualname: r.qualname, line: r.line, endLine: r.endLine, async: r.async, frames: r.frames,
+    name: r.name, qualname: r.qualname, line: r.line, endLine: r.endLine, async: r.async, frames: scannerFrames(r.frames),
   });
 }
 function normFunctionActual(r: PyFileFacts["functions"][number]): Norm {
