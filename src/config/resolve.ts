@@ -9,6 +9,7 @@ import type { SeveritySetting } from "../core/types";
 import { validateOptions } from "./options";
 import { readPyproject, type PyprojectReading, TABLE_NAME } from "./pyproject";
 import { type Config, type ConfigError, defaultConfig, type PartialConfig, RULE_IDS, type RuleId } from "./types";
+import { pushAll } from "../core/arrays";
 
 export interface ResolveInput {
   /** pyproject.toml at the base revision; null when the file does not exist there. */
@@ -85,7 +86,7 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
   const inForceText = baseKnown ? input.pyprojectAtBase : input.pyprojectAtHead;
   const inForce: PyprojectReading | null =
     typeof inForceText === "string" ? readPyproject(inForceText, file) : null;
-  if (inForce !== null) errors.push(...inForce.errors);
+  if (inForce !== null) pushAll(errors, inForce.errors);
 
   if (baseKnown && input.pyprojectAtHead !== undefined && input.pyprojectAtHead !== input.pyprojectAtBase) {
     // A deleted pyproject.toml (null) configures nothing, like an empty one.
@@ -98,12 +99,12 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
           `This review uses the configuration of the base branch; the new one applies once merged.`,
       );
       // The author wants to know now whether the new configuration is valid.
-      errors.push(...head.errors);
+      pushAll(errors, head.errors);
     }
   }
 
   const options = validateOptions(input.options, input.optionsWhere ?? "options", input.extraOptionKeys);
-  errors.push(...options.errors);
+  pushAll(errors, options.errors);
 
   let config = defaultConfig();
   if (inForce !== null) config = applyLayer(config, inForce.config);

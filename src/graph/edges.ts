@@ -28,6 +28,7 @@ import type { GraphFacts } from "./codec";
 import type { ModuleEntry, ModuleIndex } from "./module-index";
 import { importedModules, resolveRelative } from "./modules";
 import { assignedNames, type Statement } from "./statements";
+import { pushAll } from "../core/arrays";
 
 export interface Edge {
   target: string;
@@ -172,8 +173,8 @@ export class EdgeResolver {
   async moduleEdges(name: string, entry: ModuleEntry, facts: GraphFacts): Promise<Edge[]> {
     const prev = this.ctx.reuse?.memo.get(name);
     if (prev !== undefined && this.reusable(prev, facts)) {
-      this.ctx.unresolved.push(...prev.unresolved);
-      this.ctx.lazy.push(...prev.lazy);
+      pushAll(this.ctx.unresolved, prev.unresolved);
+      pushAll(this.ctx.lazy, prev.lazy);
       this.memo.set(name, prev);
       return prev.edges;
     }

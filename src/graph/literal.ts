@@ -13,6 +13,7 @@
  * items are never thrown away because of them.
  */
 import { closer, splitTop, type Tok } from "./statements";
+import { pushAll } from "../core/arrays";
 
 /** A statically known value; `line` (and `file`, once known) say where it was written. */
 export type Value = (
@@ -75,7 +76,7 @@ function items(parts: Tok[][], scope: Scope): Value[] {
     if (p.length === 0) continue;
     if (p[0].k === "op" && p[0].v === "*") {
       const v = sum(p.slice(1), scope);
-      if (v.t === "seq") out.push(...v.items);
+      if (v.t === "seq") pushAll(out, v.items);
       else out.push(v.t === "unknown" ? v : unknown(`cannot unpack ${text(p.slice(1))}`, p[0].line));
     } else out.push(sum(p, scope));
   }
@@ -185,7 +186,7 @@ function display(open: string, inner: Tok[], scope: Scope, line: number): Value 
   for (const p of parts) {
     if (p[0].k === "op" && p[0].v === "**") {
       const v = sum(p.slice(1), scope);
-      if (v.t === "dict") entries.push(...v.entries);
+      if (v.t === "dict") pushAll(entries, v.entries);
       else entries.push({ key: unknown(`cannot unpack ${text(p.slice(1))}`, p[0].line), value: v });
       continue;
     }
@@ -216,7 +217,7 @@ function builtinCall(fn: string, args: Tok[], scope: Scope, line: number): Value
       } else if (p[0].k === "op" && p[0].v === "**") {
         const v = sum(p.slice(1), scope);
         if (v.t !== "dict") return unknown(`cannot unpack ${text(p.slice(1))}`, line);
-        entries.push(...v.entries);
+        pushAll(entries, v.entries);
       } else return unknown("dict() with positional arguments", line);
     }
     return { t: "dict", entries, line };

@@ -27,6 +27,7 @@ import type { ModuleIndex } from "./module-index";
 import { resolveRelative } from "./modules";
 import { evaluate, type Scope, type Value } from "./literal";
 import { closer, splitTop, type LoopHeader, type Statement, type Tok } from "./statements";
+import { pushAll } from "../core/arrays";
 
 export interface Binding {
   value: Value;
@@ -471,8 +472,8 @@ export class ValueReader {
       b.set(as, { ...v, value, conditional: v.conditional || st.conditional });
     };
     if (star) {
-      out.opaqueStars.push(...other.opaqueStars);
-      out.dynamic.push(...other.dynamic);
+      pushAll(out.opaqueStars, other.opaqueStars);
+      pushAll(out.dynamic, other.dynamic);
       const all = this.src.allOf(other.file);
       for (const [k, v] of other.bindings) {
         if (all !== null ? all.includes(k) : !k.startsWith("_")) copy(k, v);
