@@ -12,6 +12,7 @@
  * (each zero or more items: `["a"] + more()` is `a` plus what `more()` returns), so the known
  * items are never thrown away because of them.
  */
+import { MAX_NESTED_BRACKETS } from "../python/lexer";
 import { closer, splitTop, type Tok } from "./statements";
 import { pushAll } from "../core/arrays";
 
@@ -43,6 +44,23 @@ export type Scope = ((name: string) => Value | undefined) & {
 };
 
 const OPEN = new Set(["(", "[", "{"]);
+
+/**
+ * Brackets (displays, calls) being read, outermost first: every recursion of the evaluator
+ * passes through `primary` at a bracket, so bounding this depth bounds its stack. Python
+ * itself rejects deeper nesting, so nothing readable is lost.
+ */
+let nesting = 0;
+
+function nested(line: number, read: () => Value): Value {
+  if (nesting >= MAX_NESTED_BRACKETS) return unknown(`brackets are nested more than ${MAX_NESTED_BRACKETS} deep (a syntax error in Python)`, line);
+  nesting++;
+  try {
+    return read();
+  } finally {
+    nesting--;
+  }
+}
 
 function unknown(why: string, line: number): Value {
   return { t: "unknown", why, line };
@@ -158,7 +176,7 @@ function primary(toks: Tok[], scope: Scope): Value {
     }
     const call = toks[1];
     if (toks.length >= 3 && call.k === "op" && call.v === "(" && closer(toks, 1) === toks.length - 1) {
-      return builtinCall(t0.v, toks.slice(2, -1), scope, line);
+      return nested(line, () => builtinCall(t0.v, toks.slice(2, -1), scope, line));
     }
     const dotted = dottedCall(toks);
     if (dotted !== null) return knownCall(dotted.fn, dotted.args, scope, line) ?? unknown(`the value comes from a call to ${dotted.fn}()`, line);

@@ -11,7 +11,7 @@
  */
 import { contextOf } from "./context";
 import { decodeSlice, detectEncoding } from "./encoding";
-import { Lexer, Op, S, stringContent, T } from "./lexer";
+import { Lexer, MAX_INDENT_LEVELS, Op, S, stringContent, T } from "./lexer";
 import { isCompoundKeyword, isHardKeyword, N } from "./names";
 import { isDottedPath, unescapePython } from "./strings";
 import type {
@@ -280,6 +280,7 @@ class Scanner {
       if (c > p.headerIndent) {
         p.bodyIndent = c;
         this.stack.push(p);
+        if (this.stack.length === MAX_INDENT_LEVELS + 1) this.diag(this.lx.lineStart, "too many levels of indentation");
         this.frames = p.frames;
         this.inlineSib = null;
         return null;
