@@ -4,7 +4,7 @@
  * a pull request cannot switch off the checks that review it.
  */
 
-import picomatch from "picomatch";
+import { GlobSet } from "./globs";
 import type { SeveritySetting } from "../core/types";
 import { validateOptions } from "./options";
 import { readPyproject, type PyprojectReading, TABLE_NAME } from "./pyproject";
@@ -38,7 +38,7 @@ export interface ResolvedConfig {
 
 function appendUnique(list: string[], extra: readonly string[] | undefined): string[] {
   if (extra === undefined) return list;
-  return [...list, ...extra.filter((x) => !list.includes(x))];
+  return [...new Set([...list, ...extra])];
 }
 
 /** Applies one layer over a resolved config: plain keys replace, `extend*` lists append. */
@@ -112,16 +112,12 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
   return { config, errors, notes };
 }
 
-const matchers = new Map<string, (path: string) => boolean>();
+/** Compiled glob lists, by list: a config's lists are compiled once however many paths are matched. */
+const compiled = new WeakMap<readonly string[], GlobSet>();
 
-function matcher(globs: readonly string[]): (path: string) => boolean {
-  const key = globs.join("\u0000");
-  let m = matchers.get(key);
-  if (m === undefined) {
-    m = globs.length === 0 ? () => false : picomatch([...globs], { dot: true });
-    if (matchers.size > 500) matchers.clear();
-    matchers.set(key, m);
-  }
+function matcher(globs: readonly string[]): GlobSet {
+  let m = compiled.get(globs);
+  if (m === undefined) compiled.set(globs, (m = new GlobSet(globs)));
   return m;
 }
 
@@ -131,7 +127,7 @@ function normalisePath(path: string): string {
 
 /** Whether a repository-relative path matches any of the globs (picomatch, `dot: true`). */
 export function matchesAny(globs: readonly string[], path: string): boolean {
-  return matcher(globs)(normalisePath(path));
+  return matcher(globs).has(normalisePath(path));
 }
 
 /** The rule's severity, then each override whose `files` match, in order: the last one wins. */
