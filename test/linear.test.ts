@@ -11,6 +11,7 @@ import { startupCommand } from "../src/cli/startup";
 import { GlobSet } from "../src/config/globs";
 import { defaultConfig, isExcluded } from "../src/config";
 import { scanPython } from "../src/python/scanner";
+import { GitRevisionReader } from "../src/source/git";
 import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
 
 // Counts the globs picomatch compiles (the expensive part of matching a glob list).
@@ -144,5 +145,21 @@ describe("GlobSet answers as picomatch does", () => {
     const set = new GlobSet(list);
     const oracle = picomatch(list, { dot: true });
     expect(paths.filter((p) => set.has(p))).toEqual(paths.filter((p) => oracle(p)));
+  });
+});
+
+describe("reading many files of one revision", () => {
+  test("past the first reads, files are read by blob id with the same contents", async () => {
+    const repo = makeRepo();
+    for (let i = 0; i < 150; i++) repo.write(`pkg/m${i}.py`, `X = ${i}\n`);
+    const rev = repo.commit("many");
+    const reader = new GitRevisionReader(repo.dir, rev);
+    try {
+      const texts = await Promise.all(Array.from({ length: 150 }, (_, i) => reader.read(`pkg/m${i}.py`)));
+      expect(texts.map((t) => t?.toString("utf8"))).toEqual(Array.from({ length: 150 }, (_, i) => `X = ${i}\n`));
+      expect(await reader.read("pkg/missing.py")).toBeNull();
+    } finally {
+      await reader.close();
+    }
   });
 });

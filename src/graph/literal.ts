@@ -46,20 +46,19 @@ export type Scope = ((name: string) => Value | undefined) & {
 const OPEN = new Set(["(", "[", "{"]);
 
 /**
- * Brackets (displays, calls) being read, outermost first: every recursion of the evaluator
- * passes through `primary` at a bracket, so bounding this depth bounds its stack. Python
- * itself rejects deeper nesting, so nothing readable is lost.
+ * The deepest bracket nesting in `toks`. The evaluator recurses once per bracket level, so an
+ * expression is read only when this is within Python's own limit: the stack stays bounded and
+ * nothing Python could run is lost.
  */
-let nesting = 0;
-
-function nested(line: number, read: () => Value): Value {
-  if (nesting >= MAX_NESTED_BRACKETS) return unknown(`brackets are nested more than ${MAX_NESTED_BRACKETS} deep (a syntax error in Python)`, line);
-  nesting++;
-  try {
-    return read();
-  } finally {
-    nesting--;
+function bracketDepth(toks: Tok[]): number {
+  let depth = 0;
+  let max = 0;
+  for (const t of toks) {
+    if (t.k !== "op") continue;
+    if (OPEN.has(t.v)) max = Math.max(max, ++depth);
+    else if (t.v === ")" || t.v === "]" || t.v === "}") depth--;
   }
+  return max;
 }
 
 function unknown(why: string, line: number): Value {
@@ -79,6 +78,7 @@ function text(toks: Tok[]): string {
 export function evaluate(toks: Tok[], scope: Scope): Value {
   const line = toks.length > 0 ? toks[0].line : 0;
   if (toks.length === 0) return unknown("empty expression", line);
+  if (bracketDepth(toks) > MAX_NESTED_BRACKETS) return unknown(`brackets are nested more than ${MAX_NESTED_BRACKETS} deep (a syntax error in Python)`, line);
   const parts = splitTop(toks, ",");
   if (parts.length > 1) {
     // A bare tuple, `a, b` (a trailing comma leaves an empty last part).
@@ -176,7 +176,7 @@ function primary(toks: Tok[], scope: Scope): Value {
     }
     const call = toks[1];
     if (toks.length >= 3 && call.k === "op" && call.v === "(" && closer(toks, 1) === toks.length - 1) {
-      return nested(line, () => builtinCall(t0.v, toks.slice(2, -1), scope, line));
+      return builtinCall(t0.v, toks.slice(2, -1), scope, line);
     }
     const dotted = dottedCall(toks);
     if (dotted !== null) return knownCall(dotted.fn, dotted.args, scope, line) ?? unknown(`the value comes from a call to ${dotted.fn}()`, line);
