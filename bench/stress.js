@@ -28,7 +28,6 @@ const DIST = path.join(__dirname, "..", "dist");
 const RUNS = Math.max(1, Number(process.env.STRESS_RUNS || 3));
 const SCALE = Number(process.env.STRESS_SCALE || 1);
 const TARGET_GROWTH = 2.5;
-const MB = 1024 * 1024;
 
 function log(msg) {
   process.stderr.write(`[bench:stress] ${msg}\n`);

@@ -131,7 +131,6 @@ describe("GlobSet answers as picomatch does", () => {
     "a/b", "c++/x.py", "deep/errors.py", "src/k/api/v.py", "src/api/v.py", "b.py", "a/x.py", "b/x.py", "p/.hidden/z", "lib/a.tar.gz",
     "README", ".env", "lib/a.gz",
   ];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const picomatch = jest.requireActual("picomatch") as (g: string | string[], o: object) => (p: string) => boolean;
 
   test.each(globs.map((g) => [g]))("%s alone", (g) => {
