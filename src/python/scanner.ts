@@ -488,12 +488,12 @@ class Scanner {
           const fn: PyFunction = { name, qualname, line, endLine: line, async: isAsync, context: ctx };
           this.facts.functions.push(fn);
           owner = fn;
-          body = extendFrames(base, `def:${name}`);
+          body = [...base, `def:${name}`];
         } else {
           const cls: PyClass = { name, qualname, line, endLine: line, bases: this.bases(nameTok + 1, hc), context: ctx };
           this.facts.classes.push(cls);
           owner = cls;
-          body = extendFrames(base, `class:${name}`);
+          body = [...base, `class:${name}`];
         }
         for (const d of this.decorators) {
           this.facts.decorators.push({ line: d.line, text: d.text, callee: d.callee, target: qualname, context: contextOf(d.frames) });
