@@ -201,11 +201,17 @@ function normCallActual(r: PyFileFacts["importCalls"][number]): Norm {
   });
 }
 
+/** Frames of an oracle record (as the scanner lists them) or of a scanner record. */
+function framesOf(r: { frames?: string[]; context?: { frames: string[] } }): string[] | undefined {
+  const f = r.frames ?? r.context?.frames;
+  return f === undefined ? undefined : scannerFrames(f);
+}
+
 function normPlainCall(r: { line: number; callee: string; frames?: string[]; context?: { frames: string[] } }): Norm {
-  return norm(r.line, { line: r.line, callee: r.callee, frames: r.frames ?? r.context?.frames });
+  return norm(r.line, { line: r.line, callee: r.callee, frames: framesOf(r) });
 }
 function normDynamicImport(r: { line: number; func: string; frames?: string[]; context?: { frames: string[] } }): Norm {
-  return norm(r.line, { line: r.line, func: r.func, frames: r.frames ?? r.context?.frames });
+  return norm(r.line, { line: r.line, func: r.func, frames: framesOf(r) });
 }
 
 function normClassExpected(r: OracleClass): Norm {

@@ -81,7 +81,8 @@ function sameBytes(word: Uint8Array, buf: Uint8Array, at: number): boolean {
 
 /** ASCII bytes [s, e) as a string. */
 function latin1(buf: Uint8Array, s: number, e: number): string {
-  return String.fromCharCode.apply(null, buf.subarray(s, e) as unknown as number[]);
+  // Not String.fromCharCode.apply: that passes every byte as an argument (a long name would overflow the stack).
+  return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("latin1");
 }
 
 /** The frames of code inside the active lambda bodies (nested lambdas give one `lambda` frame, see `Frame`). */
