@@ -239,6 +239,28 @@ const cases: Case[] = [
     notPy311: true,
     diagnostics: [2],
   },
+  // --- long chains: each branch keeps its meaning, frames stay short (linear scanning) ---
+  {
+    name: "a long elif chain with alternating tests",
+    src: `if TYPE_CHECKING:\n    import t\n${Array.from({ length: 40 }, (_, i) => `elif False:\n    import f${i}\nelif x:\n    import o${i}\n`).join("")}else:\n    import e\n`,
+    imports: ["2 t type_checking", ...Array.from({ length: 40 }, (_, i) => [`${4 * i + 4} f${i} dead`, `${4 * i + 6} o${i} conditional`]).flat(), "164 e conditional"],
+    check: (f) => {
+      // At most one `else` frame per distinct test (three here) plus the branch's own frame.
+      expect(Math.max(...f.imports.map((i) => i.context.frames.length))).toBe(4);
+      expect(f.imports[f.imports.length - 1].context.frames).toEqual(["if:type_checking:else", "if:false:else", "if:other:else"]);
+    },
+  },
+  {
+    name: "not not TYPE_CHECKING is a plain condition",
+    src: "if not not TYPE_CHECKING:\n    import a\nif not (not TYPE_CHECKING):\n    import b\nif not TYPE_CHECKING:\n    pass\nelse:\n    import c\n",
+    imports: ["2 a conditional", "4 b conditional", "8 c type_checking"],
+  },
+  {
+    name: "nested lambdas give one lambda frame",
+    src: "import importlib\nf = lambda: lambda: lambda: importlib.import_module('x')\n",
+    imports: ["1 importlib top"],
+    check: (f) => expect(f.importCalls.map((c) => [c.module, c.context.kind, c.context.frames])).toEqual([["x", "function", ["lambda"]]]),
+  },
 ];
 
 function summary(f: PyFileFacts): string[] {

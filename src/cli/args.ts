@@ -1,4 +1,5 @@
 import { closest } from "../config/suggest";
+import { pushAll } from "../core/arrays";
 
 /** A small strict argument parser: unknown flags and missing values are errors that name the flag. */
 
@@ -24,7 +25,7 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--") {
-      positionals.push(...argv.slice(i + 1));
+      pushAll(positionals, argv.slice(i + 1));
       break;
     }
     if (!arg.startsWith("--")) {

@@ -5,6 +5,7 @@ import { describeContext } from "../python/context";
 import { importStatementText } from "../python/format";
 import { scanPython } from "../python/scanner";
 import type { ExecutionContext, PyFileFacts } from "../python/types";
+import { maxOf } from "../core/arrays";
 import { listPythonFiles } from "../core/files";
 
 export interface ScanOutput {
@@ -41,7 +42,7 @@ export function renderScanText(o: ScanOutput): string {
     const rows: [number, string, ExecutionContext][] = f.facts.imports.map((i) => [i.line, importStatementText(i), i.context]);
     for (const c of f.facts.importCalls) rows.push([c.line, `${c.func}(${JSON.stringify(c.module)})`, c.context]);
     rows.sort((a, b) => a[0] - b[0]);
-    const width = Math.min(60, Math.max(0, ...rows.map((r) => r[1].length)));
+    const width = Math.min(60, maxOf(rows.map((r) => r[1].length), 0));
     for (const [line, text, ctx] of rows) {
       lines.push(`  ${String(line).padStart(5)}  ${text.padEnd(width)}  ${ctx.atImport ? "runs at import" : "not at import"}: ${describeContext(ctx)}`);
     }

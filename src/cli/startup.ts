@@ -13,6 +13,7 @@ import { flag, type Parsed, parseArgs, UsageError } from "./args";
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
 import { notReadableReason } from "../core/safe-read";
 import { WorkingTreeReader } from "../source/git";
+import { pushAll } from "../core/arrays";
 
 export interface CommandIo {
   out(s: string): void;
@@ -166,8 +167,8 @@ function renderStartup(g: StartupGraph): string {
     const label = kind === "first-party" ? m.name : `${m.name} [${kind}]`;
     lines.push(m.chain.length === 1 ? `  ${label}: startup root` : `  ${label}: ${chainText(m.chain)}`);
   }
-  lines.push(...unresolvedText(g));
-  if (g.notes.length > 0) lines.push("", "Notes:", ...g.notes.map((n) => `  ${n}`));
+  pushAll(lines, unresolvedText(g));
+  if (g.notes.length > 0) pushAll(lines, ["", "Notes:", ...g.notes.map((n) => `  ${n}`)]);
   return lines.join("\n") + "\n";
 }
 
@@ -272,7 +273,7 @@ export function whyCommand(argv: string[], io: CommandIo): Promise<number> {
         else lines.push(`  ${what}: imported at ${chain[i - 1].file}:${l.line}`);
       });
     }
-    lines.push(...unresolvedText(g));
+    pushAll(lines, unresolvedText(g));
     io.out(lines.join("\n") + "\n");
     return 0;
   });

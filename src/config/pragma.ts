@@ -13,6 +13,7 @@
 import type { ReviewError } from "../core/types";
 import { closest, didYouMean } from "./suggest";
 import { isRuleId, RULE_IDS, type RuleId } from "./types";
+import { pushAll } from "../core/arrays";
 
 export interface Pragma {
   rules: RuleId[] | "all";
@@ -130,7 +131,7 @@ export function pragmaAllows(lines: readonly string[], line: number, ruleId: Rul
 export function pragmaErrors(lines: readonly string[], file: string): PragmaError[] {
   const errors: PragmaError[] = [];
   lines.forEach((text, i) => {
-    errors.push(...parsePragmas(text, { file, line: i + 1 }).errors);
+    pushAll(errors, parsePragmas(text, { file, line: i + 1 }).errors);
   });
   return errors;
 }

@@ -4,11 +4,12 @@
  * a pull request cannot switch off the checks that review it.
  */
 
-import picomatch from "picomatch";
+import { GlobSet } from "./globs";
 import type { SeveritySetting } from "../core/types";
 import { validateOptions } from "./options";
 import { readPyproject, type PyprojectReading, TABLE_NAME } from "./pyproject";
 import { type Config, type ConfigError, defaultConfig, type PartialConfig, RULE_IDS, type RuleId } from "./types";
+import { pushAll } from "../core/arrays";
 
 export interface ResolveInput {
   /** pyproject.toml at the base revision; null when the file does not exist there. */
@@ -37,7 +38,7 @@ export interface ResolvedConfig {
 
 function appendUnique(list: string[], extra: readonly string[] | undefined): string[] {
   if (extra === undefined) return list;
-  return [...list, ...extra.filter((x) => !list.includes(x))];
+  return [...new Set([...list, ...extra])];
 }
 
 /** Applies one layer over a resolved config: plain keys replace, `extend*` lists append. */
@@ -85,7 +86,7 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
   const inForceText = baseKnown ? input.pyprojectAtBase : input.pyprojectAtHead;
   const inForce: PyprojectReading | null =
     typeof inForceText === "string" ? readPyproject(inForceText, file) : null;
-  if (inForce !== null) errors.push(...inForce.errors);
+  if (inForce !== null) pushAll(errors, inForce.errors);
 
   if (baseKnown && input.pyprojectAtHead !== undefined && input.pyprojectAtHead !== input.pyprojectAtBase) {
     // A deleted pyproject.toml (null) configures nothing, like an empty one.
@@ -98,12 +99,12 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
           `This review uses the configuration of the base branch; the new one applies once merged.`,
       );
       // The author wants to know now whether the new configuration is valid.
-      errors.push(...head.errors);
+      pushAll(errors, head.errors);
     }
   }
 
   const options = validateOptions(input.options, input.optionsWhere ?? "options", input.extraOptionKeys);
-  errors.push(...options.errors);
+  pushAll(errors, options.errors);
 
   let config = defaultConfig();
   if (inForce !== null) config = applyLayer(config, inForce.config);
@@ -111,16 +112,12 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
   return { config, errors, notes };
 }
 
-const matchers = new Map<string, (path: string) => boolean>();
+/** Compiled glob lists, by list: a config's lists are compiled once however many paths are matched. */
+const compiled = new WeakMap<readonly string[], GlobSet>();
 
-function matcher(globs: readonly string[]): (path: string) => boolean {
-  const key = globs.join("\u0000");
-  let m = matchers.get(key);
-  if (m === undefined) {
-    m = globs.length === 0 ? () => false : picomatch([...globs], { dot: true });
-    if (matchers.size > 500) matchers.clear();
-    matchers.set(key, m);
-  }
+function matcher(globs: readonly string[]): GlobSet {
+  let m = compiled.get(globs);
+  if (m === undefined) compiled.set(globs, (m = new GlobSet(globs)));
   return m;
 }
 
@@ -130,7 +127,7 @@ function normalisePath(path: string): string {
 
 /** Whether a repository-relative path matches any of the globs (picomatch, `dot: true`). */
 export function matchesAny(globs: readonly string[], path: string): boolean {
-  return matcher(globs)(normalisePath(path));
+  return matcher(globs).has(normalisePath(path));
 }
 
 /** The rule's severity, then each override whose `files` match, in order: the last one wins. */

@@ -278,7 +278,7 @@ function validateList(
     report(ctx, path, `expected a list of ${what}, got ${describeValue(raw, ctx.style)}`);
     return undefined;
   }
-  const out: string[] = [];
+  const out = new Set<string>();
   raw.forEach((item: unknown, i) => {
     if (typeof item !== "string") {
       report(ctx, [...path, i], `expected a string, got ${describeValue(item, ctx.style)}`);
@@ -286,9 +286,9 @@ function validateList(
     }
     const result = check(item);
     if ("problem" in result) report(ctx, [...path, i], `${JSON.stringify(item)} ${result.problem}`);
-    else if (!out.includes(result.ok)) out.push(result.ok);
+    else out.add(result.ok);
   });
-  return out;
+  return [...out];
 }
 
 function validateSeverity(raw: unknown, path: PathSegment[], ctx: ValidationContext): SeveritySetting | undefined {

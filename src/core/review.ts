@@ -15,6 +15,7 @@ import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } fr
 import { runRules } from "./engine";
 import { isBinary } from "./files";
 import type { ChangeSet, ChangedFile, Finding, ReviewError, RevisionReader } from "./types";
+import { pushAll } from "./arrays";
 
 export interface ReviewInput {
   changeSet: ChangeSet;
@@ -162,7 +163,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     extraOptionKeys: input.extraOptionKeys,
   });
   const config = resolved.config;
-  errors.push(...resolved.errors);
+  pushAll(errors, resolved.errors);
 
   // Changed Python files, both versions.
   const touchesPython = (f: ChangedFile): boolean => isPython(f.path) || (f.oldPath !== null && isPython(f.oldPath));
@@ -199,7 +200,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
   const versions = new Map<ChangedFile, { base: Version | null; head: Version | null }>();
   changed.forEach((f, i) => {
     const { head, base, problems } = loaded[i];
-    errors.push(...problems);
+    pushAll(errors, problems);
     versions.set(f, { base, head });
   });
 
@@ -246,7 +247,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     headRoot: tree !== null ? root : undefined,
     headOnDisk: cs.head.isCheckout ? undefined : sameBlob,
   });
-  errors.push(...graphs.errors);
+  pushAll(errors, graphs.errors);
   const settingsError = unresolvedSettings(config, graphs.head, headFiles);
   if (settingsError !== null) errors.push(settingsError);
 
@@ -295,7 +296,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     return lineCache.get(key) ?? null;
   };
   const ran = await runRules(model, readLines);
-  errors.push(...ran.errors);
+  pushAll(errors, ran.errors);
   graphs.persist();
 
   return {

@@ -15,6 +15,7 @@
 import { AppConfigs, type ClassRef, type ClassSource } from "./app-configs";
 import type { Edge, Unresolved } from "./edges";
 import type { AppEntry } from "./settings";
+import { pushAll } from "../core/arrays";
 
 export interface Root {
   module: string;
@@ -116,7 +117,7 @@ export class AppsReader {
         if (index.resolve(`${name}.admin`) !== null) admin.push({ module: `${name}.admin`, reason: `admin module of ${name} (django.contrib.admin autodiscovery)` });
       }
     }
-    res.roots.push(...phase1, ...models, ...admin);
+    for (const part of [phase1, models, admin]) pushAll(res.roots, part);
     return res;
   }
 

@@ -14,6 +14,7 @@ import type { GraphFacts } from "./codec";
 import type { SourceRoot } from "./layout";
 import { normaliseRoot } from "./module-index";
 import { type SysPathEdit, sysPathEdits } from "./sys-path";
+import { pushAll } from "../core/arrays";
 
 export type { RevisionInput } from "./revision";
 
@@ -120,7 +121,7 @@ async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPat
               visits.push({ file: entry.file, edges: out });
               if (importsSys(g) && SYS_PATH_EDIT.test((await rev.bytes(entry.file))?.toString("latin1") ?? "")) {
                 const stmts = await rev.statements(entry.file);
-                if (stmts !== null) edits.push(...sysPathEdits(entry.file, stmts));
+                if (stmts !== null) pushAll(edits, sysPathEdits(entry.file, stmts));
               }
             }
           } else if (!reported.has(entry.file)) {

@@ -28,6 +28,7 @@ import type { GraphFacts } from "./codec";
 import type { Edge, Unresolved } from "./edges";
 import type { ModuleEntry, ModuleIndex } from "./module-index";
 import { resolveRelative } from "./modules";
+import { pushAll } from "../core/arrays";
 
 /** Functions followed from one module's statements at most (a bound, not an expectation). */
 export const MAX_FUNCTIONS = 400;
@@ -227,8 +228,8 @@ export class CallFollower {
       if (withEdges) {
         const r = await this.src.bodyEdges(body.module, body.entry, body.facts, body.select);
         edges = r.edges;
-        deps.names.push(...r.deps.names);
-        deps.packages.push(...r.deps.packages);
+        pushAll(deps.names, r.deps.names);
+        pushAll(deps.packages, r.deps.packages);
       }
       const calls: Summary["calls"] = [];
       for (const c of body.facts.calls) {
@@ -239,8 +240,8 @@ export class CallFollower {
       return { edges, calls, deps };
     } finally {
       this.tracking = outer;
-      outer?.names.push(...deps.names);
-      outer?.packages.push(...deps.packages);
+      if (outer) pushAll(outer.names, deps.names);
+      if (outer) pushAll(outer.packages, deps.packages);
     }
   }
 

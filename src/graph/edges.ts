@@ -28,6 +28,7 @@ import type { GraphFacts } from "./codec";
 import type { ModuleEntry, ModuleIndex } from "./module-index";
 import { importedModules, resolveRelative } from "./modules";
 import { assignedNames, type Statement } from "./statements";
+import { pushAll } from "../core/arrays";
 
 export interface Edge {
   target: string;
@@ -155,8 +156,8 @@ export class EdgeResolver {
       consulted: (p) => this.rec?.packages.push(p),
       bodyEdges: (name, entry, facts, select) => this.trackedEdges(name, entry, facts, select),
       replay: (deps) => {
-        this.rec?.names.push(...deps.names);
-        this.rec?.packages.push(...deps.packages);
+        if (this.rec) pushAll(this.rec.names, deps.names);
+        if (this.rec) pushAll(this.rec.packages, deps.packages);
       },
       unresolved: (u) => this.ctx.unresolved.push(u),
       bytes: (p) => (this.ctx.bytes === undefined ? Promise.resolve(null) : this.ctx.bytes(p)),
@@ -172,8 +173,8 @@ export class EdgeResolver {
   async moduleEdges(name: string, entry: ModuleEntry, facts: GraphFacts): Promise<Edge[]> {
     const prev = this.ctx.reuse?.memo.get(name);
     if (prev !== undefined && this.reusable(prev, facts)) {
-      this.ctx.unresolved.push(...prev.unresolved);
-      this.ctx.lazy.push(...prev.lazy);
+      pushAll(this.ctx.unresolved, prev.unresolved);
+      pushAll(this.ctx.lazy, prev.lazy);
       this.memo.set(name, prev);
       return prev.edges;
     }
@@ -230,8 +231,8 @@ export class EdgeResolver {
       return { edges: await this.importEdgesOf(name, entry, facts, select), deps: { names: inner.names, packages: inner.packages } };
     } finally {
       this.rec = outer;
-      outer?.names.push(...inner.names);
-      outer?.packages.push(...inner.packages);
+      if (outer) pushAll(outer.names, inner.names);
+      if (outer) pushAll(outer.packages, inner.packages);
     }
   }
 

@@ -12,7 +12,9 @@
  * (each zero or more items: `["a"] + more()` is `a` plus what `more()` returns), so the known
  * items are never thrown away because of them.
  */
+import { MAX_NESTED_BRACKETS } from "../python/lexer";
 import { closer, splitTop, type Tok } from "./statements";
+import { pushAll } from "../core/arrays";
 
 /** A statically known value; `line` (and `file`, once known) say where it was written. */
 export type Value = (
@@ -43,6 +45,22 @@ export type Scope = ((name: string) => Value | undefined) & {
 
 const OPEN = new Set(["(", "[", "{"]);
 
+/**
+ * The deepest bracket nesting in `toks`. The evaluator recurses once per bracket level, so an
+ * expression is read only when this is within Python's own limit: the stack stays bounded and
+ * nothing Python could run is lost.
+ */
+function bracketDepth(toks: Tok[]): number {
+  let depth = 0;
+  let max = 0;
+  for (const t of toks) {
+    if (t.k !== "op") continue;
+    if (OPEN.has(t.v)) max = Math.max(max, ++depth);
+    else if (t.v === ")" || t.v === "]" || t.v === "}") depth--;
+  }
+  return max;
+}
+
 function unknown(why: string, line: number): Value {
   return { t: "unknown", why, line };
 }
@@ -60,6 +78,7 @@ function text(toks: Tok[]): string {
 export function evaluate(toks: Tok[], scope: Scope): Value {
   const line = toks.length > 0 ? toks[0].line : 0;
   if (toks.length === 0) return unknown("empty expression", line);
+  if (bracketDepth(toks) > MAX_NESTED_BRACKETS) return unknown(`brackets are nested more than ${MAX_NESTED_BRACKETS} deep (a syntax error in Python)`, line);
   const parts = splitTop(toks, ",");
   if (parts.length > 1) {
     // A bare tuple, `a, b` (a trailing comma leaves an empty last part).
@@ -75,7 +94,7 @@ function items(parts: Tok[][], scope: Scope): Value[] {
     if (p.length === 0) continue;
     if (p[0].k === "op" && p[0].v === "*") {
       const v = sum(p.slice(1), scope);
-      if (v.t === "seq") out.push(...v.items);
+      if (v.t === "seq") pushAll(out, v.items);
       else out.push(v.t === "unknown" ? v : unknown(`cannot unpack ${text(p.slice(1))}`, p[0].line));
     } else out.push(sum(p, scope));
   }
@@ -185,7 +204,7 @@ function display(open: string, inner: Tok[], scope: Scope, line: number): Value 
   for (const p of parts) {
     if (p[0].k === "op" && p[0].v === "**") {
       const v = sum(p.slice(1), scope);
-      if (v.t === "dict") entries.push(...v.entries);
+      if (v.t === "dict") pushAll(entries, v.entries);
       else entries.push({ key: unknown(`cannot unpack ${text(p.slice(1))}`, p[0].line), value: v });
       continue;
     }
@@ -216,7 +235,7 @@ function builtinCall(fn: string, args: Tok[], scope: Scope, line: number): Value
       } else if (p[0].k === "op" && p[0].v === "**") {
         const v = sum(p.slice(1), scope);
         if (v.t !== "dict") return unknown(`cannot unpack ${text(p.slice(1))}`, line);
-        entries.push(...v.entries);
+        pushAll(entries, v.entries);
       } else return unknown("dict() with positional arguments", line);
     }
     return { t: "dict", entries, line };

@@ -13,6 +13,7 @@ import { type Layout, namingDirs, rootDirs } from "./layout";
 import { ModuleIndex } from "./module-index";
 import { readStatements, type Statement } from "./statements";
 import { ValueReader } from "./values";
+import { pushAll } from "../core/arrays";
 
 export interface RevisionInput {
   /** The revision's Python files (`.py`, `.pyi`), repo-relative. */
@@ -60,7 +61,7 @@ export class Revision {
   constructor(private readonly input: RevisionInput) {
     this.config = input.config;
     this.layout = input.layout;
-    this.notes.push(...input.layout.notes);
+    pushAll(this.notes, input.layout.notes);
     this.paths = new Set(input.paths);
     this.index = new ModuleIndex(input.files ?? input.paths, rootDirs(input.layout), namingDirs(input.layout.sourceRoots));
     let reuse: ConstructorParameters<typeof EdgeResolver>[0]["reuse"];

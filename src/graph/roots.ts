@@ -14,6 +14,7 @@ import type { ModuleIndex } from "./module-index";
 import { rootDirs } from "./layout";
 import type { Revision } from "./revision";
 import { type AppEntry, readDjangoSettings } from "./settings";
+import { pushAll } from "../core/arrays";
 
 export interface Roots {
   settingsModule: string | null;
@@ -64,9 +65,9 @@ export async function findRoots(rev: Revision): Promise<Roots> {
   const entries = [...(apps.installed ?? []), ...apps.listed.filter((e) => !known.has(e.entry))];
   if (entries.length > 0 || apps.installed !== null) results.push(await reader.populate(entries));
   for (const r of results) {
-    out.roots.push(...r.roots);
-    rev.unresolved.push(...r.unresolved);
-    rev.notes.push(...r.notes);
+    pushAll(out.roots, r.roots);
+    pushAll(rev.unresolved, r.unresolved);
+    pushAll(rev.notes, r.notes);
     for (const [m, edges] of r.readyEdges) out.readyEdges.set(m, [...(out.readyEdges.get(m) ?? []), ...edges]);
   }
   return finish(out);
@@ -75,8 +76,8 @@ export async function findRoots(rev: Revision): Promise<Roots> {
 /** Reads a settings module: its logging roots are added; its INSTALLED_APPS returned (null: unreadable). */
 async function readSettings(rev: Revision, module: string, out: Roots): Promise<AppEntry[] | null> {
   const info = await readDjangoSettings(module, rev.values);
-  rev.unresolved.push(...info.unresolved);
-  rev.notes.push(...info.notes);
+  pushAll(rev.unresolved, info.unresolved);
+  pushAll(rev.notes, info.notes);
   for (const l of info.loggingImports) out.roots.push({ module: objectModule(l.entry, rev.index), reason: `logging configuration imports ${l.entry} (${l.where})` });
   return info.installedApps;
 }
@@ -98,7 +99,7 @@ async function listed(rev: Revision, module: string, key: string, out: Roots, ap
   }
   const installed = await readSettings(rev, module, out);
   if (installed === null) apps.installed = null;
-  else if (apps.installed !== null) apps.installed.push(...installed);
+  else if (apps.installed !== null) pushAll(apps.installed, installed);
 }
 
 /** `; src/x/settings.py would be it with source_roots = ["src"]` when the module is in another directory. */

@@ -233,15 +233,49 @@ export function assignedNames(stmts: Statement[]): Set<string> {
   return names;
 }
 
+/** The names an assignment target binds (`a`, `a, *b`, `(a, [b, c])`), in linear time and without recursion. */
 function targetNames(target: Tok[], out: Set<string>): void {
-  let toks = target;
-  while (toks.length >= 2 && toks[0].k === "op" && (toks[0].v === "(" || toks[0].v === "[") && closer(toks, 0) === toks.length - 1) {
-    toks = toks.slice(1, -1);
+  const match = bracketMatches(target);
+  const isOp = (i: number, v: string) => target[i].k === "op" && target[i].v === v;
+  const isOpen = (i: number) => isOp(i, "(") || isOp(i, "[");
+  const todo: [number, number][] = [[0, target.length]];
+  const part = (a: number, b: number) => {
+    const t0 = target[a];
+    if (b - a === 1 && t0.k === "name") out.add(t0.v);
+    else if (b - a === 2 && isOp(a, "*") && target[a + 1].k === "name") out.add(target[a + 1].v);
+    else if (b - a > 1 && isOpen(a)) todo.push([a, b]);
+    else if (b - a >= 2 && t0.k === "name" && isOp(a + 1, ":")) out.add(t0.v);
+  };
+  for (let r = todo.pop(); r !== undefined; r = todo.pop()) {
+    let [s, e] = r;
+    while (e - s >= 2 && isOpen(s) && match[s] === e - 1) {
+      s++;
+      e--;
+    }
+    // Each top-level comma-separated part.
+    let a = s;
+    for (let i = s; i <= e; i++) {
+      if (i < e && match[i] > i) i = match[i];
+      else if (i === e || isOp(i, ",")) {
+        if (i > a) part(a, i);
+        a = i + 1;
+      }
+    }
   }
-  for (const part of splitTop(toks, ",")) {
-    if (part.length === 1 && part[0].k === "name") out.add(part[0].v);
-    else if (part.length === 2 && part[0].k === "op" && part[0].v === "*" && part[1].k === "name") out.add(part[1].v);
-    else if (part.length > 1 && part[0].k === "op" && (part[0].v === "(" || part[0].v === "[")) targetNames(part, out);
-    else if (part.length >= 2 && part[0].k === "name" && part[1].k === "op" && part[1].v === ":") out.add(part[0].v);
+}
+
+/** For each opening bracket, the index of its closing bracket (-1 when unmatched or not an opening bracket). */
+export function bracketMatches(toks: Tok[]): Int32Array {
+  const match = new Int32Array(toks.length).fill(-1);
+  const open: number[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t.k !== "op") continue;
+    if (t.v === "(" || t.v === "[" || t.v === "{") open.push(i);
+    else if (t.v === ")" || t.v === "]" || t.v === "}") {
+      const o = open.pop();
+      if (o !== undefined) match[o] = i;
+    }
   }
+  return match;
 }

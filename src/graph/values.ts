@@ -27,6 +27,7 @@ import type { ModuleIndex } from "./module-index";
 import { resolveRelative } from "./modules";
 import { evaluate, type Scope, type Value } from "./literal";
 import { closer, splitTop, type LoopHeader, type Statement, type Tok } from "./statements";
+import { pushAll } from "../core/arrays";
 
 export interface Binding {
   value: Value;
@@ -471,8 +472,8 @@ export class ValueReader {
       b.set(as, { ...v, value, conditional: v.conditional || st.conditional });
     };
     if (star) {
-      out.opaqueStars.push(...other.opaqueStars);
-      out.dynamic.push(...other.dynamic);
+      pushAll(out.opaqueStars, other.opaqueStars);
+      pushAll(out.dynamic, other.dynamic);
       const all = this.src.allOf(other.file);
       for (const [k, v] of other.bindings) {
         if (all !== null ? all.includes(k) : !k.startsWith("_")) copy(k, v);
@@ -645,12 +646,27 @@ function merge(a: Value, b: Value): Value {
   return a.t === "unknown" ? a : b.t === "unknown" ? b : unknownValue("cannot merge these values", b.line);
 }
 
+/** `d[k1][k2]... = value`, without recursion over the number of keys. */
 function setPath(d: Value, keys: string[], value: Value): Value {
-  if (keys.length === 0) return value;
-  if (d.t !== "dict") return unknownValue("a nested key is set on a value that is not a dict", value.line);
-  const [k, ...rest] = keys;
-  const cur = d.entries.filter((e) => e.key.t === "str" && e.key.v === k).pop()?.value ?? { t: "dict", entries: [], line: value.line };
-  return { ...d, entries: [...d.entries, { key: { t: "str", v: k, line: value.line }, value: setPath(cur, rest, value) }] };
+  // Down: the dict at each level (a missing key starts an empty one) until a value is not a dict.
+  const dicts: Value[] = [];
+  let cur = d;
+  let leaf = value;
+  for (const k of keys) {
+    if (cur.t !== "dict") {
+      leaf = unknownValue("a nested key is set on a value that is not a dict", value.line);
+      break;
+    }
+    dicts.push(cur);
+    cur = cur.entries.filter((e) => e.key.t === "str" && e.key.v === k).pop()?.value ?? { t: "dict", entries: [], line: value.line };
+  }
+  // Up: each level gets the new entry.
+  let out = leaf;
+  for (let i = dicts.length - 1; i >= 0; i--) {
+    const at = dicts[i];
+    if (at.t === "dict") out = { ...at, entries: [...at.entries, { key: { t: "str", v: keys[i], line: value.line }, value: out }] };
+  }
+  return out;
 }
 
 /** Marks the values first made in `file` with it (values brought from other modules keep theirs); `line`: the statement binding it. */

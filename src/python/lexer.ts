@@ -14,6 +14,10 @@
 import { decodeSlice } from "./encoding";
 import { isHardKeyword, N, nameId } from "./names";
 
+/** CPython's limits (its tokenizer's MAXLEVEL and MAXINDENT): deeper code is a syntax error there. */
+export const MAX_NESTED_BRACKETS = 200;
+export const MAX_INDENT_LEVELS = 100;
+
 const IDENTIFIER = /^[\p{ID_Start}_][\p{ID_Continue}\u00B7\u0387\u1369-\u1371\u19DA]*$/u;
 const IDENTIFIER_CHAR = /[\p{ID_Continue}_\u00B7]/u;
 
@@ -366,6 +370,7 @@ export class Lexer {
           this.physStart = false;
           if (c === 40 && this.n > 0 && this.kind[this.n - 1] === T.Name && !isHardKeyword(this.val[this.n - 1])) this.calls = true;
           const i = this.push(T.Op, p, p + 1, this.line, c);
+          if (this.stack.length === MAX_NESTED_BRACKETS) this.diag(this.line, "too many nested parentheses");
           this.stack.push(i);
           break;
         }

@@ -11,7 +11,7 @@
  */
 import { contextOf } from "./context";
 import { decodeSlice, detectEncoding } from "./encoding";
-import { Lexer, Op, S, stringContent, T } from "./lexer";
+import { Lexer, MAX_INDENT_LEVELS, Op, S, stringContent, T } from "./lexer";
 import { isCompoundKeyword, isHardKeyword, N } from "./names";
 import { isDottedPath, unescapePython } from "./strings";
 import type {
@@ -29,8 +29,10 @@ interface Sibling {
   type: SiblingType;
   headerIndent: number;
   base: Frame[];
-  /** if-chain: classified tests so far. */
-  tests: string[];
+  /** if-chain: the frames in which the last test ran (the else frames of the tests before it)... */
+  chain: Frame[];
+  /** ...and that last test, classified: the next `elif`/`else` runs in `chain` plus `if:<test>:else`. */
+  test: string;
   /** try: an except or finally was seen. */
   handled: boolean;
   line: number;
@@ -79,15 +81,34 @@ function sameBytes(word: Uint8Array, buf: Uint8Array, at: number): boolean {
 
 /** ASCII bytes [s, e) as a string. */
 function latin1(buf: Uint8Array, s: number, e: number): string {
-  return String.fromCharCode.apply(null, buf.subarray(s, e) as unknown as number[]);
+  // Not String.fromCharCode.apply: that passes every byte as an argument (a long name would overflow the stack).
+  return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("latin1");
 }
 
-/** The frames of code inside the active lambda bodies (one `lambda` frame each). */
+/** The frames of code inside the active lambda bodies (nested lambdas give one `lambda` frame, see `Frame`). */
 function lambdaFrames(frames: Frame[], lambdaDepths: number[] | null): Frame[] {
-  if (lambdaDepths === null || lambdaDepths.length === 0) return frames;
-  const out = [...frames];
-  for (let l = 0; l < lambdaDepths.length; l++) out.push("lambda");
+  return lambdaDepths === null || lambdaDepths.length === 0 ? frames : extendFrames(frames, "lambda");
+}
+
+/**
+ * `parent` plus `frame`, except that a frame repeating one of the trailing run it would join
+ * is not listed again (see `Frame`): the `else` frames of an if-chain (`elif` after `elif`)
+ * and nested lambdas. Their meaning is the same, and frames stay short: an `elif` chain of any
+ * length costs constant time and memory per branch, not time and memory in its length.
+ */
+function extendFrames(parent: Frame[], frame: Frame): Frame[] {
+  const last = parent.length > 0 ? parent[parent.length - 1] : "";
+  if (frame === "lambda" && last === "lambda") return parent;
+  if (isElseFrame(frame)) {
+    for (let i = parent.length - 1; i >= 0 && isElseFrame(parent[i]); i--) if (parent[i] === frame) return parent;
+  }
+  const out = parent.slice();
+  out.push(frame);
   return out;
+}
+
+function isElseFrame(f: Frame): boolean {
+  return f.startsWith("if:") && f.endsWith(":else");
 }
 
 export function scanPython(source: Uint8Array): PyFileFacts {
@@ -156,7 +177,7 @@ class Scanner {
       // Defensive: a scanner bug must never lose the file's facts or crash the review.
       this.diag(lx.lineNumber, `internal scanner error: ${(e as Error).message}`);
     }
-    this.facts.diagnostics.push(...lx.diagnostics);
+    for (const d of lx.diagnostics) this.facts.diagnostics.push(d);
     this.facts.diagnostics.sort((a, b) => a.line - b.line);
     this.facts.lineCount = lx.lineNumber;
     return this.facts;
@@ -227,17 +248,15 @@ class Scanner {
     }
     let c = m.get(frame);
     if (c === undefined) {
-      c = [...parent, frame];
+      c = extendFrames(parent, frame);
       m.set(frame, c);
     }
     return c;
   }
 
-  /** The frames of an `else` (or of the test of an `elif`) after the if-chain's tests so far. */
+  /** The frames of an `else` (or of the test of an `elif`) after the if-chain's tests so far: O(1) per branch. */
   private elseChain(sib: Sibling): Frame[] {
-    let f = sib.base;
-    for (const t of sib.tests) f = this.child(f, `if:${t}:else`);
-    return f;
+    return this.child(sib.chain, `if:${sib.test}:else`);
   }
 
   private close(b: Block, endLine: number): void {
@@ -264,6 +283,7 @@ class Scanner {
       if (c > p.headerIndent) {
         p.bodyIndent = c;
         this.stack.push(p);
+        if (this.stack.length === MAX_INDENT_LEVELS + 1) this.diag(this.lx.lineStart, "too many levels of indentation");
         this.frames = p.frames;
         this.inlineSib = null;
         return null;
@@ -392,7 +412,7 @@ class Scanner {
     switch (kw) {
       case N.If: {
         const t = this.classifyTest(first, hc);
-        nextSib = { type: "if", headerIndent: lx.indent, base, tests: [t], handled: false, line };
+        nextSib = { type: "if", headerIndent: lx.indent, base, chain: base, test: t, handled: false, line };
         body = this.child(base, `if:${t}:body`);
         break;
       }
@@ -405,7 +425,8 @@ class Scanner {
         }
         headerFrames = this.elseChain(sib);
         const t = this.classifyTest(first, hc);
-        sib.tests.push(t);
+        sib.chain = headerFrames;
+        sib.test = t;
         nextSib = sib;
         body = this.child(headerFrames, `if:${t}:body`);
         break;
@@ -422,7 +443,7 @@ class Scanner {
         } else body = this.child(sib.base, sib.type === "loop-for" ? "for:else" : "while:else");
         break;
       case N.Try:
-        nextSib = { type: "try", headerIndent: lx.indent, base, tests: [], handled: false, line };
+        nextSib = { type: "try", headerIndent: lx.indent, base, chain: base, test: "", handled: false, line };
         body = this.child(base, "try:body");
         break;
       case N.Except:
@@ -444,7 +465,7 @@ class Scanner {
         break;
       case N.While:
       case N.For:
-        nextSib = { type: kw === N.For ? "loop-for" : "loop-while", headerIndent: lx.indent, base, tests: [], handled: false, line };
+        nextSib = { type: kw === N.For ? "loop-for" : "loop-while", headerIndent: lx.indent, base, chain: base, test: "", handled: false, line };
         body = this.child(base, kw === N.For ? "for:body" : "while:body");
         break;
       case N.With:
@@ -701,10 +722,14 @@ class Scanner {
 
   private classifyTest(s0: number, e0: number): string {
     const lx = this.lx;
-    const [s, e] = this.stripParens(s0, e0);
-    if (e - s >= 2 && lx.kind[s] === T.Name && lx.val[s] === N.Not) {
-      return this.classifyTest(s + 1, e) === "type_checking" ? "not_type_checking" : "other";
+    // `not not ... x`: read without recursion (a chain of any length).
+    let [s, e] = this.stripParens(s0, e0);
+    let negations = 0;
+    while (e - s >= 2 && lx.kind[s] === T.Name && lx.val[s] === N.Not) {
+      negations++;
+      [s, e] = this.stripParens(s + 1, e);
     }
+    if (negations > 0) return negations === 1 && this.isTypeChecking(s, e) ? "not_type_checking" : "other";
     if (this.isTypeChecking(s, e)) return "type_checking";
     if (e - s === 1) {
       const k = lx.kind[s];
@@ -1121,7 +1146,8 @@ class Scanner {
     if (names === null) {
       this.facts.all = { names: extend && prev ? prev.names : [], dynamic: true };
     } else if (extend && prev) {
-      this.facts.all = { names: [...prev.names, ...names], dynamic: prev.dynamic };
+      // In place: `__all__ += [...]` repeated stays linear.
+      for (const n of names) prev.names.push(n);
     } else {
       this.facts.all = { names, dynamic: false };
     }

@@ -13,13 +13,17 @@
  * - `if:<test>:body` / `if:<test>:else`: `<test>` is `type_checking` (`TYPE_CHECKING`,
  *   `x.TYPE_CHECKING`), `not_type_checking`, `false` (`False`, `None`, an integer zero),
  *   `main` (`__name__ == "__main__"`, either side) or `other`. An `elif` is an `if` nested
- *   in the `else` branch, exactly as in the AST.
+ *   in the `else` branch, as in the AST, with one difference: in a run of consecutive
+ *   `if:<test>:else` frames each distinct one is listed once (its first time), so an `elif`
+ *   chain of any length has at most five of them (the meaning is the same; frames stay
+ *   short and the scanner linear).
  * - `try:body`, `try:except:<caught>` (`import_error` when `ImportError` or
  *   `ModuleNotFoundError` is named, `broad` for a bare `except`, `Exception` or
  *   `BaseException`, else `other`), `try:else`, `try:finally`; `try*`/`except*` alike.
  * - `with` (and `async with`), `for:body`, `for:else` (and `async for`), `while:body`,
  *   `while:else`, `match` (a `case` body).
- * - `class:<Name>`, `def:<name>` (and `async def`), `lambda` (only for import calls).
+ * - `class:<Name>`, `def:<name>` (and `async def`), `lambda` (only for import calls; nested
+ *   lambdas give one `lambda` frame).
  */
 export type Frame = string;
 

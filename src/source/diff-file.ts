@@ -16,6 +16,7 @@
 import * as path from "node:path";
 import { promises as fsp } from "node:fs";
 import type { ChangedFile, ChangeStatus, ReviewError } from "../core/types";
+import { pushAll } from "../core/arrays";
 import { SourceError } from "./errors";
 import { addedLinesOf, readHunks, stripCr, type DiffHunk } from "./hunks";
 import {
@@ -448,7 +449,7 @@ export function reverseApply(head: Buffer, hunks: DiffHunk[]): Buffer {
       throw new HunkMismatch(`hunk @@ +${h.newStart},${h.newCount} does not fit the file (${lines.length} lines)`);
     }
     checkNewSide(lines, h, start);
-    out.push(...lines.slice(cursor, start));
+    pushAll(out, lines.slice(cursor, start));
     const oldTotal = h.lines.filter((l) => !l.startsWith("+")).length;
     let oldSeen = 0;
     let j = start;
@@ -471,7 +472,7 @@ export function reverseApply(head: Buffer, hunks: DiffHunk[]): Buffer {
     }
     cursor = start + h.newCount;
   }
-  out.push(...lines.slice(cursor));
+  pushAll(out, lines.slice(cursor));
   return Buffer.concat(out);
 }
 
