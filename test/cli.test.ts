@@ -1,18 +1,14 @@
 /** The command line as a user meets it: help, usage errors, exit codes, output formats. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { main, HELP } from "../src/cli/main";
+import { HELP } from "../src/cli/main";
 import { cleanupRepos, gitIn, makeRepo, tempDir } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";
+import { runInProcess } from "./helpers/run-cli";
 
 afterAll(cleanupRepos);
 
-async function run(argv: string[], isTTY = false): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), isTTY });
-  return { code, out, err };
-}
+const run = runInProcess;
 
 function prRepo() {
   const repo = makeRepo();

@@ -16,13 +16,13 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EventEmitter } from "node:events";
-import { main } from "../src/cli/main";
 import { AnalysisStalled, reading, untilStalled } from "../src/core/stall";
 import { ModuleIndex } from "../src/graph/module-index";
 import { readStatements } from "../src/graph/statements";
 import { ValueReader } from "../src/graph/values";
 import { cleanupRepos, tempDir } from "./helpers/git-repo";
 import { PROBE_SCRIPT, scenarioGit } from "./helpers/scenarios";
+import { runInProcess } from "./helpers/run-cli";
 
 afterAll(cleanupRepos);
 
@@ -261,12 +261,7 @@ function gitRepo(files: Record<string, string>, change?: Record<string, string |
   return { dir, base: change === undefined ? "HEAD" : "HEAD~1" };
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), isTTY: false });
-  return { code, out, err };
-}
+const run = runInProcess;
 
 /** Runs the built binary; resolves with its exit status and output once it has exited. */
 function spawnNode(args: string[], cwd?: string): Promise<{ code: number | null; out: string; err: string }> {

@@ -5,7 +5,7 @@
  */
 import { startupCommand, whyCommand } from "../src/cli/startup";
 import { reviewCommand } from "../src/cli/review";
-import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
+import { cleanupRepos, makeRepo, tempDir, committedRepo } from "./helpers/git-repo";
 import { describeRule, type ReviewCase } from "./helpers/rule-tester";
 import { graphOf } from "./fixtures-graph/helpers";
 import * as fs from "node:fs";
@@ -26,12 +26,7 @@ const app = (dir: string, name: string, ready = ""): Files => ({
   [`${dir}/models.py`]: "from django.db import models\n",
 });
 
-function repoOf(files: Files): string {
-  const repo = makeRepo();
-  for (const [p, content] of Object.entries(files)) repo.write(p, content);
-  repo.commit("base");
-  return repo.dir;
-}
+const repoOf = (files: Files): string => committedRepo(files).dir;
 
 interface Startup {
   settings: string | null;

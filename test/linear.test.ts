@@ -6,13 +6,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { main } from "../src/cli/main";
 import { startupCommand } from "../src/cli/startup";
 import { GlobSet } from "../src/config/globs";
 import { defaultConfig, isExcluded } from "../src/config";
 import { scanPython } from "../src/python/scanner";
 import { GitRevisionReader } from "../src/source/git";
 import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
+import { runInProcess } from "./helpers/run-cli";
 
 // Counts the globs picomatch compiles (the expensive part of matching a glob list).
 let compiledGlobs = 0;
@@ -27,12 +27,7 @@ jest.mock("picomatch", () => {
 
 afterAll(cleanupRepos);
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), isTTY: false });
-  return { code, out, err };
-}
+const run = runInProcess;
 
 /** A Django project: settings naming the `shop` app (then `extraApps`), whose models import scipy at line 1. */
 function djangoRepo(extraApps: string[], modelsBody: string) {

@@ -5,18 +5,13 @@
  */
 import { spawnSync } from "node:child_process";
 import { startupCommand } from "../src/cli/startup";
-import { cleanupRepos, makeRepo } from "./helpers/git-repo";
+import { cleanupRepos, committedRepo } from "./helpers/git-repo";
 
 afterAll(cleanupRepos);
 
 type Files = Record<string, string>;
 
-function repoOf(files: Files): string {
-  const repo = makeRepo();
-  for (const [p, content] of Object.entries(files)) repo.write(p, content);
-  repo.commit("base");
-  return repo.dir;
-}
+const repoOf = (files: Files): string => committedRepo(files).dir;
 
 interface Startup {
   source_roots: { dir: string; reason: string }[];

@@ -7,18 +7,13 @@
  */
 import type { Finding } from "../src/core/types";
 import djangoStartup from "../src/danger";
-import { main } from "../src/cli/main";
 import { buildScenarioRepo, compareFindings, listScenarios, loadScenario, removeScenarioRepos } from "./helpers/scenarios";
+import { runInProcess } from "./helpers/run-cli";
 
 afterAll(removeScenarioRepos);
 jest.setTimeout(60_000);
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), isTTY: false });
-  return { code, out, err };
-}
+const cli = runInProcess;
 
 const names = listScenarios();
 

@@ -6,19 +6,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { main } from "../src/cli/main";
 import { cleanupRepos, makeRepo, tempDir, type TestRepo } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";
 import { skipReason } from "../src/graph/collect";
+import { runInProcess } from "./helpers/run-cli";
 
 afterAll(cleanupRepos);
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), isTTY: false });
-  return { code, out, err };
-}
+const run = runInProcess;
 
 const MODELS_HEAD = DJANGO_BASE["shop/models.py"].replace("from django.db import models\n", "from django.db import models\nimport numpy\n");
 const APPS_HEAD = `import pandas\n${DJANGO_BASE["shop/apps.py"]}`;

@@ -114,6 +114,14 @@ export function makeRepo(opts: { dir?: string } = {}): TestRepo {
   return repo;
 }
 
+/** A repository whose first commit ("base") holds these files. */
+export function committedRepo(files: Record<string, string>): TestRepo {
+  const repo = makeRepo();
+  for (const [p, content] of Object.entries(files)) repo.write(p, content);
+  repo.commit("base");
+  return repo;
+}
+
 /** Removes every directory made by `makeRepo`/`tempDir`. Call from `afterAll`. */
 export function cleanupRepos(): void {
   for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
