@@ -83,6 +83,39 @@ export function contextOf(frames: Frame[], lazy = false): ExecutionContext {
   return ctx;
 }
 
+/** Kinds by precedence: a statement's kind is that of its highest-ranking frame (see `classify`). */
+const RANK: Record<ContextKind, number> = {
+  top: 0,
+  conditional: 1,
+  class_body: 2,
+  import_error_fallback: 3,
+  function: 4,
+  main_guard: 5,
+  type_checking: 6,
+  dead: 7,
+  lazy: -1,
+};
+
+/**
+ * `contextOf(frames)` for `frames` = the frames of `parent` plus `frames[frames.length - 1]`,
+ * worked out from `parent` (the same result, with less work; not cached).
+ */
+export function childContextOf(parent: ExecutionContext, frames: Frame[]): ExecutionContext {
+  const f = frames[frames.length - 1];
+  const own = classify([f]);
+  const kind = RANK[own] > RANK[parent.kind] ? own : parent.kind;
+  const atImport = AT_IMPORT[kind];
+  const isClass = f.startsWith("class:");
+  let scope = parent.scope;
+  if (isClass || f.startsWith("def:")) {
+    const name = f.slice(isClass ? 6 : 4);
+    scope = scope ? `${scope}.${name}` : name;
+  }
+  // A kind not at import time outranks every kind at import time: when this one is at import
+  // time, so is the parent's, and its `conditional` says whether it has a non-class frame.
+  return { kind, atImport, conditional: atImport && (parent.conditional || !isClass), scope, frames };
+}
+
 /** Plain-language description of a context, for messages: "at module top level", "inside `AnalyticsConfig.ready()`". */
 export function describeContext(ctx: ExecutionContext): string {
   switch (ctx.kind) {

@@ -12,7 +12,7 @@
  * per token.
  */
 import { decodeSlice } from "./encoding";
-import { isHardKeyword, N, nameId } from "./names";
+import { isHardKeyword, isRarelyBound, N, nameId } from "./names";
 
 /** CPython's limits (its tokenizer's MAXLEVEL and MAXINDENT): deeper code is a syntax error there. */
 export const MAX_NESTED_BRACKETS = 200;
@@ -143,8 +143,14 @@ export class Lexer {
   adjacent = false;
   /** The line has a `;` (outside brackets or not). */
   semicolon = false;
-  /** The line has a name followed by `(`: a call (or a `def`/`class` header). */
+  /**
+   * The line has a name followed by `(`: a call (or a `def`/`class` header), not counting
+   * `x().f(`, `x[0].f(` (not a dotted-name call) nor, with `skipRareCalls`, calls whose first name
+   * is one of `RARELY_BOUND`.
+   */
   calls = false;
+  /** See `calls`. */
+  skipRareCalls = false;
   private lastOperand = false;
   private lastString = false;
 
@@ -189,13 +195,21 @@ export class Lexer {
     this.match = shared.match = g32(this.match);
   }
 
+  /** Whether the NAME token before a `(` ends a dotted name that may be a recorded call (see `calls`). */
+  private dottedCall(): boolean {
+    let k = this.n - 1;
+    while (k >= 2 && this.kind[k - 1] === T.Op && this.val[k - 1] === Op.Dot && this.kind[k - 2] === T.Name) k -= 2;
+    if (k >= 1 && this.kind[k - 1] === T.Op && this.val[k - 1] === Op.Dot) return false;
+    return !(this.skipRareCalls && isRarelyBound(this.val[k]));
+  }
+
   private push(kind: T, s: number, e: number, sl: number, v: number): number {
     // Operand followed by operand (`print "x"`, `1 2`) is a syntax error the scanner reports;
     // strings and a few names make the line worth a closer look.
     let operand = false;
     if (kind === T.Name) {
       operand = !isHardKeyword(v);
-      if (v >= N.ImportModule) this.interesting = true;
+      if (v >= N.ImportModule && v < N.FirstRare) this.interesting = true;
     } else if (kind === T.Number) operand = true;
     else if (kind === T.String) {
       this.interesting = true;
@@ -368,7 +382,7 @@ export class Lexer {
         case C_OPEN: {
           this.pos++;
           this.physStart = false;
-          if (c === 40 && this.n > 0 && this.kind[this.n - 1] === T.Name && !isHardKeyword(this.val[this.n - 1])) this.calls = true;
+          if (c === 40 && !this.calls && this.n > 0 && this.kind[this.n - 1] === T.Name && !isHardKeyword(this.val[this.n - 1])) this.calls = this.dottedCall();
           const i = this.push(T.Op, p, p + 1, this.line, c);
           if (this.stack.length === MAX_NESTED_BRACKETS) this.diag(this.line, "too many nested parentheses");
           this.stack.push(i);

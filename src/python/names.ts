@@ -65,6 +65,59 @@ export const enum N {
   Register,
   Site,
   Underscore,
+  /**
+   * Names a module almost never binds by an import or a `def` (`self`, `cls`, `super` and common
+   * builtins): calls of them are most calls, so the scanner first reads a file without them and
+   * reads it again, recording them, only if the file binds one (see `RARELY_BOUND`). These ids
+   * mean nothing else to the scanner.
+   */
+  FirstRare,
+  LastRare = FirstRare + 35,
+}
+
+/** The words of the ids `N.FirstRare..N.LastRare`, in order (at most 13 bytes each). */
+export const RARELY_BOUND: readonly string[] = [
+  "self",
+  "cls",
+  "super",
+  "len",
+  "range",
+  "str",
+  "isinstance",
+  "issubclass",
+  "hasattr",
+  "getattr",
+  "int",
+  "float",
+  "bool",
+  "tuple",
+  "bytes",
+  "bytearray",
+  "memoryview",
+  "print",
+  "sorted",
+  "iter",
+  "ValueError",
+  "TypeError",
+  "KeyError",
+  "IndexError",
+  "RuntimeError",
+  "OSError",
+  "Exception",
+  "enumerate",
+  "zip",
+  "sum",
+  "any",
+  "all",
+  "ord",
+  "chr",
+  "callable",
+  "frozenset",
+];
+
+/** Whether `id` is one of `RARELY_BOUND`. */
+export function isRarelyBound(id: N): boolean {
+  return id >= N.FirstRare && id <= N.LastRare;
 }
 
 const WORDS: [string, N][] = [
@@ -123,7 +176,9 @@ const WORDS: [string, N][] = [
   ["register", N.Register],
   ["site", N.Site],
   ["_", N.Underscore],
+  ...RARELY_BOUND.map((w, i): [string, N] => [w, (N.FirstRare + i) as N]),
 ];
+if (RARELY_BOUND.length !== N.LastRare - N.FirstRare + 1) throw new Error("names: RARELY_BOUND and N.LastRare disagree");
 
 const SLOTS = 1024;
 const MASK = SLOTS - 1;

@@ -9,10 +9,10 @@
  * It never throws; syntax it cannot read becomes a diagnostic, and reading resumes at the
  * next statement.
  */
-import { contextOf } from "./context";
+import { childContextOf, contextOf } from "./context";
 import { decodeSlice, detectEncoding } from "./encoding";
 import { Lexer, MAX_INDENT_LEVELS, Op, S, stringContent, T } from "./lexer";
-import { isCompoundKeyword, isHardKeyword, N } from "./names";
+import { isCompoundKeyword, isHardKeyword, isRarelyBound, N, RARELY_BOUND } from "./names";
 import { isDottedPath, unescapePython } from "./strings";
 import type {
   ExecutionContext,
@@ -74,15 +74,18 @@ function isAugmentedAssign(op: number): boolean {
   return last === 61 && op !== Op.EqEq && op !== (60 | (61 << 8)) && op !== (62 | (61 << 8)) && op !== (33 | (61 << 8));
 }
 
-function sameBytes(word: Uint8Array, buf: Uint8Array, at: number): boolean {
-  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+function sameText(word: string, buf: Uint8Array, at: number): boolean {
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word.charCodeAt(i)) return false;
   return true;
 }
 
 /** ASCII bytes [s, e) as a string. */
 function latin1(buf: Uint8Array, s: number, e: number): string {
-  // Not String.fromCharCode.apply: that passes every byte as an argument (a long name would overflow the stack).
-  return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("latin1");
+  // Byte by byte (not String.fromCharCode.apply, which passes every byte as an argument: a long
+  // name would overflow the stack; nor a Buffer per call).
+  let out = "";
+  for (let p = s; p < e; p++) out += String.fromCharCode(buf[p]);
+  return out;
 }
 
 /** The frames of code inside the active lambda bodies (nested lambdas give one `lambda` frame, see `Frame`). */
@@ -111,8 +114,28 @@ function isElseFrame(f: Frame): boolean {
   return f.startsWith("if:") && f.endsWith(":else");
 }
 
+/**
+ * The pending calls of the scan in progress (see `Scanner.pendingLength`): scans are synchronous
+ * and one at a time, so they share this buffer and make no garbage of it.
+ */
+let pendingCalls = new Int32Array(6 * 1024);
+
+/** `RARELY_BOUND` as a set, and its names' shapes (see `Scanner.firstNameShapes`). */
+const RARE_NAMES = new Set(RARELY_BOUND);
+const RARE_SHAPES = new Uint32Array(128);
+let RARE_LENGTHS = 0;
+for (const w of RARELY_BOUND) {
+  const bit = 1 << (w.length < 31 ? w.length : 31);
+  RARE_SHAPES[w.charCodeAt(0)] |= bit;
+  RARE_LENGTHS |= bit;
+}
+
 export function scanPython(source: Uint8Array): PyFileFacts {
-  return new Scanner(source).run();
+  // Calls of `self`, `cls` and common builtins are most calls and almost never recorded (the file
+  // rarely binds those names): read without them, and again with them if the file does bind one.
+  const quick = new Scanner(source, true);
+  const facts = quick.run();
+  return quick.bindsRare ? new Scanner(source, false).run() : facts;
 }
 
 class Scanner {
@@ -126,23 +149,40 @@ class Scanner {
   private lastEnd = 0;
   private frames: Frame[] = EMPTY;
   private readonly interned = new Map<Frame[], Map<Frame, Frame[]>>();
+  /** The parent of each interned frames array (see `child`) and of each function's and class's body. */
+  private readonly parents = new Map<Frame[], Frame[]>();
+  /** Contexts worked out by `callContext`. */
+  private readonly callContexts = new Map<Frame[], ExecutionContext>();
+  /** The shapes of the first names of plain pending calls: bit min(length, 31) of the entry for the first byte. */
+  private readonly firstNameShapes = new Uint32Array(128);
+  /** The union of `firstNameShapes`. */
+  private firstNameLengths = 0;
   /** In a `case` header: tokens before this index are the pattern (`Cls()` there is no call). */
   private patternEnd = -1;
   /**
    * Calls seen, kept as numbers until the file's bindings are known (most calls are of names it
    * does not bind, and build no string): per call, the callee's byte span, line, argument span
-   * and frames (an index into `callFrames`). Callees spelt other than as plain ASCII `a.b.c`
+   * and frames (an index into `callFrames`), in the shared `pendingCalls` (`pendingLength` used). Callees spelt other than as plain ASCII `a.b.c`
    * (spaces, non-ASCII names) have their text in `calleeText`, by call number.
    */
-  private readonly pendingCalls: number[] = [];
+  private pendingLength = 0;
   private readonly callFrames: Frame[][] = [];
   private readonly callFrameIds = new Map<Frame[], number>();
   private readonly calleeText = new Map<number, string>();
+  private lastCallFrames: Frame[] | null = null;
+  private lastCallFrameId = 0;
+  /** With `skipRare`: the file binds a name of `RARELY_BOUND`, whose calls were not recorded. */
+  bindsRare = false;
 
-  constructor(source: Uint8Array) {
+  /** `skipRare`: do not record calls whose first name is one of `RARELY_BOUND` (see `bindsRare`). */
+  constructor(
+    source: Uint8Array,
+    private readonly skipRare: boolean,
+  ) {
     const enc = detectEncoding(source);
     this.encoding = enc.name;
     this.lx = new Lexer(source, enc.bomLength, enc.name);
+    this.lx.skipRareCalls = skipRare;
     this.facts = {
       imports: [],
       importCalls: [],
@@ -186,48 +226,86 @@ class Scanner {
   /** Records the calls whose first name the file binds by an import, a `def` or a `class` (see PyCall). */
   private keepBoundCalls(): void {
     const f = this.facts;
-    const p = this.pendingCalls;
-    if (p.length === 0) return;
+    const p = pendingCalls;
+    const length = this.pendingLength;
+    // The bound names that may be the first name of a pending call (by shape, see `shapes`): most
+    // functions are methods, never called by their bare name.
     const bound = new Set<string>();
+    const shapes = this.calleeText.size > 0 ? null : this.firstNameShapes;
+    const skipRare = this.skipRare;
+    let bindsRare = false;
+    const lengths = shapes === null ? -1 : this.firstNameLengths | (skipRare ? RARE_LENGTHS : 0);
+    const bind = (name: string): void => {
+      const bit = 1 << (name.length < 31 ? name.length : 31);
+      if ((lengths & bit) === 0) return;
+      const c = name.charCodeAt(0);
+      if (skipRare && c < 128 && (RARE_SHAPES[c] & bit) !== 0 && RARE_NAMES.has(name)) bindsRare = true;
+      if (shapes === null || (c < 128 && (shapes[c] & bit) !== 0)) bound.add(name);
+    };
     for (const imp of f.imports) {
-      if (imp.kind === "import") bound.add(imp.names[0].asname ?? imp.module.split(".")[0]);
-      else if (!imp.star) for (const n of imp.names) bound.add(n.asname ?? n.name);
+      if (imp.kind === "import") {
+        const dot = imp.module.indexOf(".");
+        bind(imp.names[0].asname ?? (dot < 0 ? imp.module : imp.module.slice(0, dot)));
+      } else if (!imp.star) for (const n of imp.names) bind(n.asname ?? n.name);
     }
-    for (const fn of f.functions) bound.add(fn.name);
+    for (const fn of f.functions) bind(fn.name);
     // Calling a class runs its `__init__`.
-    for (const c of f.classes) bound.add(c.name);
-    // Plain ASCII names by length, compared as bytes.
-    const byLength = new Map<number, Uint8Array[]>();
-    for (const b of bound) {
-      // eslint-disable-next-line no-control-regex -- ASCII only
-      if (!/^[\x00-\x7f]+$/.test(b)) continue;
-      const l = byLength.get(b.length);
-      const bytes = Buffer.from(b, "latin1");
-      if (l === undefined) byLength.set(b.length, [bytes]);
-      else l.push(bytes);
+    for (const c of f.classes) bind(c.name);
+    if (bindsRare) {
+      this.bindsRare = true;
+      return;
     }
+    if (length === 0 || bound.size === 0) return;
+    // Names by length, compared with the callee's bytes (plain callees are ASCII `a.b.c`, so a
+    // non-ASCII name never matches one).
+    const byLength: string[][] = [];
+    for (const b of bound) (byLength[b.length] ??= []).push(b);
     const buf = this.lx.buf;
+    const texts = this.calleeText.size > 0 ? this.calleeText : null;
     const contexts: ExecutionContext[] = [];
-    for (let c = 0, n = 0; c < p.length; c += 6, n++) {
+    for (let c = 0, n = 0; c < length; c += 6, n++) {
       const s = p[c];
       const e = p[c + 1];
-      const text = this.calleeText.get(n);
+      const text = texts?.get(n);
       if (text !== undefined) {
         const dot = text.indexOf(".");
         if (!bound.has(dot < 0 ? text : text.slice(0, dot))) continue;
       } else {
         let r = s;
         while (r < e && buf[r] !== 46) r++;
-        const cands = byLength.get(r - s);
+        const cands = byLength[r - s];
         if (cands === undefined) continue;
         let hit = false;
-        for (let w = 0; w < cands.length && !hit; w++) hit = sameBytes(cands[w], buf, s);
+        for (let w = 0; w < cands.length && !hit; w++) hit = sameText(cands[w], buf, s);
         if (!hit) continue;
       }
       const fi = p[c + 5];
-      const context = (contexts[fi] ??= contextOf(this.callFrames[fi]));
+      const context = (contexts[fi] ??= this.callContext(this.callFrames[fi]));
       f.calls.push({ line: p[c + 2], callee: text ?? latin1(buf, s, e), argsStart: p[c + 3], argsEnd: p[c + 4], context });
     }
+  }
+
+  /** `contextOf(frames)`, worked out frame by frame from the enclosing blocks' contexts when `frames` is interned. */
+  private callContext(frames: Frame[]): ExecutionContext {
+    const chain: Frame[][] = [];
+    let f = frames;
+    let ctx: ExecutionContext | undefined;
+    for (;;) {
+      ctx = this.callContexts.get(f);
+      if (ctx !== undefined) break;
+      const parent = this.parents.get(f);
+      if (parent === undefined) {
+        ctx = contextOf(f);
+        break;
+      }
+      chain.push(f);
+      f = parent;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      ctx = childContextOf(ctx, chain[i]);
+      this.callContexts.set(chain[i], ctx);
+    }
+    return ctx;
   }
 
   private diag(line: number, message: string): void {
@@ -250,6 +328,8 @@ class Scanner {
     if (c === undefined) {
       c = extendFrames(parent, frame);
       m.set(frame, c);
+      // `extendFrames` may give `parent` itself (a repeated frame): its parent is not `parent`.
+      if (c !== parent) this.parents.set(c, parent);
     }
     return c;
   }
@@ -498,6 +578,7 @@ class Scanner {
           owner = cls;
           body = [...base, `class:${name}`];
         }
+        this.parents.set(body, base);
         for (const d of this.decorators) {
           this.facts.decorators.push({ line: d.line, text: d.text, callee: d.callee, target: qualname, context: contextOf(d.frames) });
         }
@@ -1004,7 +1085,7 @@ class Scanner {
     let k = i;
     while (k - 2 >= s && lx.kind[k - 1] === T.Op && lx.val[k - 1] === Op.Dot && lx.kind[k - 2] === T.Name) k -= 2;
     if (k - 1 >= s && lx.kind[k - 1] === T.Op && lx.val[k - 1] === Op.Dot) return;
-    if (isHardKeyword(lx.val[k])) return;
+    if (isHardKeyword(lx.val[k]) || (this.skipRare && isRarelyBound(lx.val[k]))) return;
     const s0 = lx.start[k];
     const e0 = lx.end[i];
     const buf = lx.buf;
@@ -1016,19 +1097,41 @@ class Scanner {
         break;
       }
     }
-    const p = this.pendingCalls;
-    if (!plain) {
+    const n = this.pendingLength;
+    if (plain) {
+      const l = lx.end[k] - s0;
+      const bit = 1 << (l < 31 ? l : 31);
+      this.firstNameShapes[buf[s0]] |= bit;
+      this.firstNameLengths |= bit;
+    } else {
       let callee = this.text1(k);
       for (let j = k + 2; j <= i; j += 2) callee += `.${this.text1(j)}`;
-      this.calleeText.set(p.length / 6, callee);
+      this.calleeText.set(n / 6, callee);
     }
-    let fi = this.callFrameIds.get(frames);
-    if (fi === undefined) {
-      fi = this.callFrames.length;
-      this.callFrames.push(frames);
-      this.callFrameIds.set(frames, fi);
+    let fi = this.lastCallFrameId;
+    if (frames !== this.lastCallFrames) {
+      let id = this.callFrameIds.get(frames);
+      if (id === undefined) {
+        id = this.callFrames.length;
+        this.callFrames.push(frames);
+        this.callFrameIds.set(frames, id);
+      }
+      this.lastCallFrames = frames;
+      this.lastCallFrameId = fi = id;
     }
-    p.push(s0, e0, lx.tline[k], lx.end[i + 1], lx.match[i + 1] === close ? lx.start[close] : lx.end[close - 1], fi);
+    let p = pendingCalls;
+    if (n + 6 > p.length) {
+      p = new Int32Array(p.length * 2);
+      p.set(pendingCalls);
+      pendingCalls = p;
+    }
+    p[n] = s0;
+    p[n + 1] = e0;
+    p[n + 2] = lx.tline[k];
+    p[n + 3] = lx.end[i + 1];
+    p[n + 4] = lx.match[i + 1] === close ? lx.start[close] : lx.end[close - 1];
+    p[n + 5] = fi;
+    this.pendingLength = n + 6;
   }
 
   /** Whether the argument list starting at `a` begins with a positional argument (not `name=`, not `**x`). */
