@@ -135,6 +135,10 @@ export class Lexer {
   /** For brackets: index of the matching bracket token in this line (-1 when unmatched). */
   match = shared.match;
   indent = 0;
+  /** The indentation stack, in columns (tabs to multiples of 8) and with tabs as one column. */
+  private readonly indents: number[] = [0];
+  private readonly altIndents: number[] = [0];
+  private tabError = false;
   lineStart = 1;
   lineEnd = 1;
   /** The line has a string or a name the scanner looks for in expressions. */
@@ -231,6 +235,37 @@ export class Lexer {
     return i;
   }
 
+  /**
+   * CPython's TabError: the indentation must compare the same way whether a tab counts to the
+   * next multiple of 8 or as one column (tokenizer.c keeps both stacks; reported once, as
+   * CPython stops at the first).
+   */
+  private checkTabs(col: number, alt: number): void {
+    if (this.tabError) return;
+    const cols = this.indents;
+    const alts = this.altIndents;
+    let top = cols.length - 1;
+    let bad = false;
+    if (col === cols[top]) bad = alt !== alts[top];
+    else if (col > cols[top]) {
+      bad = alt <= alts[top];
+      cols.push(col);
+      alts.push(alt);
+    } else {
+      while (top > 0 && col < cols[top]) {
+        cols.pop();
+        alts.pop();
+        top--;
+      }
+      // A column that matches no level is the scanner's "unindent does not match" error.
+      bad = col === cols[top] && alt !== alts[top];
+    }
+    if (bad) {
+      this.tabError = true;
+      this.diag(this.line, "inconsistent use of tabs and spaces in indentation (TabError)");
+    }
+  }
+
   private diag(line: number, message: string): void {
     if (this.diagnostics.length < 100) this.diagnostics.push({ line, message });
   }
@@ -240,25 +275,31 @@ export class Lexer {
     const buf = this.buf;
     const len = buf.length;
     this.n = 0;
-    // Skip blank and comment-only lines; measure indentation.
+    // Skip blank and comment-only lines; measure indentation (and, as CPython's tokenizer does
+    // to detect TabError, the column with tabs counted as one).
     let col = 0;
+    let alt = 0;
     for (;;) {
       if (this.pos >= len) return false;
       const c = buf[this.pos];
       if (c === 32) {
         col++;
+        alt++;
         this.pos++;
       } else if (c === 9) {
         col = (col >> 3) * 8 + 8;
+        alt++;
         this.pos++;
       } else if (c === 12) {
         col = 0;
+        alt = 0;
         this.pos++;
       } else if (c === 35) {
         this.skipComment();
       } else if (c === 10 || c === 13) {
         this.newline();
         col = 0;
+        alt = 0;
       } else if (c === 92 && this.isNewlineAt(this.pos + 1)) {
         // A backslash continuation before any token: keep measuring on the next line.
         this.pos++;
@@ -270,6 +311,7 @@ export class Lexer {
     }
     this.indent = col;
     this.lineStart = this.line;
+    this.checkTabs(col, alt);
     if (this.stack.length > 0) this.stack.length = 0;
     this.physStart = false;
     this.interesting = false;

@@ -218,6 +218,7 @@ class Scanner {
       this.diag(lx.lineNumber, `internal scanner error: ${(e as Error).message}`);
     }
     for (const d of lx.diagnostics) this.facts.diagnostics.push(d);
+    this.nulBytes();
     this.facts.diagnostics.sort((a, b) => a.line - b.line);
     this.facts.lineCount = lx.lineNumber;
     return this.facts;
@@ -306,6 +307,16 @@ class Scanner {
       this.callContexts.set(chain[i], ctx);
     }
     return ctx;
+  }
+
+  /** A NUL byte anywhere (in a string or a comment too) makes CPython refuse the whole file. */
+  private nulBytes(): void {
+    const buf = this.lx.buf;
+    const at = buf.indexOf(0);
+    if (at < 0 || this.facts.diagnostics.some((d) => d.message.includes("null bytes"))) return;
+    let line = 1;
+    for (let i = buf.indexOf(10); i >= 0 && i < at; i = buf.indexOf(10, i + 1)) line++;
+    this.diag(line, "source code cannot contain null bytes");
   }
 
   private diag(line: number, message: string): void {
