@@ -80,9 +80,8 @@ async function repoDir(p: Parsed, io: CommandIo): Promise<string> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--repo ${given ?? "."}: not a directory`);
   try {
     const top = (await openGitRepo(dir)).root;
-    if (given === undefined) return top;
-    if (path.resolve(top) !== fs.realpathSync(dir)) io.err(`django-startup-guard: warning: --repo ${given} is not the top of its git work tree (${top}); it is analysed as a repository of its own (omit --repo to analyse the whole work tree).\n`);
-    return dir;
+    // An explicit directory below the top is a project of its own (a monorepo's subproject).
+    return given === undefined ? top : dir;
   } catch (e) {
     if (!(e instanceof SourceError)) throw e;
     io.err(`django-startup-guard: warning: ${given === undefined ? "the current directory" : `--repo ${given}`} (${dir}) is not in a git work tree${e.kind === "not-a-repo" ? "" : ` (${e.message.split("\n")[0]})`}; every file under it is read as a plain directory.\n`);
