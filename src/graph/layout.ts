@@ -121,6 +121,8 @@ class LayoutReader {
   readonly dirs: Set<string> = new Set();
   private readonly roots: SourceRoot[] = [];
   readonly notes: string[];
+  /** How many directories were asked to be roots (added, already there or refused). */
+  asked = 0;
 
   /** A reader of `src`; with `shared`, a second list of roots over the same files (and notes). */
   constructor(
@@ -147,6 +149,7 @@ class LayoutReader {
 
   /** Adds a root (once; the first reason stays); a directory without Python files is noted, not added. */
   add(dir: string, reason: string): void {
+    this.asked++;
     if (this.roots.some((r) => normaliseRoot(r.dir) === dir)) return;
     if (!this.dirs.has(dir)) {
       this.notes.push(`${shown(dir)} is not used as a source root although ${reason}: it holds no Python files.`);
@@ -421,9 +424,9 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
     }
   }
   // Packaging naming its own directory (package-dir, where): the packages at the top are not what it installs.
-  const beforePackaging = staticRoots.result.length + staticRoots.notes.length;
+  const beforePackaging = staticRoots.asked + staticRoots.notes.length;
   if (explicitRoots === null) await packagingRoots(staticRoots);
-  const packagingNamesDir = staticRoots.result.length + staticRoots.notes.length > beforePackaging;
+  const packagingNamesDir = staticRoots.asked + staticRoots.notes.length > beforePackaging;
   let pytest: PytestConfig | null = null;
   // pytest's configuration: at the top, else next to a manage.py (the first few: a monorepo may hold many).
   for (const dir of ["", ...manages.slice(0, 8).map(dirOf)]) {
