@@ -54,11 +54,13 @@ directory, with a warning. Without
 --source-root or source_roots, the source roots are inferred: manage.py's directory (and
 where wsgi.py/asgi.py resolve the same settings from), src/, setuptools' package-dir and
 packages.find where (pyproject.toml, setup.cfg, setup.py), Poetry/Hatch package directories,
-pytest's pythonpath, a top-level conftest.py; else the repository root; then the
+pytest's pythonpath, a top-level conftest.py; else the repository root (last, also when
+it holds packages no other root finds and it installs from there or names them); then the
 directories manage.py and the modules setup runs add to sys.path (sys.path.append/insert,
 site.addsitedir of __file__-relative paths), each with its file:line. The settings module
 defaults to settings_module in pyproject.toml, else the one the first manage.py whose settings
-resolve names, else wsgi.py, asgi.py, celery.py, else pytest's DJANGO_SETTINGS_MODULE.
+resolve names, else wsgi.py, asgi.py, celery.py, else pytest's DJANGO_SETTINGS_MODULE, else
+runtests.py-like scripts'.
 Scans are cached in cache_dir (default $DJANGO_STARTUP_GUARD_CACHE_DIR, else
 ~/.cache/django-startup-guard: outside the repository).
 `;

@@ -10,12 +10,15 @@
  *   and Poetry's / Hatch's package directories; pytest's `pythonpath` (pytest.ini,
  *   pyproject.toml, tox.ini, setup.cfg: the file pytest would use); a `conftest.py` at the top
  *   (pytest puts its directory on `sys.path`). With none of these: the repository root.
+ *   The repository root comes last too when it holds packages no other root finds and the
+ *   repository installs from there or names them (topPackagesRoot: reusable app + example_project/).
  *   The directories the used `manage.py` adds to `sys.path` itself (sys-path.ts; relative
  *   strings from its directory, where it is run) go before or after its own, as it adds them.
  *   (Edits in the modules setup runs are found while the graph is built: build.ts.)
  * - the settings module: `settings_module` from the configuration; else the first `manage.py`
  *   (shallowest first) whose `DJANGO_SETTINGS_MODULE` resolves from its directory, then
- *   `wsgi.py`, `asgi.py`, `celery.py`, then pytest-django's `DJANGO_SETTINGS_MODULE` / `--ds`.
+ *   `wsgi.py`, `asgi.py`, `celery.py`, then pytest-django's `DJANGO_SETTINGS_MODULE` / `--ds`,
+ *   then test-running scripts (`runtests.py`).
  *   The other `manage.py` files and settings modules are listed in the notes.
  *
  * Nothing is executed: `manage.py` & co. are read for their literal `DJANGO_SETTINGS_MODULE`
