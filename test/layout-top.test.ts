@@ -4,8 +4,8 @@
  * source root too), settings named by `runtests.py`, and `startup`/`why` run from a
  * subdirectory (the git work tree's top is the repository, as for review).
  */
-import { startupCommand, whyCommand } from "../src/cli/startup";
-import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
+import { cleanupRepos, committedRepo, tempDir } from "./helpers/git-repo";
+import { runInProcess } from "./helpers/run-cli";
 import { describeRule, type ReviewCase } from "./helpers/rule-tester";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -30,19 +30,7 @@ const APP: Files = {
 };
 const SETUP_PY = 'from setuptools import find_packages, setup\n\nsetup(name="HyperKitty", packages=find_packages(exclude=["example_project"]))\n';
 
-function repoOf(files: Files): string {
-  const repo = makeRepo();
-  for (const [p, content] of Object.entries(files)) repo.write(p, content);
-  repo.commit("base");
-  return repo.dir;
-}
-
-async function run(cmd: typeof startupCommand, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await cmd(argv, { out: (s) => (out += s), err: (s) => (err += s), isTTY: false });
-  return { code, out, err };
-}
+const repoOf = (files: Files): string => committedRepo(files).dir;
 
 interface Startup {
   settings: string | null;
@@ -53,7 +41,7 @@ interface Startup {
 }
 
 async function startup(dir: string, ...extra: string[]): Promise<Startup> {
-  const { code, out, err } = await run(startupCommand, ["--repo", dir, "--format", "json", "--no-cache", ...extra]);
+  const { code, out, err } = await runInProcess(["startup", "--repo", dir, "--format", "json", "--no-cache", ...extra]);
   expect([code, err]).toEqual([0, ""]);
   return JSON.parse(out) as Startup;
 }
@@ -102,7 +90,7 @@ describe("the app at the top, its project in example_project/", () => {
 
   it("why finds the app's modules (it said: not in the repository)", async () => {
     const dir = repoOf({ ...APP, "setup.py": SETUP_PY });
-    const t = await run(whyCommand, ["hyperkitty.signals", "--repo", dir, "--no-cache"]);
+    const t = await runInProcess(["why", "hyperkitty.signals", "--repo", dir, "--no-cache"]);
     expect(t.code).toBe(0);
     expect(t.out.split("\n")[0]).toBe("django.setup() imports hyperkitty.signals:");
     expect(t.out).toContain("hyperkitty/apps.py:8");
@@ -177,11 +165,11 @@ describe("startup and why from a subdirectory, and outside git", () => {
 
   it("without --repo, the top of the git work tree holding the current directory is the repository (as review finds it)", async () => {
     const dir = repoOf(FILES);
-    const s = await inDir(path.join(dir, "shop"), () => run(startupCommand, ["--format", "json", "--no-cache"]));
+    const s = await inDir(path.join(dir, "shop"), () => runInProcess(["startup", "--format", "json", "--no-cache"]));
     expect([s.code, s.err]).toEqual([0, ""]);
     const json = JSON.parse(s.out) as Startup;
     expect([json.settings, json.source_roots.map((r) => r.dir)]).toEqual(["proj.settings", ["."]]);
-    const w = await inDir(path.join(dir, "proj"), () => run(whyCommand, ["shop.models", "--no-cache"]));
+    const w = await inDir(path.join(dir, "proj"), () => runInProcess(["why", "shop.models", "--no-cache"]));
     expect([w.code, w.out.split("\n")[0]]).toEqual([0, "django.setup() imports shop.models:"]);
   });
 
@@ -191,7 +179,7 @@ describe("startup and why from a subdirectory, and outside git", () => {
       fs.mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
       fs.writeFileSync(path.join(dir, p), c);
     }
-    const s = await run(startupCommand, ["--repo", dir, "--format", "json", "--no-cache"]);
+    const s = await runInProcess(["startup", "--repo", dir, "--format", "json", "--no-cache"]);
     expect(s.code).toBe(0);
     expect(s.err).toBe(`django-startup-guard: warning: --repo ${dir} (${dir}) is not in a git work tree; every file under it is read as a plain directory.\n`);
     expect((JSON.parse(s.out) as Startup).settings).toBe("proj.settings");
