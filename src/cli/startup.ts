@@ -12,7 +12,8 @@ import { isStdlib } from "../python/stdlib";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
 import { notReadableReason } from "../core/safe-read";
-import { WorkingTreeReader } from "../source/git";
+import { openGitRepo, WorkingTreeReader } from "../source/git";
+import { SourceError } from "../source/errors";
 import { pushAll } from "../core/arrays";
 
 export interface CommandIo {
@@ -47,15 +48,19 @@ export const STARTUP_HELP = `Usage:
   Configuration flags, the same for review, startup and why:
 ${CONFIG_FLAGS_HELP}
 
-The repository is read, never executed. DIR defaults to the current directory. Without
+The repository is read, never executed. DIR defaults to the top of the git work tree holding
+the current directory (as review finds it); a DIR in no git work tree is read as a plain
+directory, with a warning. Without
 --source-root or source_roots, the source roots are inferred: manage.py's directory (and
 where wsgi.py/asgi.py resolve the same settings from), src/, setuptools' package-dir and
 packages.find where (pyproject.toml, setup.cfg, setup.py), Poetry/Hatch package directories,
-pytest's pythonpath, a top-level conftest.py; else the repository root; then the
+pytest's pythonpath, a top-level conftest.py; else the repository root (last, also when
+it holds packages no other root finds and it installs from there or names them); then the
 directories manage.py and the modules setup runs add to sys.path (sys.path.append/insert,
 site.addsitedir of __file__-relative paths), each with its file:line. The settings module
 defaults to settings_module in pyproject.toml, else the one the first manage.py whose settings
-resolve names, else wsgi.py, asgi.py, celery.py, else pytest's DJANGO_SETTINGS_MODULE.
+resolve names, else wsgi.py, asgi.py, celery.py, else pytest's DJANGO_SETTINGS_MODULE, else
+runtests.py-like scripts'.
 Scans are cached in cache_dir (default $DJANGO_STARTUP_GUARD_CACHE_DIR, else
 ~/.cache/django-startup-guard: outside the repository).
 `;
@@ -66,10 +71,29 @@ interface Head {
   index: ModuleIndex;
 }
 
+/**
+ * The repository to read: without --repo, the top of the git work tree holding the current
+ * directory (as review finds it); with --repo, DIR as given. A directory in no git work tree is
+ * read as a plain directory, with a warning saying so.
+ */
+async function repoDir(p: Parsed, io: CommandIo): Promise<string> {
+  const given = flag(p, "repo");
+  const dir = path.resolve(given ?? ".");
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--repo ${given ?? "."}: not a directory`);
+  try {
+    const top = (await openGitRepo(dir)).root;
+    // An explicit directory below the top is a project of its own (a monorepo's subproject).
+    return given === undefined ? top : dir;
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    io.err(`django-startup-guard: warning: ${given === undefined ? "the current directory" : `--repo ${given}`} (${dir}) is not in a git work tree${e.kind === "not-a-repo" ? "" : ` (${e.message.split("\n")[0]})`}; every file under it is read as a plain directory.\n`);
+    return dir;
+  }
+}
+
 /** Builds the head graph of a working tree. */
 async function graphFor(p: Parsed, io: CommandIo): Promise<Head> {
-  const repo = path.resolve(flag(p, "repo") ?? ".");
-  if (!fs.existsSync(repo) || !fs.statSync(repo).isDirectory()) throw new UsageError(`--repo ${flag(p, "repo") ?? "."}: not a directory`);
+  const repo = await repoDir(p, io);
   const reader = new WorkingTreeReader(repo);
   const { options, where } = cliOptions(p);
   const resolved = resolveConfig({ pyprojectAtHead: await readConfigFile(reader, "pyproject.toml", io), options, optionsWhere: where });

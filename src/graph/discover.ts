@@ -1,12 +1,30 @@
 /**
  * Finding `DJANGO_SETTINGS_MODULE` without running anything: the literal that `manage.py`,
- * `wsgi.py`, `asgi.py` or `celery.py` give to `os.environ.setdefault(...)` (or assign to
+ * `wsgi.py`, `asgi.py`, `celery.py` or a test-running script (`runtests.py`) give to `os.environ.setdefault(...)` (or assign to
  * `os.environ[...]`). A value must also be a string the scanner saw in code (not in a
  * comment or docstring) when it is dotted.
  */
 import type { PyFileFacts } from "../python/types";
 
 export const ENTRY_FILES = ["manage.py", "wsgi.py", "asgi.py", "celery.py"];
+/**
+ * Scripts that set `DJANGO_SETTINGS_MODULE` before running the tests or commands (`runtests.py`,
+ * `run_tests.py`, `tests/runtests.py`, a `*_manage.py`), at any depth: trusted after the entry files
+ * (and after pytest's configuration, layout.ts).
+ */
+export const SCRIPT_FILE = /^(?:run_?tests?|.+[_-]manage)\.py$/i;
+
+/** `manage.py`, `wsgi.py`, `asgi.py`, `celery.py` or a test-running script, at any depth. */
+export function isSettingsSource(path: string): boolean {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return ENTRY_FILES.includes(base) || SCRIPT_FILE.test(base);
+}
+
+/** A test-running script (not one of ENTRY_FILES). */
+export function isScript(path: string): boolean {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return !ENTRY_FILES.includes(base) && SCRIPT_FILE.test(base);
+}
 const SETTING = /DJANGO_SETTINGS_MODULE['"]\s*(?:,|\]\s*=)\s*[rRuU]?(['"])([A-Za-z_][A-Za-z0-9_.]*)\1/g;
 
 export interface Discovered {
@@ -25,12 +43,13 @@ export interface DiscoverSource {
 
 function rank(path: string): [number, number] {
   const base = path.slice(path.lastIndexOf("/") + 1);
-  return [ENTRY_FILES.indexOf(base), path.split("/").length];
+  const kind = ENTRY_FILES.indexOf(base);
+  return [kind < 0 ? ENTRY_FILES.length : kind, path.split("/").length];
 }
 
 /** Every settings module named by the entry-point files (each file's own, once), most trusted first. */
 export async function discoverSettings(src: DiscoverSource): Promise<Discovered[]> {
-  const files = [...src.paths].filter((p) => ENTRY_FILES.includes(p.slice(p.lastIndexOf("/") + 1)));
+  const files = [...src.paths].filter(isSettingsSource);
   files.sort((a, b) => {
     const [ka, da] = rank(a);
     const [kb, db] = rank(b);

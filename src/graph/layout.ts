@@ -10,12 +10,15 @@
  *   and Poetry's / Hatch's package directories; pytest's `pythonpath` (pytest.ini,
  *   pyproject.toml, tox.ini, setup.cfg: the file pytest would use); a `conftest.py` at the top
  *   (pytest puts its directory on `sys.path`). With none of these: the repository root.
+ *   The repository root comes last too when it holds packages no other root finds and the
+ *   repository installs from there or names them (topPackagesRoot: reusable app + example_project/).
  *   The directories the used `manage.py` adds to `sys.path` itself (sys-path.ts; relative
  *   strings from its directory, where it is run) go before or after its own, as it adds them.
  *   (Edits in the modules setup runs are found while the graph is built: build.ts.)
  * - the settings module: `settings_module` from the configuration; else the first `manage.py`
  *   (shallowest first) whose `DJANGO_SETTINGS_MODULE` resolves from its directory, then
- *   `wsgi.py`, `asgi.py`, `celery.py`, then pytest-django's `DJANGO_SETTINGS_MODULE` / `--ds`.
+ *   `wsgi.py`, `asgi.py`, `celery.py`, then pytest-django's `DJANGO_SETTINGS_MODULE` / `--ds`,
+ *   then test-running scripts (`runtests.py`).
  *   The other `manage.py` files and settings modules are listed in the notes.
  *
  * Nothing is executed: `manage.py` & co. are read for their literal `DJANGO_SETTINGS_MODULE`
@@ -27,7 +30,7 @@ import { get } from "../config/pyproject";
 import { TomlLocator } from "../config/toml-locate";
 import type { Config } from "../config/types";
 import type { PyFileFacts } from "../python/types";
-import { discoverSettings, type Discovered } from "./discover";
+import { discoverSettings, isScript, isSettingsSource, type Discovered } from "./discover";
 import { normaliseRoot } from "./module-index";
 import { pathsForModule } from "./modules";
 import { readStatements } from "./statements";
@@ -121,6 +124,8 @@ class LayoutReader {
   readonly dirs: Set<string> = new Set();
   private readonly roots: SourceRoot[] = [];
   readonly notes: string[];
+  /** How many directories were asked to be roots (added, already there or refused). */
+  asked = 0;
 
   /** A reader of `src`; with `shared`, a second list of roots over the same files (and notes). */
   constructor(
@@ -147,6 +152,7 @@ class LayoutReader {
 
   /** Adds a root (once; the first reason stays); a directory without Python files is noted, not added. */
   add(dir: string, reason: string): void {
+    this.asked++;
     if (this.roots.some((r) => normaliseRoot(r.dir) === dir)) return;
     if (!this.dirs.has(dir)) {
       this.notes.push(`${shown(dir)} is not used as a source root although ${reason}: it holds no Python files.`);
@@ -269,6 +275,63 @@ function addDir(r: LayoutReader, base: string, raw: string, reason: string): voi
   else r.add(dir, reason);
 }
 
+/** Whether the top of the repository is a distribution pip can install (`pip install -e .`), and the file saying so. */
+async function installableFrom(r: LayoutReader): Promise<string | null> {
+  if (r.src.paths.includes("setup.py")) return "setup.py";
+  const pyproject = await r.toml("pyproject.toml");
+  for (const table of ["build-system", "project"]) if (pyproject !== null && get(pyproject.doc, [table]) !== undefined) return `${pyproject.line([table])} ([${table}])`;
+  const cfg = await r.ini("setup.cfg");
+  for (const section of ["metadata", "options"]) if (cfg?.has(section)) return `setup.cfg ([${section}])`;
+  return null;
+}
+
+const TOP_PACKAGE = /^([A-Za-z_][A-Za-z0-9_]*)\/__init__\.py$/;
+
+/**
+ * The top of the repository as the last source root when it holds packages (`pkg/__init__.py`)
+ * that no inferred root finds: the reusable-app shape, the app at the top and its Django project in
+ * `example_project/`. The app is importable in real life because it is installed from the checkout
+ * (`pip install -e .`) or the tests run from the top; so the top is a root when the repository is
+ * installable from there (setup.py, pyproject.toml's [build-system] / [project], setup.cfg's
+ * [metadata] / [options]) and its packaging does not name another directory, or when the settings
+ * module names such a package (INSTALLED_APPS) or a file outside it imports it.
+ */
+async function topPackagesRoot(r: LayoutReader, settings: Layout["settings"], packagingNamesDir: boolean): Promise<void> {
+  const roots = r.result.map((x) => normaliseRoot(x.dir));
+  if (roots.includes("")) return;
+  const packages = r.src.paths
+    .map((p) => TOP_PACKAGE.exec(p)?.[1])
+    .filter((name): name is string => name !== undefined && !roots.includes(name) && !r.resolvesFrom(name, roots));
+  if (packages.length === 0) return;
+  const listed = `${packages.length === 1 ? "package" : "packages"} ${packages.slice(0, 5).join(", ")}${packages.length > 5 ? ` and ${packages.length - 5} more` : ""}`;
+  const why = `the repository's top directory, after the inferred roots: it holds ${listed} that they do not find, `;
+  const installable = packagingNamesDir ? null : await installableFrom(r);
+  if (installable !== null) {
+    r.add("", `${why}and the repository installs from there (${installable}; pip install -e . or running the tests from the top makes them importable)`);
+    return;
+  }
+  const names = new Set(packages);
+  // The settings module naming one (INSTALLED_APPS = ["app"]), then an import from a file outside the package.
+  const settingsFiles = settings === null ? [] : r.src.paths.filter((p) => pathsForModule(settings.module, roots.map(shown)).includes(p));
+  for (const file of settingsFiles) {
+    const text = (await r.text(file)) ?? "";
+    for (const m of text.matchAll(/(['"])([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z0-9_.]*)?\1/g)) {
+      if (!names.has(m[2])) continue;
+      const line = text.slice(0, m.index).split("\n").length;
+      r.add("", `${why}and the settings name ${m[2]} at ${file}:${line} (installed from the checkout or run from the top in real life)`);
+      return;
+    }
+  }
+  for (const file of r.src.paths) {
+    for (const imp of r.src.facts(file)?.imports ?? []) {
+      const top = imp.module.split(".")[0];
+      if (imp.level !== 0 || !names.has(top) || file.startsWith(`${top}/`)) continue;
+      r.add("", `${why}and ${file}:${imp.line} imports ${top} (installed from the checkout or run from the top in real life)`);
+      return;
+    }
+  }
+}
+
 interface PytestConfig {
   /** The file pytest would read, and its directory (pytest's rootdir). */
   file: string;
@@ -353,7 +416,7 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
   const { config } = src;
   const explicitRoots = config.sourceRoots !== null && config.sourceRoots.length > 0 ? config.sourceRoots : null;
   const explicitSettings = config.settingsModule;
-  const entryFiles = src.paths.filter((p) => /(^|\/)(manage|wsgi|asgi|celery)\.py$/.test(p));
+  const entryFiles = src.paths.filter(isSettingsSource);
   const manages = entryFiles.filter((p) => /(^|\/)manage\.py$/.test(p)).sort((a, b) => a.split("/").length - b.split("/").length || (a < b ? -1 : 1));
 
   // Roots that do not depend on the settings: src/, packaging, pytest, conftest.py.
@@ -362,8 +425,11 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
     if (!src.paths.includes("src/__init__.py") && src.paths.some((p) => p.startsWith("src/"))) {
       staticRoots.add("src", "src/ layout: src/ holds the packages and is not a package itself");
     }
-    await packagingRoots(staticRoots);
   }
+  // Packaging naming its own directory (package-dir, where): the packages at the top are not what it installs.
+  const beforePackaging = staticRoots.asked + staticRoots.notes.length;
+  if (explicitRoots === null) await packagingRoots(staticRoots);
+  const packagingNamesDir = staticRoots.asked + staticRoots.notes.length > beforePackaging;
   let pytest: PytestConfig | null = null;
   // pytest's configuration: at the top, else next to a manage.py (the first few: a monorepo may hold many).
   for (const dir of ["", ...manages.slice(0, 8).map(dirOf)]) {
@@ -389,15 +455,17 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
     const edits = named.length > 0 && explicitRoots === null ? await entryEdits(r, m) : undefined;
     for (const c of named) candidates.push({ ...c, root, edits });
   }
-  for (const d of found) {
-    if (isManage(d.file)) continue;
+  const fromFile = (d: Discovered): Candidate => {
     const dir = r.ancestorResolving(d.module, dirOf(d.file));
-    candidates.push({ ...literal(d), root: dir === null ? null : { dir, reason: `the directory from which ${d.file}'s DJANGO_SETTINGS_MODULE (${d.module}) resolves` } });
-  }
+    return { ...literal(d), root: dir === null ? null : { dir, reason: `the directory from which ${d.file}'s DJANGO_SETTINGS_MODULE (${d.module}) resolves` } };
+  };
+  for (const d of found) if (!isManage(d.file) && !isScript(d.file)) candidates.push(fromFile(d));
   if (pytest?.settings && explicitSettings === null) {
     const reason = `pytest's rootdir (${pytest.file}), from which its DJANGO_SETTINGS_MODULE resolves`;
     candidates.push({ ...pytest.settings, file: pytest.file, root: r.resolvesFrom(pytest.settings.module, staticDirs) ? null : { dir: pytest.dir, reason } });
   }
+  // Test-running scripts (runtests.py) last: they are run from their directory, which python puts on sys.path.
+  for (const d of found) if (isScript(d.file)) candidates.push(fromFile(d));
   const rootsFor = (c: Candidate): string[] =>
     explicitRoots ?? [...(c.edits?.front ?? []).map((x) => x.dir), ...(c.root === null ? [] : [c.root.dir]), ...(c.edits?.back ?? []).map((x) => x.dir), ...staticDirs];
   const resolves = (c: Candidate): boolean => r.resolvesFrom(c.module, rootsFor(c));
@@ -426,6 +494,7 @@ export async function inferLayout(src: LayoutSource): Promise<Layout> {
       if (dirs.length === 1) r.add(dirs[0], `the only directory from which the settings module ${settings.module} (${settings.where}) resolves`);
     }
   }
+  if (explicitRoots === null && r.result.length > 0) await topPackagesRoot(r, settings, packagingNamesDir);
   if (r.result.length === 0) {
     const why = r.dirs.has("") ? "no manage.py, src/, package directory or pytest pythonpath says otherwise" : "it holds no Python files";
     r.result.push({ dir: ".", reason: `the repository's top directory (${why})` });
