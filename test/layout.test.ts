@@ -223,6 +223,7 @@ describe("why: missing, not imported, stdlib", () => {
       "shop.views (shop/views.py) is in the repository.",
     ]);
     expect(t.out).not.toMatch(/does not import/);
+    expect(t.out).toMatch(/\nNotes:\n {2}No settings module found/);
     const s = await run(whyCommand, ["json", "--repo", repo, "--no-cache"]);
     expect(s.out.split("\n").slice(0, 2)).toEqual([
       "No settings module was found, so nothing is known to be imported at setup: pass --settings MODULE (or set settings_module or startup_roots).",

@@ -146,6 +146,10 @@ function unresolvedText(g: StartupGraph): string[] {
   return ["", `Could not resolve statically (${g.unresolved.length}):`, ...g.unresolved.map((u) => `  ${u.where}: ${u.what}: ${u.why}`)];
 }
 
+function notesText(g: StartupGraph): string[] {
+  return g.notes.length === 0 ? [] : ["", "Notes:", ...g.notes.map((n) => `  ${n}`)];
+}
+
 type Kind = "first-party" | "stdlib" | "third-party";
 
 function kindOf(module: string, firstParty: boolean): Kind {
@@ -170,7 +174,7 @@ function renderStartup(g: StartupGraph): string {
     lines.push(m.chain.length === 1 ? `  ${label}: startup root` : `  ${label}: ${chainText(m.chain)}`);
   }
   pushAll(lines, unresolvedText(g));
-  if (g.notes.length > 0) pushAll(lines, ["", "Notes:", ...g.notes.map((n) => `  ${n}`)]);
+  pushAll(lines, notesText(g));
   return lines.join("\n") + "\n";
 }
 
@@ -314,6 +318,8 @@ export function whyCommand(argv: string[], io: CommandIo): Promise<number> {
       });
     }
     pushAll(lines, unresolvedText(g));
+    // Without settings, the notes say what was looked for (and any settings.configure() call found).
+    if (g.settingsModule === null && g.roots.length === 0) pushAll(lines, notesText(g));
     io.out(lines.join("\n") + "\n");
     return 0;
   });
