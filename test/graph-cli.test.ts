@@ -104,6 +104,7 @@ describe("why", () => {
       kind: "first-party",
       file: "catalog/views.py",
       did_you_mean: null,
+      imported_package: null,
       chain: null,
       unresolved: [],
     });

@@ -30,6 +30,19 @@ describe("the settings module", () => {
     if (expected === null) expect(g.notes[0]).toMatch(/^No settings module found/);
   });
 
+  it("without a settings module, names the settings.configure() calls of conftest.py and runtests.py (DRF's tests/conftest.py)", async () => {
+    const g = await graphOf({
+      "rest_framework/__init__.py": "",
+      "tests/conftest.py": "import django\n\n\ndef pytest_configure(config):\n    from django.conf import settings\n\n    # settings.configure() in a comment is no call\n    settings.configure(\n        INSTALLED_APPS=('rest_framework',),\n    )\n    django.setup()\n",
+      "runtests.py": "import django.conf\nfrom django.conf import settings as s\nif not s.configured:\n    s.configure(DEBUG=True)\ndjango.conf.settings.configure()\nother.configure()\n",
+      "tests/helpers.py": "from django.conf import settings\nsettings.configure()\n",
+    });
+    expect(g.settingsModule).toBeNull();
+    expect(g.notes[0]).toMatch(/^No settings module found .* The startup graph is empty\. Settings are given by settings\.configure\(\) at runtests\.py:4, runtests\.py:5, tests\/conftest\.py:8, which the tool does not read/);
+    const none = await graphOf({ "tests/conftest.py": "def pytest_configure(config):\n    pass\n" });
+    expect(none.notes[0]).toMatch(/The startup graph is empty\.$/);
+  });
+
   it("brings its parent packages first, and reports a settings module not in the repository", async () => {
     const g = await graphOf({ "manage.py": MANAGE.replace("site_.settings", "pkg.sub.settings"), "pkg/__init__.py": "import eager\n", "pkg/sub/__init__.py": "", "pkg/sub/settings.py": "", "eager.py": "" });
     expect(g.roots.map((r) => r.module)).toEqual(["pkg", "pkg.sub", "pkg.sub.settings"]);

@@ -189,18 +189,46 @@ describe("source roots and settings, inferred", () => {
 });
 
 describe("why: missing, not imported, stdlib", () => {
-  const dir = (): string => repoOf({ "manage.py": manage("proj.settings"), "proj/__init__.py": "", "proj/settings.py": 'INSTALLED_APPS = ["shop"]\n', ...app("shop", "shop"), "shop/views.py": "import decimal\n" });
+  const dir = (): string =>
+    repoOf({ "manage.py": manage("proj.settings"), "proj/__init__.py": "", "proj/settings.py": 'INSTALLED_APPS = ["django.contrib.auth", "shop"]\n', ...app("shop", "shop"), "shop/views.py": "import decimal\n" });
+  const outside = "Django itself and installed third-party apps may still import it; the tool does not read their code.";
   it.each([
-    ["shop.viewz", "No module shop.viewz in the repository (did you mean shop.views?). If it is a third-party module, django.setup() does not import it (settings: proj.settings).", "not-in-repository"],
-    ["shop.views", "shop.views (shop/views.py) is in the repository, but django.setup() does not import it (settings: proj.settings).", "first-party"],
-    ["decimal", "decimal [stdlib] is in the standard library; django.setup() does not import it (settings: proj.settings).", "stdlib"],
-    ["requests", "No module requests in the repository. If it is a third-party module, django.setup() does not import it (settings: proj.settings).", "not-in-repository"],
-  ])("%s", async (module, text, kind) => {
+    ["shop.viewz", `No module shop.viewz in the repository (did you mean shop.views?). If it is third-party, the repository's code does not import it at setup (settings: proj.settings). ${outside}`, "not-in-repository", "shop.views"],
+    ["shop.views", "shop.views (shop/views.py) is in the repository, but django.setup() does not import it (settings: proj.settings).", "first-party", null],
+    ["decimal", `decimal [stdlib] is in the standard library; the repository's code does not import it at setup (settings: proj.settings). ${outside}`, "stdlib", null],
+    ["requests", `No module requests in the repository. If it is third-party, the repository's code does not import it at setup (settings: proj.settings). ${outside}`, "not-in-repository", null],
+    // A module of an installed third-party app: the tool cannot know, and says what it does know.
+    [
+      "django.contrib.auth.models",
+      `No module django.contrib.auth.models in the repository. If it is third-party, the repository's code does not import it at setup (settings: proj.settings). ${outside}\nIts package django.contrib.auth is imported at setup (why django.contrib.auth); the tool does not read its code, so it cannot tell whether that imports django.contrib.auth.models. Django's app registry imports the models module of every installed app, so setup imports django.contrib.auth.models if it exists.`,
+      "not-in-repository",
+      null,
+    ],
+    // A misspelt name the graph reaches outside the repository is suggested as such, never as a module of the repository.
+    ["django.contrib.atuh", `No module django.contrib.atuh in the repository (did you mean django.contrib.auth, which django.setup() imports?). If it is third-party, the repository's code does not import it at setup (settings: proj.settings). ${outside}`, "not-in-repository", "django.contrib.auth"],
+  ])("%s", async (module, text, kind, didYouMean) => {
     const repo = dir();
     const t = await run(whyCommand, [module, "--repo", repo, "--no-cache"]);
     expect([t.code, t.out]).toEqual([0, `${text}\n`]);
     const j = await run(whyCommand, [module, "--repo", repo, "--no-cache", "--format", "json"]);
-    expect(JSON.parse(j.out)).toMatchObject({ module, imported: false, kind });
+    expect(JSON.parse(j.out)).toMatchObject({ module, imported: false, kind, did_you_mean: didYouMean });
+  });
+
+  it("without a settings module, leads with that and claims nothing about setup", async () => {
+    const repo = repoOf({ ...app("shop", "shop"), "shop/views.py": "import decimal\n" });
+    const t = await run(whyCommand, ["shop.views", "--repo", repo, "--no-cache"]);
+    expect(t.code).toBe(0);
+    expect(t.out.split("\n").slice(0, 2)).toEqual([
+      "No settings module was found, so nothing is known to be imported at setup: pass --settings MODULE (or set settings_module or startup_roots).",
+      "shop.views (shop/views.py) is in the repository.",
+    ]);
+    expect(t.out).not.toMatch(/does not import/);
+    expect(t.out).toMatch(/\nNotes:\n {2}No settings module found/);
+    const s = await run(whyCommand, ["json", "--repo", repo, "--no-cache"]);
+    expect(s.out.split("\n").slice(0, 2)).toEqual([
+      "No settings module was found, so nothing is known to be imported at setup: pass --settings MODULE (or set settings_module or startup_roots).",
+      "json [stdlib] is in the standard library.",
+    ]);
   });
 });
 

@@ -42,8 +42,10 @@ export const STARTUP_HELP = `Usage:
   django-startup-guard why MODULE [--repo DIR] [--settings MODULE] [--source-root DIR]...
                                   [--config FILE.json] [--format text|json] [--no-cache]
       The chain of imports through which django.setup() imports MODULE (or a module under
-      it); or that MODULE is in the repository (or the standard library) but setup does not
-      import it; or that there is no module MODULE in the repository (with the closest name).
+      it); or that MODULE is in the repository but setup does not import it; or that it is in
+      the standard library, or not in the repository (with the closest name that is), and the
+      repository's code does not import it at setup (Django and installed apps may: the tool
+      reads only the repository's code).
 
   Configuration flags, the same for review, startup and why:
 ${CONFIG_FLAGS_HELP}
@@ -168,6 +170,10 @@ function unresolvedText(g: StartupGraph): string[] {
   return ["", `Could not resolve statically (${g.unresolved.length}):`, ...g.unresolved.map((u) => `  ${u.where}: ${u.what}: ${u.why}`)];
 }
 
+function notesText(g: StartupGraph): string[] {
+  return g.notes.length === 0 ? [] : ["", "Notes:", ...g.notes.map((n) => `  ${n}`)];
+}
+
 type Kind = "first-party" | "stdlib" | "third-party";
 
 function kindOf(module: string, firstParty: boolean): Kind {
@@ -192,7 +198,7 @@ function renderStartup(g: StartupGraph): string {
     lines.push(m.chain.length === 1 ? `  ${label}: startup root` : `  ${label}: ${chainText(m.chain)}`);
   }
   pushAll(lines, unresolvedText(g));
-  if (g.notes.length > 0) pushAll(lines, ["", "Notes:", ...g.notes.map((n) => `  ${n}`)]);
+  pushAll(lines, notesText(g));
   return lines.join("\n") + "\n";
 }
 
@@ -233,18 +239,64 @@ export function startupCommand(argv: string[], io: CommandIo): Promise<number> {
   });
 }
 
-/** What `why` can say of a module setup does not import: in the repository, in the standard library, or neither (with the closest name). */
-function whereIs(module: string, head: Head): { kind: Kind | "not-in-repository"; file: string | null; didYouMean: string | null } {
+/**
+ * What `why` can say of a module the graph does not reach: in the repository, in the standard
+ * library, or neither. `didYouMean` is a first-party module or one the graph reaches (never an
+ * ancestor of the module: that is `package`, the closest package outside the repository that setup
+ * imports, whose code the tool does not read; none when there is a name to suggest).
+ */
+interface Whereabouts {
+  kind: Kind | "not-in-repository";
+  file: string | null;
+  didYouMean: string | null;
+  package: string | null;
+}
+
+function whereIs(module: string, head: Head): Whereabouts {
+  const g = head.graph;
   const entry = head.index.resolve(module);
-  if (entry !== null) return { kind: "first-party", file: entry.file, didYouMean: null };
-  if (isStdlib(module)) return { kind: "stdlib", file: null, didYouMean: null };
+  if (entry !== null) return { kind: "first-party", file: entry.file, didYouMean: null, package: null };
+  let pkg: string | null = null;
+  for (let p = module.lastIndexOf("."); p > 0 && pkg === null; p = module.lastIndexOf(".", p - 1)) {
+    const up = module.slice(0, p);
+    if (g.chainTo(up) !== null && head.index.resolve(up) === null) pkg = up;
+  }
+  if (isStdlib(module)) return { kind: "stdlib", file: null, didYouMean: null, package: pkg };
   const names = new Set<string>();
   for (const f of head.index.paths()) {
     const m = head.index.moduleOf(f);
     if (m !== null) names.add(m);
   }
-  for (const m of head.graph.modules()) names.add(m.name);
-  return { kind: "not-in-repository", file: null, didYouMean: closest(module, [...names]) };
+  for (const m of g.modules()) names.add(m.name);
+  const candidates = [...names].filter((n) => !module.startsWith(`${n}.`));
+  const didYouMean = closest(module, candidates);
+  return { kind: "not-in-repository", file: null, didYouMean, package: didYouMean === null ? pkg : null };
+}
+
+/** The text of `why` for a module the graph does not reach: true whatever code outside the repository imports. */
+function notReachedText(module: string, found: Whereabouts, head: Head): string[] {
+  const g = head.graph;
+  const lines: string[] = [];
+  const settings = g.settingsModule ? ` (settings: ${g.settingsModule})` : "";
+  const noSettings = g.settingsModule === null && g.roots.length === 0;
+  if (noSettings) lines.push("No settings module was found, so nothing is known to be imported at setup: pass --settings MODULE (or set settings_module or startup_roots).");
+  const outside = "Django itself and installed third-party apps may still import it; the tool does not read their code.";
+  if (found.kind === "first-party") {
+    const where = `${module} (${found.file ?? "a namespace package"}) is in the repository`;
+    lines.push(noSettings ? `${where}.` : `${where}, but django.setup() does not import it${settings}.`);
+  } else {
+    let near = "";
+    if (found.didYouMean !== null) near = head.index.resolve(found.didYouMean) !== null ? ` (did you mean ${found.didYouMean}?)` : ` (did you mean ${found.didYouMean}, which django.setup() imports?)`;
+    if (found.kind === "stdlib") lines.push(noSettings ? `${module} [stdlib] is in the standard library.` : `${module} [stdlib] is in the standard library; the repository's code does not import it at setup${settings}. ${outside}`);
+    else lines.push(noSettings ? `No module ${module} in the repository${near}.` : `No module ${module} in the repository${near}. If it is third-party, the repository's code does not import it at setup${settings}. ${outside}`);
+  }
+  if (found.package !== null) {
+    const app = g.roots.some((r) => r.module === found.package && r.reason.startsWith("INSTALLED_APPS entry"));
+    const models = app && module === `${found.package}.models` ? ` Django's app registry imports the models module of every installed app, so setup imports ${module} if it exists.` : "";
+    lines.push(`Its package ${found.package} is imported at setup (why ${found.package}); the tool does not read its code, so it cannot tell whether that imports ${module}.${models}`);
+  }
+  if (!noSettings && g.unresolved.length > 0) lines.push(`(${g.unresolved.length} thing${g.unresolved.length === 1 ? "" : "s"} could not be resolved statically; see below.)`);
+  return lines;
 }
 
 export function whyCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -267,6 +319,7 @@ export function whyCommand(argv: string[], io: CommandIo): Promise<number> {
             kind: found?.kind ?? kindOf(module, head.index.resolve(module) !== null),
             file: found?.file ?? head.index.resolve(module)?.file ?? null,
             did_you_mean: found?.didYouMean ?? null,
+            imported_package: found?.package ?? null,
             chain: chain === null ? null : chainJson(chain),
             unresolved: g.unresolved,
           },
@@ -277,17 +330,8 @@ export function whyCommand(argv: string[], io: CommandIo): Promise<number> {
       return 0;
     }
     const lines: string[] = [];
-    const settings = g.settingsModule ? ` (settings: ${g.settingsModule})` : "";
-    if (found !== null) {
-      if (found.kind === "first-party") lines.push(`${module} (${found.file ?? "a namespace package"}) is in the repository, but django.setup() does not import it${settings}.`);
-      else if (found.kind === "stdlib") lines.push(`${module} [stdlib] is in the standard library; django.setup() does not import it${settings}.`);
-      else {
-        const near = found.didYouMean === null ? "" : ` (did you mean ${found.didYouMean}?)`;
-        lines.push(`No module ${module} in the repository${near}. If it is a third-party module, django.setup() does not import it${settings}.`);
-      }
-      if (g.settingsModule === null && g.roots.length === 0) lines.push("No settings module was found, so nothing is imported: pass --settings MODULE.");
-      else if (g.unresolved.length > 0) lines.push(`(${g.unresolved.length} thing${g.unresolved.length === 1 ? "" : "s"} could not be resolved statically; see below.)`);
-    } else if (chain !== null) {
+    if (found !== null) pushAll(lines, notReachedText(module, found, head));
+    else if (chain !== null) {
       const reached = chain[chain.length - 1].module;
       const root = g.roots.find((r) => r.module === chain[0].module);
       lines.push(`django.setup() imports ${reached}${reached === module ? "" : ` (under ${module})`}:`);
@@ -298,6 +342,8 @@ export function whyCommand(argv: string[], io: CommandIo): Promise<number> {
       });
     }
     pushAll(lines, unresolvedText(g));
+    // Without settings, the notes say what was looked for (and any settings.configure() call found).
+    if (g.settingsModule === null && g.roots.length === 0) pushAll(lines, notesText(g));
     io.out(lines.join("\n") + "\n");
     return 0;
   });

@@ -15,6 +15,7 @@ import { rootDirs } from "./layout";
 import type { Revision } from "./revision";
 import { type AppEntry, readDjangoSettings } from "./settings";
 import { pushAll } from "../core/arrays";
+import { scanPython } from "../python/scanner";
 
 export interface Roots {
   settingsModule: string | null;
@@ -23,6 +24,30 @@ export interface Roots {
   roots: Root[];
   /** Startup edges from `ready()` methods, by the module defining them. */
   readyEdges: Map<string, Edge[]>;
+}
+
+/** The most files `configureCalls` reads. */
+const MAX_CONFIGURE_FILES = 50;
+
+/**
+ * `file:line` of each `django.conf.settings.configure(...)` call in the repository's
+ * conftest.py and runtests.py files (shallowest first): settings a test run gives without a
+ * settings module. Reads the calls the scanner records (a name bound by an import).
+ */
+async function configureCalls(rev: Revision): Promise<string[]> {
+  const files = [...rev.paths].filter((p) => /(^|\/)(conftest|runtests)\.py$/.test(p)).sort((a, b) => a.split("/").length - b.split("/").length || (a < b ? -1 : 1));
+  const out: string[] = [];
+  for (const file of files.slice(0, MAX_CONFIGURE_FILES)) {
+    const bytes = await rev.bytes(file);
+    if (bytes === null || !bytes.includes("configure")) continue;
+    const facts = rev.facts(file) ?? scanPython(bytes);
+    const settingsNames = new Set(["django.conf.settings"]);
+    for (const imp of facts.imports) {
+      if (imp.kind === "from" && imp.level === 0 && imp.module === "django.conf") for (const n of imp.names) if (n.name === "settings") settingsNames.add(n.asname ?? n.name);
+    }
+    for (const c of facts.calls) if (c.callee.endsWith(".configure") && settingsNames.has(c.callee.slice(0, -".configure".length))) out.push(`${file}:${c.line}`);
+  }
+  return out;
 }
 
 /** What the roots ask the app registry to populate: the settings' apps (null: unreadable) and the listed modules. */
@@ -38,7 +63,12 @@ export async function findRoots(rev: Revision): Promise<Roots> {
   if (config.startupRoots.length > 0) {
     for (const m of config.startupRoots) await listed(rev, m, "startup_roots", out, apps);
   } else if (layout.settings === null) {
-    rev.notes.push("No settings module found (no DJANGO_SETTINGS_MODULE in manage.py, wsgi.py, asgi.py, celery.py or pytest's configuration): set settings_module or startup_roots. The startup graph is empty.");
+    const configured = await configureCalls(rev);
+    const given =
+      configured.length === 0
+        ? ""
+        : ` Settings are given by settings.configure() at ${configured.join(", ")}, which the tool does not read (it reads a settings module): pass --settings with a module of the same settings, or set startup_roots to the apps it installs.`;
+    rev.notes.push(`No settings module found (no DJANGO_SETTINGS_MODULE in manage.py, wsgi.py, asgi.py, celery.py or pytest's configuration): set settings_module or startup_roots. The startup graph is empty.${given}`);
   } else {
     const { module, where } = layout.settings;
     out.settingsModule = module;
