@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HELP } from "../src/cli/main";
-import { cleanupRepos, gitIn, makeRepo, tempDir } from "./helpers/git-repo";
+import { cleanupRepos, gitIn, tempDir, committedRepo } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";
 import { runInProcess } from "./helpers/run-cli";
 
@@ -11,9 +11,7 @@ afterAll(cleanupRepos);
 const run = runInProcess;
 
 function prRepo() {
-  const repo = makeRepo();
-  for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
-  repo.commit("base");
+  const repo = committedRepo(DJANGO_BASE);
   repo.git("checkout", "-q", "-b", "pr");
   repo.write("shop/models.py", `import numpy\n${DJANGO_BASE["shop/models.py"]}`);
   repo.commit("pr");

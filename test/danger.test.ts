@@ -6,7 +6,7 @@
 import type { GitHubDSL } from "danger";
 import djangoStartup, { report } from "../src/danger";
 import type { Finding } from "../src/core/types";
-import { cleanupRepos, makeRepo, type TestRepo } from "./helpers/git-repo";
+import { cleanupRepos, makeRepo, type TestRepo, committedRepo } from "./helpers/git-repo";
 import { startFakeGitHub, type FakeGitHub } from "./helpers/fake-github";
 import { DJANGO_BASE } from "./helpers/rule-tester";
 
@@ -28,9 +28,7 @@ afterEach(() => {
 afterAll(cleanupRepos);
 
 function prRepo(): TestRepo {
-  const repo = makeRepo();
-  for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
-  repo.commit("base");
+  const repo = committedRepo(DJANGO_BASE);
   repo.git("checkout", "-q", "-b", "pr");
   repo.write("shop/models.py", `import numpy\n${DJANGO_BASE["shop/models.py"]}`);
   // ready() and its side-effect import deleted: the finding's line is not one the PR added.

@@ -272,9 +272,7 @@ describe("review with the layout inferred at base and head", () => {
   describeRule("layout", cases, valid);
 
   it("review takes --settings and --source-root", async () => {
-    const repo = makeRepo();
-    for (const [p, c] of Object.entries(NETBOX)) repo.write(p, c);
-    repo.commit("base");
+    const repo = committedRepo(NETBOX);
     repo.git("checkout", "-q", "-b", "pr");
     repo.write("netbox/dcim/models.py", "import numpy\n");
     repo.commit("pr");

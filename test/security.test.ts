@@ -11,7 +11,7 @@ import { main } from "../src/cli/main";
 import { ScanCache } from "../src/graph";
 import { scanItem, toBytes } from "../src/graph/scan-item";
 import { CatFileBatch, gitChangeSet } from "../src/source/git";
-import { cleanupRepos, gitIn, makeRepo, tempDir, type TestRepo } from "./helpers/git-repo";
+import { cleanupRepos, gitIn, makeRepo, tempDir, type TestRepo, committedRepo } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the benchmarks' seeded PRNG (plain JS)
 const { rng } = require("../bench/rng") as { rng: (seed: number) => () => number };
@@ -35,9 +35,7 @@ afterAll(() => {
 
 /** A repository whose `main` is the Django base (plus `extraBase`), and a `pr` branch made by `change`. */
 function origin(change: (repo: TestRepo) => void, extraBase: Record<string, string> = {}): TestRepo {
-  const repo = makeRepo();
-  for (const [p, c] of Object.entries({ ...DJANGO_BASE, "pyproject.toml": PYPROJECT, ...extraBase })) repo.write(p, c);
-  repo.commit("base");
+  const repo = committedRepo({ ...DJANGO_BASE, "pyproject.toml": PYPROJECT, ...extraBase });
   repo.git("checkout", "-q", "-b", "pr");
   change(repo);
   repo.git("add", "-A", "-f");
@@ -249,9 +247,7 @@ describe("symbolic links are never followed", () => {
   });
 
   it("does not open a FIFO in the working tree (review --diff, startup)", () => {
-    const repo = makeRepo();
-    for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
-    repo.commit("base");
+    const repo = committedRepo(DJANGO_BASE);
     repo.rm("shop/models.py");
     const mk = spawnSync("mkfifo", [path.join(repo.dir, "shop/models.py")]);
     if (mk.status !== 0) throw new Error(`mkfifo failed: ${mk.stderr}`);
@@ -265,9 +261,7 @@ describe("symbolic links are never followed", () => {
   });
 
   it("does not read a file under a linked directory in the working tree (review --diff)", async () => {
-    const repo = makeRepo();
-    for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
-    repo.commit("base");
+    const repo = committedRepo(DJANGO_BASE);
     const elsewhere = tempDir("dsg-elsewhere-");
     fs.writeFileSync(path.join(elsewhere, "models.py"), "import scipy\n");
     repo.rm("shop");

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cleanupRepos, makeRepo, tempDir, type TestRepo } from "./helpers/git-repo";
+import { cleanupRepos, tempDir, type TestRepo, committedRepo } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";
 import { skipReason } from "../src/graph/collect";
 import { runInProcess } from "./helpers/run-cli";
@@ -20,9 +20,7 @@ const APPS_HEAD = `import pandas\n${DJANGO_BASE["shop/apps.py"]}`;
 
 /** The PR applied in the working tree: `import numpy` in shop/models.py, `import pandas` in shop/apps.py. */
 function checkout(): TestRepo {
-  const repo = makeRepo();
-  for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
-  repo.commit("base");
+  const repo = committedRepo(DJANGO_BASE);
   repo.write("shop/models.py", MODELS_HEAD);
   repo.write("shop/apps.py", APPS_HEAD);
   return repo;
@@ -82,9 +80,7 @@ describe("binary patches to .py files (item 8)", () => {
   });
 
   test("git mode: a .py file git diffs as binary (a NUL byte) is a named error, exit 2", async () => {
-    const repo = makeRepo();
-    for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
-    repo.commit("base");
+    const repo = committedRepo(DJANGO_BASE);
     repo.git("checkout", "-q", "-b", "pr");
     repo.write("shop/util.py", "import numpy\nX = '\0'\n");
     repo.write("shop/apps.py", APPS_HEAD);
@@ -128,9 +124,7 @@ describe("renames and files the checkout does not hold (item 9)", () => {
 
 describe("messages (item 16)", () => {
   test("a NUL byte in a string past git's 8,000-byte binary window is a diagnostic naming its line", async () => {
-    const repo = makeRepo();
-    for (const [p, c] of Object.entries(DJANGO_BASE)) repo.write(p, c);
-    repo.commit("base");
+    const repo = committedRepo(DJANGO_BASE);
     repo.git("checkout", "-q", "-b", "pr");
     const padding = "# padding\n".repeat(900); // 9,000 bytes: git and isBinary look at the first 8,000
     repo.write("shop/util.py", `${padding}X = "a\0b"\n`);

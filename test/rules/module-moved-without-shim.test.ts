@@ -76,12 +76,10 @@ const valid: ReviewCase[] = [
 describeRule(RULE, invalid, valid);
 
 test("a second review, served from the scan cache, finds the same references", async () => {
-  const { makeRepo } = await import("../helpers/git-repo");
+  const { committedRepo } = await import("../helpers/git-repo");
   const { gitChangeSet } = await import("../../src/source/git");
   const { review } = await import("../../src/core/review");
-  const repo = makeRepo();
-  for (const [p, c] of Object.entries(BASE)) repo.write(p, c);
-  repo.commit("base");
+  const repo = committedRepo(BASE);
   repo.git("checkout", "-q", "-b", "pr");
   repo.mv("shop/temporal/exceptions.py", "shop/exceptions.py");
   repo.write("shop/temporal/workflows.py", MOVED_WORKFLOWS);
