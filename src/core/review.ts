@@ -84,12 +84,6 @@ async function loadChanged(reader: RevisionReader, path: string, config: Config,
     errors.push({ kind: "binary", where: path, message: "contains NUL bytes; not analysed as Python" });
     return null;
   }
-  // A NUL byte past git's binary window: still read, but CPython will not import the file.
-  const nul = bytes.indexOf(0);
-  if (nul >= 0) {
-    const line = bytes.subarray(0, nul).filter((b) => b === 0x0a).length + 1;
-    errors.push({ kind: "syntax", where: `${path}:${line}`, message: "a NUL byte: CPython refuses to import this file (SyntaxError: source code cannot contain null bytes)" });
-  }
   return { bytes };
 }
 
