@@ -259,7 +259,7 @@ async function timedBuild() {
  */
 async function timedReview() {
   const { diffFileChangeSet } = require(path.join(DIST, "source", "diff-file.js"));
-  const { review } = require(path.join(DIST, "core", "review.js"));
+  const { review } = require(path.join(DIST, "review", "review.js"));
   // The diff is the input (as `review --diff FILE` takes it): produced before the clock starts.
   git(["add", "-A", "-N"]); // new files of the PR show in `git diff`
   const diffText = git(["diff", "HEAD"]).toString("utf8");

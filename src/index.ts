@@ -3,7 +3,7 @@
  * it is a thin adapter over.
  */
 export { default, ADAPTER_KEYS, type DangerAdapterOptions } from "./danger";
-export { review, type ReviewInput, type ReviewResult } from "./core/review";
+export { review, type ReviewInput, type ReviewResult } from "./review/review";
 export type { Finding, ReviewError, Severity, SeveritySetting, ChangeSet, ChangedFile, ChainLink } from "./core/types";
 export { scanPython } from "./python/scanner";
 export type { PyFileFacts, PyImport, ExecutionContext } from "./python/types";

@@ -5,13 +5,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultConfig } from "../src/config";
-import { listPythonFiles } from "../src/core/files";
+import { listPythonFiles } from "../src/source/files";
 import { blobSha, buildGraphs, listWorktree, ScanCache } from "../src/graph";
-import { decodeFacts, encodeFacts } from "../src/graph/codec";
-import { collectFacts, type CollectInput } from "../src/graph/collect";
-import { FactsMap } from "../src/graph/facts-map";
-import { type ScanItem, scanItem, type ScannedBytes, toBytes } from "../src/graph/scan-item";
-import { ScanPool } from "../src/graph/scan-pool";
+import { decodeFacts, encodeFacts } from "../src/facts/codec";
+import { collectFacts, type CollectInput } from "../src/facts/collect";
+import { FactsMap } from "../src/facts/facts-map";
+import { type ScanItem, scanItem, type ScannedBytes, toBytes } from "../src/facts/scan-item";
+import { ScanPool } from "../src/facts/scan-pool";
 import { scanPython } from "../src/python/scanner";
 import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
 
@@ -142,7 +142,7 @@ describe("facts codec", () => {
   });
 });
 
-const WORKER = path.join(__dirname, "..", "dist", "graph", "scan-worker.js");
+const WORKER = path.join(__dirname, "..", "dist", "facts", "scan-worker.js");
 /** The cache's directory for the current format (next to the .gitignore it writes). */
 const formatDir = (dir: string) => path.join(dir, fs.readdirSync(dir).filter((f) => f !== ".gitignore")[0]);
 const packsIn = (dir: string) => fs.readdirSync(formatDir(dir)).filter((f) => f.endsWith(".pack"));

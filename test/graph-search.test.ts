@@ -17,19 +17,19 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultConfig } from "../src/config";
 import { blobSha, buildGraphs, ScanCache } from "../src/graph";
-import { encodeFacts } from "../src/graph/codec";
-import { collectFacts, type CollectInput } from "../src/graph/collect";
-import { FactsMap, type Needle, type Probe } from "../src/graph/facts-map";
-import { crc } from "../src/graph/fingerprint";
-import { importedModules, moduleForPath, referenceWords, resolveRelative } from "../src/graph/modules";
-import { WordMemo } from "../src/graph/word-memo";
+import { encodeFacts } from "../src/facts/codec";
+import { collectFacts, type CollectInput } from "../src/facts/collect";
+import { FactsMap, type Needle, type Probe } from "../src/facts/facts-map";
+import { crc } from "../src/facts/fingerprint";
+import { importedModules, moduleForPath, referenceWords, resolveRelative } from "../src/python/modules";
+import { WordMemo } from "../src/facts/word-memo";
 import { scanPython } from "../src/python/scanner";
 import type { PyFileFacts } from "../src/python/types";
 import { cleanupRepos, tempDir } from "./helpers/git-repo";
 
 afterAll(cleanupRepos);
 
-const SEARCH_WORKER = path.join(__dirname, "..", "dist", "graph", "search-worker.js");
+const SEARCH_WORKER = path.join(__dirname, "..", "dist", "facts", "search-worker.js");
 function searchScript(): string {
   if (!fs.existsSync(SEARCH_WORKER)) throw new Error(`${SEARCH_WORKER} is missing: run \`npm run -s build\` first`);
   return SEARCH_WORKER;

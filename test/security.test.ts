@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { ScanCache } from "../src/graph";
-import { scanItem, toBytes } from "../src/graph/scan-item";
+import { scanItem, toBytes } from "../src/facts/scan-item";
 import { CatFileBatch, gitChangeSet } from "../src/source/git";
 import { cleanupRepos, gitIn, makeRepo, tempDir, type TestRepo, committedRepo } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";

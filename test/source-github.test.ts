@@ -631,7 +631,7 @@ describe("Octokit 21 (ESM-only) in a child node process", () => {
   beforeAll(() => {
     // Transpile the module under test and its one run-time import, in the same layout as src/.
     dir = mkdtempSync(join(tmpdir(), "github-source-"));
-    for (const mod of ["source/github", "source/hunks", "core/files"]) {
+    for (const mod of ["source/github", "source/hunks", "source/files"]) {
       const src = readFileSync(join(__dirname, `../src/${mod}.ts`), "utf8");
       const out = ts.transpileModule(src, {
         compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { cleanupRepos, tempDir, type TestRepo, committedRepo } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";
-import { skipReason } from "../src/graph/collect";
+import { skipReason } from "../src/facts/collect";
 import { runInProcess } from "./helpers/run-cli";
 
 afterAll(cleanupRepos);

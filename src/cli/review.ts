@@ -1,7 +1,7 @@
 /** `django-startup-guard review`: the review of a local change, for developers and CI without Danger. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { review } from "../core/review";
+import { review } from "../review/review";
 import { SEVERITY_RANK, type ChangeSet, type Severity } from "../core/types";
 import { renderJson, renderSummaryMarkdown, renderText, unreadErrors } from "../report";
 import { diffFileChangeSet } from "../source/diff-file";

@@ -6,7 +6,7 @@ import { importStatementText } from "../python/format";
 import { scanPython } from "../python/scanner";
 import type { ExecutionContext, PyFileFacts } from "../python/types";
 import { maxOf } from "../core/arrays";
-import { listPythonFiles } from "../core/files";
+import { listPythonFiles } from "../source/files";
 
 export interface ScanOutput {
   files: { path: string; facts: PyFileFacts }[];

@@ -76,7 +76,7 @@ export interface Config {
   extendStartupRoots: string[];
   /**
    * Directory of the scan cache, relative to the repository root unless absolute; null: the
-   * default, outside the repository (graph/cache-dir.ts).
+   * default, outside the repository (facts/cache-dir.ts).
    */
   cacheDir: string | null;
   /**
@@ -225,7 +225,7 @@ export const DEFAULT_EXCLUDE: readonly string[] = [];
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
-/** null: `$DJANGO_STARTUP_GUARD_CACHE_DIR`, else the user's cache directory (graph/cache-dir.ts), never inside the repository. */
+/** null: `$DJANGO_STARTUP_GUARD_CACHE_DIR`, else the user's cache directory (facts/cache-dir.ts), never inside the repository. */
 export const DEFAULT_CACHE_DIR: string | null = null;
 
 export const DEFAULT_SUBSYSTEM_THRESHOLD = 40;

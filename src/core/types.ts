@@ -82,7 +82,7 @@ export interface RevisionReader {
   blobShas?(): Promise<Map<string, string>>;
   /**
    * A checkout's Python files (`.py`, `.pyi`) with the blob ids of those unmodified since the
-   * index, listed by git once (see graph/worktree.ts); for a working-tree reader.
+   * index, listed by git once (see source/worktree.ts); for a working-tree reader.
    */
   pythonFiles?(): Promise<{ files: string[]; shas: Map<string, string>; links?: ReadonlySet<string> }>;
   /**

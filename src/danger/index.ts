@@ -9,7 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import type { DangerDSLType } from "danger";
-import { review, type ReviewResult } from "../core/review";
+import { review, type ReviewResult } from "../review/review";
 import { AnalysisStalled, untilStalled } from "../core/stall";
 import type { ChangeSet, Finding, Severity } from "../core/types";
 import { escapeMarkdown, INLINE_CAP, orderFindings, renderInlineMessage, renderSummaryMarkdown, SUMMARY_BUDGET, unreadErrors } from "../report";

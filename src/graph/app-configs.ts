@@ -8,12 +8,12 @@
  * nearest first-party base's).
  */
 import type { ExecutionContext, PyClass, PyFileFacts } from "../python/types";
-import type { GraphFacts } from "./codec";
+import type { GraphFacts } from "../facts/codec";
 import type { Edge, EdgeResolver, Unresolved } from "./edges";
 import type { Value } from "./literal";
-import type { ModuleIndex } from "./module-index";
-import { resolveRelative } from "./modules";
-import type { Statement } from "./statements";
+import type { ModuleIndex } from "../python/module-index";
+import { resolveRelative } from "../python/modules";
+import type { Statement } from "../python/statements";
 import { classAttributes, type ValueReader } from "./values";
 
 export interface ClassSource {

@@ -4,15 +4,15 @@
  */
 import { reading } from "../core/stall";
 import type { Edge, EdgeMemo } from "./edges";
-import { importedModules } from "./modules";
-import type { ModuleIndex } from "./module-index";
+import { importedModules } from "../python/modules";
+import type { ModuleIndex } from "../python/module-index";
 import { reach } from "./reach";
 import { Revision, type RevisionInput, type ScanAhead } from "./revision";
 import { findRoots } from "./roots";
 import { ReachedGraph } from "./startup-graph";
-import type { GraphFacts } from "./codec";
+import type { GraphFacts } from "../facts/codec";
 import type { SourceRoot } from "./layout";
-import { normaliseRoot } from "./module-index";
+import { normaliseRoot } from "../python/module-index";
 import { type SysPathEdit, sysPathEdits } from "./sys-path";
 import { pushAll } from "../core/arrays";
 

@@ -24,10 +24,10 @@
  * openstack_dashboard/utils/settings.py:58 import_module(name)`.
  */
 import type { ExecutionContext, PyCall } from "../python/types";
-import type { GraphFacts } from "./codec";
+import type { GraphFacts } from "../facts/codec";
 import type { Edge, Unresolved } from "./edges";
-import type { ModuleEntry, ModuleIndex } from "./module-index";
-import { resolveRelative } from "./modules";
+import type { ModuleEntry, ModuleIndex } from "../python/module-index";
+import { resolveRelative } from "../python/modules";
 import { pushAll } from "../core/arrays";
 
 /** Functions followed from one module's statements at most (a bound, not an expectation). */

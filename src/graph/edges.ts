@@ -24,10 +24,10 @@
  */
 import type { ContextKind, ExecutionContext, PyImport } from "../python/types";
 import { CallFollower, type Deps } from "./calls";
-import type { GraphFacts } from "./codec";
-import type { ModuleEntry, ModuleIndex } from "./module-index";
-import { importedModules, resolveRelative } from "./modules";
-import { assignedNames, type Statement } from "./statements";
+import type { GraphFacts } from "../facts/codec";
+import type { ModuleEntry, ModuleIndex } from "../python/module-index";
+import { importedModules, resolveRelative } from "../python/modules";
+import { assignedNames, type Statement } from "../python/statements";
 import { pushAll } from "../core/arrays";
 
 export interface Edge {

@@ -7,22 +7,22 @@
  */
 import type { ReviewError } from "../core/types";
 import { type Built, buildStartupGraph } from "./build";
-import { stateKey } from "./fingerprint";
+import { stateKey } from "../facts/fingerprint";
 import { ReachedGraph } from "./startup-graph";
-import { moduleForPath, referenceWords } from "./modules";
-import { ModuleIndex } from "./module-index";
+import { moduleForPath, referenceWords } from "../python/modules";
+import { ModuleIndex } from "../python/module-index";
 import { inferLayout, type Layout, layoutKey, rootDirs } from "./layout";
-import { collectFacts, headReader, type SkipTable } from "./collect";
-import type { FactsMap } from "./facts-map";
+import { collectFacts, headReader, type SkipTable } from "../facts/collect";
+import type { FactsMap } from "../facts/facts-map";
 import type { GraphInput, StartupGraph } from "./types";
 
 export type { GraphInput, StartupGraph, StartupModule } from "./types";
-export { ScanCache } from "./cache";
-export { openScanCache, defaultCacheDir } from "./cache-dir";
-export { blobSha } from "./fingerprint";
-export { listWorktree, type Worktree } from "./worktree";
-export { listOtherFiles } from "./other-files";
-export { ModuleIndex } from "./module-index";
+export { ScanCache } from "../facts/cache";
+export { openScanCache, defaultCacheDir } from "../facts/cache-dir";
+export { blobSha } from "../facts/fingerprint";
+export { listWorktree, type Worktree } from "../source/worktree";
+export { listOtherFiles } from "../source/other-files";
+export { ModuleIndex } from "../python/module-index";
 export type { Layout, SourceRoot } from "./layout";
 export { namingDirs } from "./layout";
 

@@ -31,9 +31,9 @@ import { TomlLocator } from "../config/toml-locate";
 import type { Config } from "../config/types";
 import type { PyFileFacts } from "../python/types";
 import { discoverSettings, isScript, isSettingsSource, type Discovered } from "./discover";
-import { normaliseRoot } from "./module-index";
-import { pathsForModule } from "./modules";
-import { readStatements } from "./statements";
+import { normaliseRoot } from "../python/module-index";
+import { pathsForModule } from "../python/modules";
+import { readStatements } from "../python/statements";
 import { sysPathEdits } from "./sys-path";
 
 export interface SourceRoot {

@@ -13,7 +13,7 @@
  * items are never thrown away because of them.
  */
 import { MAX_NESTED_BRACKETS } from "../python/lexer";
-import { closer, splitTop, type Tok } from "./statements";
+import { closer, splitTop, type Tok } from "../python/statements";
 import { pushAll } from "../core/arrays";
 
 /** A statically known value; `line` (and `file`, once known) say where it was written. */

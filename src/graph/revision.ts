@@ -6,12 +6,12 @@
 import type { Config } from "../config/types";
 import { reading } from "../core/stall";
 import type { PyFileFacts } from "../python/types";
-import { type GraphFacts, graphFactsOf } from "./codec";
+import { type GraphFacts, graphFactsOf } from "../facts/codec";
 import { type EdgeMemo, EdgeResolver, heavyNames, type LazyAccess, type Unresolved } from "./edges";
-import { FactsMap } from "./facts-map";
+import { FactsMap } from "../facts/facts-map";
 import { type Layout, namingDirs, rootDirs } from "./layout";
-import { ModuleIndex } from "./module-index";
-import { readStatements, type Statement } from "./statements";
+import { ModuleIndex } from "../python/module-index";
+import { readStatements, type Statement } from "../python/statements";
 import { ValueReader } from "./values";
 import { pushAll } from "../core/arrays";
 

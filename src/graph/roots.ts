@@ -10,7 +10,7 @@
  */
 import { AppsReader, type AppsResult, type Root } from "./apps";
 import type { Edge } from "./edges";
-import type { ModuleIndex } from "./module-index";
+import type { ModuleIndex } from "../python/module-index";
 import { rootDirs } from "./layout";
 import type { Revision } from "./revision";
 import { type AppEntry, readDjangoSettings } from "./settings";

@@ -11,7 +11,7 @@
  * A directory outside the repository (an absolute path, or above the top) adds nothing the
  * repository holds. Nothing is executed.
  */
-import { closer, splitTop, type Statement, type Tok } from "./statements";
+import { closer, splitTop, type Statement, type Tok } from "../python/statements";
 
 export interface SysPathEdit {
   /** Where the edit is (`file:line`) and what it calls (`sys.path.append`). */

@@ -1,7 +1,7 @@
 /** The startup graph's public vocabulary (re-exported by index.ts). */
 import type { ChainLink } from "../core/types";
 import type { Config } from "../config/types";
-import type { ScanCache } from "./cache";
+import type { ScanCache } from "../facts/cache";
 
 export interface StartupModule {
   name: string;

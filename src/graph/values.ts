@@ -23,10 +23,10 @@
  * what it had bound when the cycle came back to it (a name not bound yet is unknown).
  */
 import { reading } from "../core/stall";
-import type { ModuleIndex } from "./module-index";
-import { resolveRelative } from "./modules";
+import type { ModuleIndex } from "../python/module-index";
+import { resolveRelative } from "../python/modules";
 import { evaluate, type Scope, type Value } from "./literal";
-import { closer, splitTop, type LoopHeader, type Statement, type Tok } from "./statements";
+import { closer, splitTop, type LoopHeader, type Statement, type Tok } from "../python/statements";
 import { pushAll } from "../core/arrays";
 
 export interface Binding {

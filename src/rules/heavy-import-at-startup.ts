@@ -16,11 +16,11 @@
  */
 import { matchHeavy } from "../config";
 import { isTestFile } from "../config";
-import { costMs } from "../core/importtime";
+import { costMs } from "../source/importtime";
 import type { ChainLink } from "../core/types";
 import { describeContext } from "../python/context";
 import { importStatementText } from "../python/format";
-import { importedModules } from "../graph/modules";
+import { importedModules } from "../python/modules";
 import type { PyFileFacts } from "../python/types";
 import { isCertainlyOnStartup, isReadyScope, mayBeOnStartup, type FileChangeModel, type RepoSide, type ReviewModel, setupTimeImports } from "./model";
 import type { RawFinding, Rule } from "./rule";

@@ -8,9 +8,9 @@ import type { Config } from "../config";
 import { isTestFile } from "../config";
 import type { ChainLink, ChangeStatus } from "../core/types";
 import { ClassResolver } from "../graph/app-configs";
-import { importedModules, moduleForPath, type ModuleName, pathsForModule } from "../graph/modules";
+import { importedModules, moduleForPath, type ModuleName, pathsForModule } from "../python/modules";
 import type { PyFileFacts, PyImport } from "../python/types";
-import type { ImportCost } from "../core/importtime";
+import type { ImportCost } from "../source/importtime";
 
 /** What the rules ask of a startup graph (see src/graph). */
 export interface StartupGraphView {

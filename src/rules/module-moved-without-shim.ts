@@ -23,7 +23,7 @@
  * Test modules and `conftest.py` (collected by path, never imported by name) are left out.
  */
 import { isExceptionModule } from "../config";
-import { importedModules, resolveRelative } from "../graph/modules";
+import { importedModules, resolveRelative } from "../python/modules";
 import { describeContext } from "../python/context";
 import { importStatementText } from "../python/format";
 import type { PyFileFacts } from "../python/types";

@@ -22,7 +22,7 @@
  * (`from . import signals  # noqa: F401`) and from `models/__init__.py` for models.
  */
 import { isTestFile } from "../config";
-import { headLineFor } from "../core/line-map";
+import { headLineFor } from "../source/line-map";
 import { importStatementText } from "../python/format";
 import type { PyFileFacts, PyImport } from "../python/types";
 import type { FileChangeModel, RepoSide, ReviewModel } from "./model";

@@ -12,9 +12,9 @@ import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { ChangeSet, ChangedFile, ChangeStatus, ReviewError, RevisionReader } from "../core/types";
 import { SourceError } from "./errors";
-import { listWorktree, type Worktree } from "../graph/worktree";
+import { listWorktree, type Worktree } from "./worktree";
 import { readEntrySync } from "../core/safe-read";
-import { isBinary } from "../core/files";
+import { isBinary } from "./files";
 
 /** Something holding a child process or another resource; `close()` is idempotent. */
 export interface Closable {

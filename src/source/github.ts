@@ -12,7 +12,7 @@
  * all satisfy.
  */
 
-import { isBinary } from "../core/files";
+import { isBinary } from "./files";
 import { addedLinesOf, readHunks } from "./hunks";
 import type { ChangeSet, ChangeStatus, ChangedFile, ReviewError, RevisionReader } from "../core/types";
 

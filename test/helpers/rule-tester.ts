@@ -4,7 +4,7 @@
  * (main commit, pr branch) and runs it through the git change source and the whole review,
  * so what counts as "changed" is what git says.
  */
-import { review, type ReviewResult } from "../../src/core/review";
+import { review, type ReviewResult } from "../../src/review/review";
 import { gitChangeSet } from "../../src/source/git";
 import { makeRepo } from "./git-repo";
 

@@ -1,4 +1,4 @@
-import { review } from "../../src/core/review";
+import { review } from "../../src/review/review";
 import { gitChangeSet } from "../../src/source/git";
 import { cleanupRepos, makeRepo } from "../helpers/git-repo";
 import { DJANGO_BASE, describeRule, type ReviewCase, summarise } from "../helpers/rule-tester";

@@ -78,7 +78,7 @@ describeRule(RULE, invalid, valid);
 test("a second review, served from the scan cache, finds the same references", async () => {
   const { committedRepo } = await import("../helpers/git-repo");
   const { gitChangeSet } = await import("../../src/source/git");
-  const { review } = await import("../../src/core/review");
+  const { review } = await import("../../src/review/review");
   const repo = committedRepo(BASE);
   repo.git("checkout", "-q", "-b", "pr");
   repo.mv("shop/temporal/exceptions.py", "shop/exceptions.py");

@@ -5,7 +5,7 @@
  * hashes them). Outside a git repository, the tree is walked instead.
  */
 import { execFile } from "node:child_process";
-import { listPythonFiles, SKIP_DIRS } from "../core/files";
+import { listPythonFiles, SKIP_DIRS } from "./files";
 
 export interface Worktree {
   /** Absolute or relative directory of the checkout. */

@@ -7,7 +7,7 @@
 import { docsUrlFor, isExcluded, pragmaAllows, ruleEnabledAnywhere, severityFor } from "../config";
 import type { ReviewModel } from "../rules/model";
 import { RULES, type Rule } from "../rules";
-import { SEVERITY_RANK, type Finding, type ReviewError, type Severity } from "./types";
+import { SEVERITY_RANK, type Finding, type ReviewError, type Severity } from "../core/types";
 
 export type LineReader = (path: string, side: "head" | "base") => Promise<string[] | null>;
 

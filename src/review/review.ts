@@ -6,16 +6,16 @@
 import * as fs from "node:fs";
 import { isAbsolute } from "node:path";
 import { resolveConfig, type Config } from "../config";
-import { type ImportCost, parseImporttime } from "./importtime";
-import { moduleForPath } from "../graph/modules";
+import { type ImportCost, parseImporttime } from "../source/importtime";
+import { moduleForPath } from "../python/modules";
 import { buildGraphs, type Graphs, listOtherFiles, listWorktree, namingDirs, openScanCache } from "../graph";
 import { closest } from "../config/suggest";
 import { scanPython } from "../python/scanner";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
 import { runRules } from "./engine";
-import { isBinary } from "./files";
-import type { ChangeSet, ChangedFile, Finding, ReviewError, RevisionReader } from "./types";
-import { pushAll } from "./arrays";
+import { isBinary } from "../source/files";
+import type { ChangeSet, ChangedFile, Finding, ReviewError, RevisionReader } from "../core/types";
+import { pushAll } from "../core/arrays";
 
 export interface ReviewInput {
   changeSet: ChangeSet;

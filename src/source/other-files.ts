@@ -5,7 +5,7 @@
  * then knows only the directories of Python files).
  */
 import { execFile } from "node:child_process";
-import { SKIP_DIRS } from "../core/files";
+import { SKIP_DIRS } from "./files";
 
 const SKIPPED = new RegExp(`(?:^|/)(?:${[...SKIP_DIRS].map((d) => d.replace(/[.]/g, "\\.")).join("|")})/`);
 

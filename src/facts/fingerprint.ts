@@ -39,7 +39,7 @@ export function cacheFormat(): string {
 
 /** Like `cacheFormat`, for stored graphs: the graph code counts too. */
 export function graphFormat(): string {
-  return sourceHash(["python", "graph"]);
+  return sourceHash(["python", "facts", "graph"]);
 }
 
 /** The git blob SHA of some bytes. */

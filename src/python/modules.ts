@@ -1,5 +1,5 @@
 /** File paths <-> dotted module names, and resolution of relative imports. */
-import type { PyImport } from "../python/types";
+import type { PyImport } from "./types";
 
 export interface ModuleName {
   /** Dotted name, e.g. `posthog.models.team`; a package's name for its `__init__.py`. */

@@ -4,9 +4,9 @@
  * with the block it sits in. It re-tokenizes with the scanner's lexer, so strings, comments,
  * continuations and encodings are read exactly as the scanner reads them. It never throws.
  */
-import { decodeSlice, detectEncoding } from "../python/encoding";
-import { Lexer, S, stringContent, T } from "../python/lexer";
-import { unescapePython } from "../python/strings";
+import { decodeSlice, detectEncoding } from "./encoding";
+import { Lexer, S, stringContent, T } from "./lexer";
+import { unescapePython } from "./strings";
 
 export type TokKind = "name" | "str" | "num" | "op";
 
