@@ -207,7 +207,7 @@ function revertPr() {
 
 async function timedBuild() {
   const { buildGraphs, listWorktree, ScanCache } = require(path.join(DIST, "graph", "index.js"));
-  const { defaultConfig } = require(path.join(DIST, "config", "index.js"));
+  const { defaultConfig } = require(path.join(DIST, "review", "config.js"));
   const t0 = performance.now();
   const startCpu = (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6;
   const tree = await listWorktree(REPO);if(process.env.DBG)process.stderr.write(`listed ${performance.now()-t0}ms\n`);

@@ -142,7 +142,7 @@ const GENERATORS = {
       return { config: path.join(dir, "pyproject.toml") };
     },
     run: ({ config }) => {
-      const { resolveConfig, isExcluded } = require(path.join(DIST, "config"));
+      const { resolveConfig, isExcluded } = require(path.join(DIST, "review", "config.js"));
       const resolved = resolveConfig({ pyprojectAtHead: fs.readFileSync(config, "utf8") });
       if (resolved.errors.length > 0) throw new Error(resolved.errors[0].message);
       let hits = 0;

@@ -11,4 +11,4 @@ export { RULES } from "./rules";
 export { gitChangeSet } from "./source/git";
 export { githubChangeSet, type GitHubApi } from "./source/github";
 export { diffFileChangeSet } from "./source/diff-file";
-export { resolveConfig, RULE_IDS, type Config } from "./config";
+export { resolveConfig, RULE_IDS, type Config } from "./review/config";

@@ -4,7 +4,7 @@
  * parse.
  */
 import { main } from "../src/cli/main";
-import { resolveConfig } from "../src/config";
+import { resolveConfig } from "../src/review/config";
 import { cleanupRepos, makeRepo } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";
 

@@ -19,7 +19,7 @@ import {
   validateOptions,
   type Config,
   type PartialConfig,
-} from "../src/config";
+} from "../src/review/config";
 
 const ALLOWED_KEYS =
   "docsUrl, rules, heavyModules, extendHeavyModules, receiverDecorators, extendReceiverDecorators, " +

@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { defaultConfig, type Config } from "../src/config";
+import { defaultConfig, type Config } from "../src/review/config";
 import { listPythonFiles } from "../src/source/files";
 import { buildGraphs, type StartupGraph } from "../src/graph";
 import { diff, djangoSetup, requirePython, type Setup } from "./helpers/django-setup";

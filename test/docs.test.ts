@@ -2,9 +2,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RULES } from "../src/rules";
-import { renderRuleDocs } from "../src/rules/docs";
+import { renderRuleDocs, withReadmeRules } from "../src/rules/docs";
 import { HELP } from "../src/cli/main";
-import { DEFAULT_DOCS_URL, defaultConfig, docsUrlFor, PROJECT_URL } from "../src/config";
+import { DEFAULT_DOCS_URL, defaultConfig, docsUrlFor, PROJECT_URL } from "../src/review/config";
 
 const root = path.join(__dirname, "..");
 
@@ -14,6 +14,7 @@ test("docs/rules.md is generated from the rules (run `npm run docs`)", () => {
 
 test("the README and --help list every rule with its default severity", () => {
   const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+  expect(readme).toBe(withReadmeRules(readme)); // the table is generated: run `npm run docs`
   for (const r of RULES) {
     expect(readme).toContain(`| [\`${r.meta.id}\`](docs/rules.md#${r.meta.docsAnchor}) | \`${r.meta.defaultSeverity}\` |`);
     expect(HELP).toContain(r.meta.id);

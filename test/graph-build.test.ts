@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { defaultConfig } from "../src/config";
+import { defaultConfig } from "../src/review/config";
 import { listPythonFiles } from "../src/source/files";
 import { blobSha, buildGraphs, listWorktree, ScanCache } from "../src/graph";
 import { decodeFacts, encodeFacts } from "../src/facts/codec";

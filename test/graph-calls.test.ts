@@ -4,7 +4,7 @@
  * idiom imports a package's modules, and computed `import_module()` calls on the way are
  * listed as unresolved with their file:line and the call route (src/graph/calls.ts).
  */
-import { defaultConfig } from "../src/config";
+import { defaultConfig } from "../src/review/config";
 import { buildGraphs } from "../src/graph";
 
 const MANAGE = 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n';

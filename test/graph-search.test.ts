@@ -15,7 +15,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { defaultConfig } from "../src/config";
+import { defaultConfig } from "../src/review/config";
 import { blobSha, buildGraphs, ScanCache } from "../src/graph";
 import { encodeFacts } from "../src/facts/codec";
 import { collectFacts, type CollectInput } from "../src/facts/collect";

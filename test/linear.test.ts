@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { startupCommand } from "../src/cli/startup";
 import { GlobSet } from "../src/config/globs";
-import { defaultConfig, isExcluded } from "../src/config";
+import { defaultConfig, isExcluded } from "../src/review/config";
 import { scanPython } from "../src/python/scanner";
 import { GitRevisionReader } from "../src/source/git";
 import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";

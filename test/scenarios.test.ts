@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { matchHeavy, resolveConfig, RULE_IDS } from "../src/config";
+import { matchHeavy, resolveConfig, RULE_IDS } from "../src/review/config";
 import {
   buildScenarioRepo,
   compareFindings,

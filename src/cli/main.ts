@@ -6,6 +6,7 @@ import type { Io } from "./io";
 import { reviewCommand } from "./review";
 import { renderScanText, scanPaths } from "./scan";
 import { STARTUP_HELP, startupCommand, whyCommand } from "./startup";
+import { renderHelpRules } from "../rules/docs";
 
 const VERSION = "0.1.0";
 
@@ -18,9 +19,7 @@ Usage:
   django-startup-guard review --diff FILE|- [--base REV] [--repo DIR] ...
       Review a change (merge-base of REV and HEAD up to HEAD, like a pull request; or a
       unified diff against the checkout in --repo) for django.setup() regressions:
-        heavy-import-at-startup      a heavy module newly imported at setup
-        side-effect-import-removed   receivers/models/admin no longer registered at setup
-        module-moved-without-shim    a moved module still referenced at its old path
+${renderHelpRules("        ")}
       Configuration: [tool.django-startup-guard] in pyproject.toml at the base revision,
       overridden by --config (a JSON object with the dangerfile's option keys), and that by
       --settings and --source-root. Source roots and settings are inferred at each revision

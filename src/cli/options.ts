@@ -4,7 +4,7 @@
  * Both are merged over `[tool.django-startup-guard]` of pyproject.toml like the plugin's options.
  */
 import * as fs from "node:fs";
-import { validateOptions } from "../config";
+import { validateOptions } from "../review/config";
 import { flag, type Parsed, UsageError } from "./args";
 
 export const CONFIG_FLAGS = {

@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { resolveConfig } from "../config";
+import { resolveConfig } from "../review/config";
 import { closest } from "../config/suggest";
 import type { ChainLink } from "../core/types";
 import { buildGraphs, listOtherFiles, listWorktree, ModuleIndex, namingDirs, openScanCache, type StartupGraph } from "../graph";

@@ -17,3 +17,4 @@ export {
 export { commentStart, parsePragmas, pragmaAllows, pragmaErrors, PRAGMA_SYNTAX, type Pragma, type PragmaError, type PragmaParse } from "./pragma";
 export { matchHeavy } from "./heavy";
 export { allowedKeys, FIELDS } from "./schema";
+export { configFor, type RuleBoundConfig } from "./for-rules";

@@ -16,12 +16,13 @@ export interface ValidatedOptions {
 export function validateOptions(
   obj: unknown,
   where: string,
+  ruleIds: readonly string[],
   extraKeys: readonly string[] = [],
 ): ValidatedOptions {
   const errors: ConfigError[] = [];
   const config = validateLayer(
     obj,
-    { style: "camel", root: [], errors, locate: () => where },
+    { style: "camel", root: [], errors, locate: () => where, ruleIds },
     extraKeys,
   );
   return { config, errors };

@@ -12,7 +12,7 @@
 
 import type { ReviewError } from "../core/types";
 import { closest, didYouMean } from "./suggest";
-import { isRuleId, RULE_IDS, type RuleId } from "./types";
+import type { RuleId } from "./types";
 import { pushAll } from "../core/arrays";
 
 export interface Pragma {
@@ -63,7 +63,8 @@ export function commentStart(line: string): number {
 /**
  * The pragmas in one line's comment. `at` names the place for error messages (`file:line`).
  */
-export function parsePragmas(lineText: string, at?: { file: string; line: number }): PragmaParse {
+export function parsePragmas(lineText: string, ruleIds: readonly string[], at?: { file: string; line: number }): PragmaParse {
+  const isRuleId = (id: string): boolean => ruleIds.includes(id);
   const out: PragmaParse = { pragmas: [], errors: [] };
   if (!/startup-guard/i.test(lineText)) return out;
   const start = commentStart(lineText);
@@ -95,7 +96,7 @@ export function parsePragmas(lineText: string, at?: { file: string; line: number
     const unknown = ids.filter((id) => id.toLowerCase() !== "all" && !isRuleId(id.toLowerCase()));
     for (const id of unknown) {
       problems.push(
-        `unknown rule "${id}"${didYouMean(closest(id, RULE_IDS))}; allowed: all, ${RULE_IDS.join(", ")}`,
+        `unknown rule "${id}"${didYouMean(closest(id, ruleIds))}; allowed: all, ${ruleIds.join(", ")}`,
       );
     }
     if (reason === "") problems.push(`it gives no reason after "--"`);
@@ -112,26 +113,26 @@ export function parsePragmas(lineText: string, at?: { file: string; line: number
   return out;
 }
 
-function allows(lineText: string | undefined, ruleId: RuleId): boolean {
+function allows(lineText: string | undefined, ruleId: RuleId, ruleIds: readonly string[]): boolean {
   if (lineText === undefined) return false;
-  return parsePragmas(lineText).pragmas.some((p) => p.rules === "all" || p.rules.includes(ruleId));
+  return parsePragmas(lineText, ruleIds).pragmas.some((p) => p.rules === "all" || p.rules.includes(ruleId));
 }
 
 /**
  * Whether a valid pragma allows `ruleId` at `line` (1-based): on that line, or on the line
  * directly above when that line holds only a comment.
  */
-export function pragmaAllows(lines: readonly string[], line: number, ruleId: RuleId): boolean {
-  if (allows(lines[line - 1], ruleId)) return true;
+export function pragmaAllows(lines: readonly string[], line: number, ruleId: RuleId, ruleIds: readonly string[]): boolean {
+  if (allows(lines[line - 1], ruleId, ruleIds)) return true;
   const above = lines[line - 2];
-  return above !== undefined && above.trimStart().startsWith("#") && allows(above, ruleId);
+  return above !== undefined && above.trimStart().startsWith("#") && allows(above, ruleId, ruleIds);
 }
 
 /** Every invalid pragma in a file, each naming `file:line`. */
-export function pragmaErrors(lines: readonly string[], file: string): PragmaError[] {
+export function pragmaErrors(lines: readonly string[], file: string, ruleIds: readonly string[]): PragmaError[] {
   const errors: PragmaError[] = [];
   lines.forEach((text, i) => {
-    pushAll(errors, parsePragmas(text, { file, line: i + 1 }).errors);
+    pushAll(errors, parsePragmas(text, ruleIds, { file, line: i + 1 }).errors);
   });
   return errors;
 }

@@ -58,7 +58,7 @@ export function stableStringify(value: unknown): string {
 }
 
 /** Like `parsePyprojectConfig`, and also says whether the file configures the guard at all. */
-export function readPyproject(tomlText: string, where: string): PyprojectReading {
+export function readPyproject(tomlText: string, where: string, ruleIds: readonly string[]): PyprojectReading {
   let doc: Record<string, unknown>;
   try {
     doc = parse(tomlText) as Record<string, unknown>;
@@ -73,6 +73,7 @@ export function readPyproject(tomlText: string, where: string): PyprojectReading
     style: "snake",
     root,
     errors,
+    ruleIds,
     locate(path: PathSegment[]): string {
       const line = locator.lineOf([...root, ...path]);
       return line === null ? where : `${where}:${line}`;
@@ -112,8 +113,8 @@ export function readPyproject(tomlText: string, where: string): PyprojectReading
  * pyproject.toml text. Never throws: TOML syntax errors and invalid settings come back as
  * errors naming `where` (the file name) and the line.
  */
-export function parsePyprojectConfig(tomlText: string, where: string): PyprojectConfig {
-  const { config, errors } = readPyproject(tomlText, where);
+export function parsePyprojectConfig(tomlText: string, where: string, ruleIds: readonly string[]): PyprojectConfig {
+  const { config, errors } = readPyproject(tomlText, where, ruleIds);
   return { config, errors };
 }
 

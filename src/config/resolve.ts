@@ -8,7 +8,7 @@ import { GlobSet } from "./globs";
 import type { SeveritySetting } from "../core/types";
 import { validateOptions } from "./options";
 import { readPyproject, type PyprojectReading, TABLE_NAME } from "./pyproject";
-import { type Config, type ConfigError, defaultConfig, type PartialConfig, RULE_IDS, type RuleId } from "./types";
+import { type Config, type ConfigError, defaultConfig, type PartialConfig, type RuleDefault, type RuleId } from "./types";
 import { pushAll } from "../core/arrays";
 
 export interface ResolveInput {
@@ -49,8 +49,8 @@ export function applyLayer(base: Config, layer: PartialConfig): Config {
     overrides: [...base.overrides, ...(layer.overrides ?? [])],
   };
   if (layer.docsUrl !== undefined) out.docsUrl = layer.docsUrl;
-  for (const id of RULE_IDS) {
-    const severity = layer.rules?.[id];
+  // A layer names only rules its validation knew (see ValidationContext.ruleIds).
+  for (const [id, severity] of Object.entries(layer.rules ?? {})) {
     if (severity !== undefined) out.rules[id] = { severity };
   }
   out.heavyModules = appendUnique(layer.heavyModules ?? base.heavyModules, layer.extendHeavyModules);
@@ -76,8 +76,9 @@ export function applyLayer(base: Config, layer: PartialConfig): Config {
   return out;
 }
 
-/** Never throws: every invalid part is reported in `errors` and replaced by the default. */
-export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
+/** Never throws: every invalid part is reported in `errors` and replaced by the default. `rules`: the rules to configure. */
+export function resolveConfig(input: ResolveInput, rules: readonly RuleDefault[]): ResolvedConfig {
+  const ruleIds = rules.map((r) => r.id);
   const file = input.pyprojectPath ?? "pyproject.toml";
   const errors: ConfigError[] = [];
   const notes: string[] = [];
@@ -85,13 +86,13 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
   const baseKnown = input.pyprojectAtBase !== undefined;
   const inForceText = baseKnown ? input.pyprojectAtBase : input.pyprojectAtHead;
   const inForce: PyprojectReading | null =
-    typeof inForceText === "string" ? readPyproject(inForceText, file) : null;
+    typeof inForceText === "string" ? readPyproject(inForceText, file, ruleIds) : null;
   if (inForce !== null) pushAll(errors, inForce.errors);
 
   if (baseKnown && input.pyprojectAtHead !== undefined && input.pyprojectAtHead !== input.pyprojectAtBase) {
     // A deleted pyproject.toml (null) configures nothing, like an empty one.
-    const head = readPyproject(input.pyprojectAtHead ?? "", `${file} (head)`);
-    const baseFingerprint = inForce?.fingerprint ?? readPyproject("", file).fingerprint;
+    const head = readPyproject(input.pyprojectAtHead ?? "", `${file} (head)`, ruleIds);
+    const baseFingerprint = inForce?.fingerprint ?? readPyproject("", file, ruleIds).fingerprint;
     if (head.fingerprint !== baseFingerprint) {
       notes.push(
         `This pull request changes the startup guard's configuration in ${file} ` +
@@ -103,10 +104,10 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
     }
   }
 
-  const options = validateOptions(input.options, input.optionsWhere ?? "options", input.extraOptionKeys);
+  const options = validateOptions(input.options, input.optionsWhere ?? "options", ruleIds, input.extraOptionKeys);
   pushAll(errors, options.errors);
 
-  let config = defaultConfig();
+  let config = defaultConfig(rules);
   if (inForce !== null) config = applyLayer(config, inForce.config);
   config = applyLayer(config, options.config);
   return { config, errors, notes };

@@ -10,11 +10,9 @@ import type { SeveritySetting } from "../core/types";
 import { closest, didYouMean, suggestSeverity } from "./suggest";
 import {
   type ConfigError,
-  isRuleId,
   isSeveritySetting,
   type Override,
   type PartialConfig,
-  RULE_IDS,
   type RuleId,
   SEVERITY_SETTINGS,
 } from "./types";
@@ -73,6 +71,8 @@ export interface ValidationContext {
   /** Where a path is (`pyproject.toml:12`, or the options' name). */
   locate(path: PathSegment[]): string;
   errors: ConfigError[];
+  /** The rule ids a `rules` table may name. */
+  ruleIds: readonly string[];
 }
 
 export function formatPath(segments: PathSegment[]): string {
@@ -332,11 +332,11 @@ function validateRules(
   }
   const out: Partial<Record<RuleId, SeveritySetting>> = {};
   for (const [id, value] of Object.entries(raw)) {
-    if (!isRuleId(id)) {
+    if (!ctx.ruleIds.includes(id)) {
       report(
         ctx,
         path,
-        `unknown rule "${id}"${didYouMean(closest(id, RULE_IDS))}; allowed rules: ${RULE_IDS.join(", ")}`,
+        `unknown rule "${id}"${didYouMean(closest(id, ctx.ruleIds))}; allowed rules: ${ctx.ruleIds.join(", ")}`,
         [...path, id],
       );
       continue;

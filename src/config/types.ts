@@ -1,25 +1,22 @@
 /**
- * The configuration vocabulary: rule ids, the resolved `Config`, the partial layers it is
- * built from, and the defaults. Pure data, no I/O.
+ * The configuration vocabulary: the resolved `Config`, the partial layers it is built from,
+ * and the defaults. Pure data, no I/O. The rules are not listed here: the configuration is
+ * given them (`RuleDefault`) by the rule registry, through src/review/config.ts.
  */
 
 import type { ReviewError, SeveritySetting } from "../core/types";
 
-/** Every rule the guard knows, in the order the docs list them. */
-export const RULE_IDS = [
-  "heavy-import-at-startup",
-  "side-effect-import-removed",
-  "module-moved-without-shim",
-] as const;
+/** What the configuration knows of a rule: its id and default severity (a rule's `meta` is one). */
+export interface RuleDefault {
+  id: string;
+  defaultSeverity: SeveritySetting;
+}
 
-export type RuleId = (typeof RULE_IDS)[number];
+/** A rule id (the registry's `RuleId` narrows it). */
+export type RuleId = string;
 
 /** Every value a severity setting may take, from quietest to loudest. */
 export const SEVERITY_SETTINGS: readonly SeveritySetting[] = ["off", "message", "warn", "fail"];
-
-export function isRuleId(value: unknown): value is RuleId {
-  return typeof value === "string" && (RULE_IDS as readonly string[]).includes(value);
-}
 
 export function isSeveritySetting(value: unknown): value is SeveritySetting {
   return typeof value === "string" && (SEVERITY_SETTINGS as readonly string[]).includes(value);
@@ -133,16 +130,6 @@ export const PROJECT_URL = "https://github.com/danger-plugin-django-startup/dang
 export const DEFAULT_DOCS_URL = `${PROJECT_URL}/blob/main/docs/rules.md`;
 
 /**
- * All three rules default to `warn`: the analysis is static and a `fail` blocks the merge,
- * so a team opts into failing builds per rule once it trusts the findings.
- */
-export const DEFAULT_RULE_SEVERITIES: Readonly<Record<RuleId, SeveritySetting>> = {
-  "heavy-import-at-startup": "warn",
-  "side-effect-import-removed": "warn",
-  "module-moved-without-shim": "warn",
-};
-
-/**
  * Third-party modules that no Django process should import at setup unless it must: each
  * takes a large share of a second or more to import (it loads native extensions, data
  * files, or hundreds of submodules), and each is usually needed by a few code paths only.
@@ -230,10 +217,24 @@ export const DEFAULT_CACHE_DIR: string | null = null;
 
 export const DEFAULT_SUBSYSTEM_THRESHOLD = 40;
 
-/** A fresh, mutable copy of the defaults. */
-export function defaultConfig(): Config {
-  const rules = {} as Record<RuleId, RuleConfig>;
-  for (const id of RULE_IDS) rules[id] = { severity: DEFAULT_RULE_SEVERITIES[id] };
+/**
+ * The configuration keys that change what the startup graph is. The graph is given only these
+ * (`GraphConfig`: reading another key does not compile) and its cache key is built from exactly
+ * these, so a key the graph reads can never be missing from the key of a cached graph.
+ */
+export const GRAPH_KEYS = ["settingsModule", "sourceRoots", "startupRoots", "extendStartupRoots", "heavyModules", "maxFileBytes"] as const satisfies readonly (keyof Config)[];
+
+export type GraphConfig = Pick<Config, (typeof GRAPH_KEYS)[number]>;
+
+/** The part of a configuration the graph reads, as a text for cache keys. */
+export function graphConfigKey(config: GraphConfig): string {
+  return JSON.stringify(GRAPH_KEYS.map((k) => config[k]));
+}
+
+/** A fresh, mutable copy of the defaults, for these rules. */
+export function defaultConfig(ruleDefaults: readonly RuleDefault[]): Config {
+  const rules: Record<RuleId, RuleConfig> = {};
+  for (const r of ruleDefaults) rules[r.id] = { severity: r.defaultSeverity };
   return {
     docsUrl: DEFAULT_DOCS_URL,
     rules,

@@ -6,6 +6,7 @@
  * cache), and the base's facts are the head's with only the changed files swapped in.
  */
 import type { ReviewError } from "../core/types";
+import { graphConfigKey } from "../config/types";
 import { type Built, buildStartupGraph } from "./build";
 import { stateKey } from "../facts/fingerprint";
 import { ReachedGraph } from "./startup-graph";
@@ -29,13 +30,12 @@ export { namingDirs } from "./layout";
 const PYTHON = /\.pyi?$/;
 
 /**
- * The configuration keys a graph depends on, the layouts inferred from the files and the
+ * The configuration keys a graph depends on (GRAPH_KEYS), the layouts inferred from the files and the
  * directories holding no Python file (namespace portions), which the state key does not
  * cover (it hashes only Python files).
  */
 function configKey(config: GraphInput["config"], layouts: Layout[], dataDirs: string): string {
-  const { sourceRoots, startupRoots, extendStartupRoots, settingsModule, heavyModules, maxFileBytes } = config;
-  return JSON.stringify({ sourceRoots, startupRoots, extendStartupRoots, settingsModule, heavyModules, maxFileBytes, layouts: layouts.map(layoutKey), dataDirs });
+  return JSON.stringify({ config: graphConfigKey(config), layouts: layouts.map(layoutKey), dataDirs });
 }
 
 /** The directories of `files` that hold no Python file, as one text (for the cache key). */

@@ -3,7 +3,7 @@
  * facts (full, or only the graph's part), file bytes and statements, module-level values,
  * and the edge resolver. Problems and remarks found while reading are collected here.
  */
-import type { Config } from "../config/types";
+import type { GraphConfig } from "../config/types";
 import { reading } from "../core/stall";
 import type { PyFileFacts } from "../python/types";
 import { type GraphFacts, graphFactsOf } from "../facts/codec";
@@ -26,7 +26,7 @@ export interface RevisionInput {
   /** Scanning ahead: files to scan before they are asked for, and waiting for one a worker is scanning. */
   scan?: ScanAhead;
   read(path: string): Promise<Buffer | null>;
-  config: Config;
+  config: GraphConfig;
   /** Where the code lives and which settings are read (layout.ts), inferred before the build. */
   layout: Layout;
   /** The other revision's build, whose resolved edges are reused where nothing they depend on changed. */
@@ -43,7 +43,7 @@ export interface ScanAhead {
 }
 
 export class Revision {
-  readonly config: Config;
+  readonly config: GraphConfig;
   readonly layout: Layout;
   readonly paths: ReadonlySet<string>;
   readonly index: ModuleIndex;

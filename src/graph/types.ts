@@ -1,6 +1,6 @@
 /** The startup graph's public vocabulary (re-exported by index.ts). */
 import type { ChainLink } from "../core/types";
-import type { Config } from "../config/types";
+import type { GraphConfig } from "../config/types";
 import type { ScanCache } from "../facts/cache";
 
 export interface StartupModule {
@@ -46,7 +46,7 @@ export interface GraphInput {
    * appear here with their base bytes.
    */
   baseOverrides: Map<string, Buffer | null>;
-  config: Config;
+  config: GraphConfig;
   /** Content-addressed scan cache (optional). */
   cache?: ScanCache;
   /** Blob SHA per head path when known (from `git ls-files -s` / `git ls-tree`), used as cache keys; else hash the bytes. */

@@ -15,6 +15,7 @@ export async function runRules(model: ReviewModel, readLines: LineReader, rules:
   const { config } = model;
   const findings: Finding[] = [];
   const errors: ReviewError[] = [];
+  const ids = rules.map((r) => r.meta.id);
   const added = new Map(model.changes.filter((c) => c.head !== null).map((c) => [c.path, c.added]));
   for (const rule of rules) {
     const id = rule.meta.id;
@@ -34,7 +35,7 @@ export async function runRules(model: ReviewModel, readLines: LineReader, rules:
       if (raw.cap !== undefined && SEVERITY_RANK[raw.cap] < SEVERITY_RANK[severity]) severity = raw.cap;
       if (raw.line !== null) {
         const lines = await readLines(raw.file, raw.side ?? "head");
-        if (lines !== null && pragmaAllows(lines, raw.line, id)) continue;
+        if (lines !== null && pragmaAllows(lines, raw.line, id, ids)) continue;
       }
       const side = raw.side ?? "head";
       findings.push({

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import { isAbsolute } from "node:path";
-import { resolveConfig, type Config } from "../config";
+import { configFor, type Config } from "../config";
+import { RULES, type Rule } from "../rules";
 import { type ImportCost, parseImporttime } from "../source/importtime";
 import { moduleForPath } from "../python/modules";
 import { buildGraphs, type Graphs, listOtherFiles, listWorktree, namingDirs, openScanCache } from "../graph";
@@ -24,6 +25,8 @@ export interface ReviewInput {
   optionsWhere?: string;
   /** Option keys the adapter handles itself. */
   extraOptionKeys?: readonly string[];
+  /** The rules to run (default: the registry's, `RULES`); configuration and pragmas know exactly these. */
+  rules?: readonly Rule[];
   /** Use the scan cache (`cache_dir`, default outside the repository; default true when the source is a local repository). */
   cache?: boolean;
 }
@@ -149,7 +152,8 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
 
   // Configuration: the base's pyproject is in force; the head's is only compared.
   const [pyprojectAtBase, pyprojectAtHead] = await Promise.all([readText(cs.base, "pyproject.toml", errors), readText(cs.head, "pyproject.toml", errors)]);
-  const resolved = resolveConfig({
+  const rules = input.rules ?? RULES;
+  const resolved = configFor(rules.map((r) => r.meta)).resolveConfig({
     pyprojectAtBase,
     pyprojectAtHead,
     options: input.options,
@@ -289,7 +293,7 @@ export async function review(input: ReviewInput): Promise<ReviewResult> {
     }
     return lineCache.get(key) ?? null;
   };
-  const ran = await runRules(model, readLines);
+  const ran = await runRules(model, readLines, rules);
   pushAll(errors, ran.errors);
   graphs.persist();
 

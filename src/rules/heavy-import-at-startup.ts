@@ -1,19 +1,4 @@
-/**
- * heavy-import-at-startup
- *
- * What: the change makes `django.setup()` import a heavy module (one on the configured list,
- * prefix match): directly, by adding an import that runs at import time (module level,
- * module-level if/try/with, class body, or `AppConfig.ready()`), or indirectly, by adding a
- * link to a chain of imports that ends in one.
- *
- * Why: every Django process (web, manage.py, migrate, Celery and Temporal workers, every CI
- * shard) pays for what setup imports. One module-scope `import chdb` in a models module put
- * an embedded ClickHouse into every process; `import stripe` three imports away from a models
- * module did the same for billing.
- *
- * Fix: move the import into the function that uses it, or under `if TYPE_CHECKING:` when it
- * is only used in annotations, or make it a PEP 810 `lazy import` (Python 3.15+).
- */
+/** `heavy-import-at-startup`: its docs are `meta.docs` below (docs/rules.md is generated from them). */
 import { matchHeavy } from "../config";
 import { isTestFile } from "../config";
 import { costMs } from "../source/importtime";
@@ -23,7 +8,7 @@ import { importStatementText } from "../python/format";
 import { importedModules } from "../python/modules";
 import type { PyFileFacts } from "../python/types";
 import { isCertainlyOnStartup, isReadyScope, mayBeOnStartup, type FileChangeModel, type RepoSide, type ReviewModel, setupTimeImports } from "./model";
-import type { RawFinding, Rule } from "./rule";
+import { defineRule, type RawFinding } from "./rule";
 
 interface HeavyUse {
   heavy: string;
@@ -95,13 +80,16 @@ function onStartupAtHead(model: ReviewModel, change: FileChangeModel): "yes" | "
   return mayBeOnStartup(model.config, change.path) ? "maybe" : "no";
 }
 
-export const heavyImportAtStartup: Rule = {
+export const heavyImportAtStartup = defineRule({
   meta: {
     id: "heavy-import-at-startup",
     defaultSeverity: "warn",
     docsAnchor: "heavy-import-at-startup",
+    short: "a heavy module newly imported at setup",
     docs: {
       what: "A change makes django.setup() import a heavy module, directly or through a chain of imports.",
+      details:
+        "The change makes `django.setup()` import a heavy module (one on the configured list, prefix match: `google.cloud` covers `google.cloud.storage`): directly, by adding an import that runs at import time (module level, module-level `if`/`try`/`with`, class body, or `AppConfig.ready()`), or indirectly, by adding a link to a chain of imports that ends in one. The finding shows the chain link by link, from a startup root to the heavy module.",
       why: "Every Django process (web, manage.py, migrate, Celery and Temporal workers, each CI shard) pays for every module setup imports; one heavy module-scope import adds its whole import time to all of them.",
       fix: "Import the module inside the function that uses it (or under `if TYPE_CHECKING:` when it only serves annotations, or as a PEP 810 `lazy import` on Python 3.15+).",
       example: {
@@ -204,7 +192,7 @@ export const heavyImportAtStartup: Rule = {
     rankByCost(model, findings);
     return findings;
   },
-};
+});
 
 /**
  * With an importtime log: each finding about a module setup newly imports says what it costs,

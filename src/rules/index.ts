@@ -1,9 +1,17 @@
-/** Every rule, in the order the docs list them. */
+/**
+ * The rule registry: every rule, in the order the docs list them. This list is the one place a
+ * rule is registered: rule ids, default severities, configuration and pragma validation, the CLI
+ * help, docs/rules.md and the README's rule table all come from it.
+ */
 import { heavyImportAtStartup } from "./heavy-import-at-startup";
 import { moduleMovedWithoutShim } from "./module-moved-without-shim";
 import type { Rule } from "./rule";
 import { sideEffectImportRemoved } from "./side-effect-import-removed";
 
-export const RULES: readonly Rule[] = [heavyImportAtStartup, sideEffectImportRemoved, moduleMovedWithoutShim];
+export const RULES = [heavyImportAtStartup, sideEffectImportRemoved, moduleMovedWithoutShim] as const satisfies readonly Rule[];
 
-export type { RawFinding, Rule, RuleDocs, RuleMeta } from "./rule";
+export type RuleId = (typeof RULES)[number]["meta"]["id"];
+
+export const RULE_IDS: readonly RuleId[] = RULES.map((r) => r.meta.id);
+
+export { defineRule, type RawFinding, type Rule, type RuleDocs, type RuleMeta } from "./rule";

@@ -1,34 +1,11 @@
-/**
- * module-moved-without-shim
- *
- * What: a Python module was deleted or renamed, nothing at its old dotted path re-exports
- * it, and something at the head still points there: an import statement in any context (a
- * function-level import fails when the function is called), a `mock.patch` /
- * `patch.object` / `monkeypatch.setattr` target, an `importlib.import_module` literal, or a
- * dotted string (settings' INSTALLED_APPS, LOGGING, MIDDLEWARE...). Each remaining reference
- * is a certain break. An exceptions module (configurable globs) that was relocated is
- * reported even when no reference remains in the repository: other services, pickled Celery
- * results and workers still running the previous release during a deploy import it by name.
- * A module deleted with its feature, with nothing left pointing at it, is not a relocation.
- *
- * Why: one test module still importing `products/tasks/backend/temporal/exceptions.py` after
- * it moved failed every Temporal CI shard at collection with ModuleNotFoundError; a later
- * merge from master brought in a new importer of the old path.
- *
- * Fix: update the remaining references, and leave a shim at the old path that re-exports
- * the module from its new home until nothing uses it.
- *
- * When the moved file has no module name (it is under none of the source roots), the rule
- * cannot know what to look for: it says so, with the roots, instead of reporting nothing.
- * Test modules and `conftest.py` (collected by path, never imported by name) are left out.
- */
+/** `module-moved-without-shim`: its docs are `meta.docs` below (docs/rules.md is generated from them). */
 import { isExceptionModule } from "../config";
 import { importedModules, resolveRelative } from "../python/modules";
 import { describeContext } from "../python/context";
 import { importStatementText } from "../python/format";
 import type { PyFileFacts } from "../python/types";
 import type { FileChangeModel, ReviewModel } from "./model";
-import type { RawFinding, Rule } from "./rule";
+import { defineRule, type RawFinding } from "./rule";
 
 interface Move {
   change: FileChangeModel;
@@ -171,13 +148,16 @@ export function shimCode(move: Move): string {
   return lines.join("\n") + "\n";
 }
 
-export const moduleMovedWithoutShim: Rule = {
+export const moduleMovedWithoutShim = defineRule({
   meta: {
     id: "module-moved-without-shim",
     defaultSeverity: "warn",
     docsAnchor: "module-moved-without-shim",
+    short: "a moved module still referenced at its old path",
     docs: {
       what: "A module was moved or deleted without a shim at its old path while code, tests, mock.patch targets or settings still point there.",
+      details:
+        "A Python module was deleted or renamed, nothing at its old dotted path re-exports it, and something at the head still points there: an import statement in any context (a function-level import fails when the function is called), a `mock.patch` / `patch.object` / `monkeypatch.setattr` target, an `importlib.import_module` literal, or a dotted string (settings' `INSTALLED_APPS`, `LOGGING`, `MIDDLEWARE`...). Each remaining reference is a certain break. An exceptions module (configurable globs) that was relocated is reported even when no reference remains in the repository. A module deleted with its feature, with nothing left pointing at it, is not a relocation. When the moved file has no module name (it is under none of the source roots), the rule says it could not look, with the roots. Test modules and `conftest.py` (collected by path, never imported by name) are left out.",
       why: "Every remaining reference fails with ModuleNotFoundError: at import, at call time, or at test collection. Exception modules are also imported by name from outside the repository (other services, pickled Celery results, workers running the previous release during a deploy).",
       fix: "Update the remaining references, and leave a shim at the old path that re-exports the module from its new home.",
       example: {
@@ -235,4 +215,4 @@ export const moduleMovedWithoutShim: Rule = {
     }
     return findings;
   },
-};
+});

@@ -1,33 +1,11 @@
-/**
- * side-effect-import-removed
- *
- * What: an `apps.py` (module level or `AppConfig.ready()`), a `models.py` or a
- * `models/__init__.py` imported a first-party module at the base and no longer does at the
- * head (set semantics after resolving relative imports: reordering removes nothing; deleting
- * the file removes everything), and that module registers something when imported: signal
- * receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models (classes
- * whose bases, followed through the repository, reach a Django or third-party model: see
- * django-models.ts), or admin registrations. With a startup graph, only modules setup no longer reaches by any
- * other chain are reported.
- *
- * Why: Django connects a receiver only when its module is imported, and registers a model
- * only when its class is defined. Drop the import and the receivers silently stop firing in
- * every process that does not happen to import the module some other way (Celery, migrate,
- * shell), and the models stop registering. Nothing fails: cache invalidation and audit logs
- * just stop. The exception is a custom user model: when AUTH_USER_MODEL no longer registers,
- * django.setup() itself raises ImproperlyConfigured, which the finding says (naming the
- * settings string when a settings file has it).
- *
- * Fix: keep (or restore) the import, from `AppConfig.ready()` for receivers
- * (`from . import signals  # noqa: F401`) and from `models/__init__.py` for models.
- */
+/** `side-effect-import-removed`: its docs are `meta.docs` below (docs/rules.md is generated from them). */
 import { isTestFile } from "../config";
 import { headLineFor } from "../source/line-map";
 import { importStatementText } from "../python/format";
 import type { PyFileFacts, PyImport } from "../python/types";
 import type { FileChangeModel, RepoSide, ReviewModel } from "./model";
 import { setupTimeImports } from "./model";
-import type { RawFinding, Rule } from "./rule";
+import { defineRule, type RawFinding } from "./rule";
 import { type DjangoModel, djangoModels } from "./django-models";
 
 /** Files Django imports for their side effects at setup. */
@@ -119,13 +97,16 @@ function headLocation(change: FileChangeModel, lost: SideImport): number | null 
   return headLineFor(change.base.lines, head.lines, lost.imp.line);
 }
 
-export const sideEffectImportRemoved: Rule = {
+export const sideEffectImportRemoved = defineRule({
   meta: {
     id: "side-effect-import-removed",
     defaultSeverity: "warn",
     docsAnchor: "side-effect-import-removed",
+    short: "receivers/models/admin no longer registered at setup",
     docs: {
       what: "An apps.py, models.py or models/__init__.py stops importing a module whose import registers signal receivers, models or admin classes.",
+      details:
+        "An `apps.py` (module level or `AppConfig.ready()`), a `models.py` or a `models/__init__.py` imported a first-party module at the base and no longer does at the head (set semantics after resolving relative imports: reordering removes nothing; deleting the file removes everything), and that module registers something when imported: signal receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models (classes whose bases, followed through the repository, reach a Django or third-party model), or admin registrations. With a startup graph, only modules setup no longer reaches by any other chain are reported. When the lost module defines the custom user model (`AUTH_USER_MODEL`), `django.setup()` itself fails with ImproperlyConfigured, and the finding says so.",
       why: "Receivers connect and models register only when their module is imported. Without the import they silently stop working in every process that does not import the module some other way (Celery, Temporal, migrate, shell): no error anywhere. A custom user model (AUTH_USER_MODEL) that stops registering makes django.setup() itself fail with ImproperlyConfigured.",
       fix: "Keep the import, in AppConfig.ready() for receivers (`from . import signals  # noqa: F401`) or in models/__init__.py for models.",
       example: {
@@ -186,7 +167,7 @@ export const sideEffectImportRemoved: Rule = {
     }
     return findings;
   },
-};
+});
 
 /** The import to put back: only the lost name when the statement imported several. */
 function restoreLine(lost: SideImport, change: FileChangeModel): string {

@@ -1,5 +1,5 @@
 /** Startup graphs of small in-memory repositories, for the graph tests. */
-import { defaultConfig, type Config } from "../../src/config";
+import { defaultConfig, type Config } from "../../src/review/config";
 import { buildGraphs, type StartupGraph } from "../../src/graph";
 
 export type Files = Record<string, string>;
