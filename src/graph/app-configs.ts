@@ -9,7 +9,8 @@
  */
 import type { ExecutionContext, PyClass, PyFileFacts } from "../python/types";
 import type { GraphFacts } from "../facts/codec";
-import type { Edge, EdgeResolver, Unresolved } from "./edges";
+import type { EdgeResolver } from "./edges";
+import type { Edge, Unresolved } from "./types";
 import type { Value } from "./literal";
 import type { ModuleIndex } from "../python/module-index";
 import { resolveRelative } from "../python/modules";

@@ -13,7 +13,7 @@
  * First-party classes are resolved through module-level `from x import Name` imports.
  */
 import { AppConfigs, type ClassRef, type ClassSource } from "./app-configs";
-import type { Edge, Unresolved } from "./edges";
+import type { Edge, Unresolved } from "./types";
 import type { AppEntry } from "./settings";
 import { pushAll } from "../core/arrays";
 

@@ -3,7 +3,8 @@
  * imports that run from them (plus the `ready()` edges of the installed apps' configs).
  */
 import { reading } from "../core/stall";
-import type { Edge, EdgeMemo } from "./edges";
+import type { EdgeMemo } from "./edges";
+import type { Edge } from "./types";
 import { importedModules } from "../python/modules";
 import type { ModuleIndex } from "../python/module-index";
 import { reach } from "./reach";

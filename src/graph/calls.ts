@@ -25,7 +25,7 @@
  */
 import type { ExecutionContext, PyCall } from "../python/types";
 import type { GraphFacts } from "../facts/codec";
-import type { Edge, Unresolved } from "./edges";
+import type { Edge, Unresolved } from "./types";
 import type { ModuleEntry, ModuleIndex } from "../python/module-index";
 import { resolveRelative } from "../python/modules";
 import { pushAll } from "../core/arrays";

@@ -4,7 +4,7 @@
  * modules setup reaches are ever resolved. Ties go to the earlier root, then the earlier
  * import line.
  */
-import type { Edge } from "./edges";
+import type { Edge } from "./types";
 
 export interface Reached {
   names: string[];

@@ -9,7 +9,7 @@
  * from every root. Parent packages come before their modules.
  */
 import { AppsReader, type AppsResult, type Root } from "./apps";
-import type { Edge } from "./edges";
+import type { Edge } from "./types";
 import type { ModuleIndex } from "../python/module-index";
 import { rootDirs } from "./layout";
 import type { Revision } from "./revision";

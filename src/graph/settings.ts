@@ -6,7 +6,7 @@
  * it could read, and each part it could not (a call's result, a list handed to a function,
  * `globals()` writes, a loop over unknown values) is an `unresolved` entry with its file:line.
  */
-import type { Unresolved } from "./edges";
+import type { Unresolved } from "./types";
 import { dictGet, type Value } from "./literal";
 import type { ModuleValues, ValueReader } from "./values";
 

@@ -1,7 +1,7 @@
 /** The queries over one revision's reached import graph (see types.ts for the contract). */
 import type { ChainLink } from "../core/types";
 import { dominatedCounts, immediateDominators } from "./dominators";
-import type { LazyAccess, Unresolved } from "./edges";
+import type { LazyAccess, Unresolved } from "./types";
 import type { Reached } from "./reach";
 import type { StartupGraph, StartupModule } from "./types";
 

@@ -1,7 +1,33 @@
 /** The startup graph's public vocabulary (re-exported by index.ts). */
 import type { ChainLink } from "../core/types";
+import type { ContextKind } from "../python/types";
 import type { GraphConfig } from "../config/types";
 import type { ScanCache } from "../facts/cache";
+
+export interface Edge {
+  target: string;
+  /** Line of the statement (in the importing file) that creates the edge. */
+  line: number;
+  /** How the statement runs: at module top level, conditionally, in a class body, in `ready()` ("function")... or in a called function ("call"). */
+  kind: ContextKind | "call";
+  /** For a `call` edge: the route from the call statement (`line`) to the import, e.g. `calls f -> pkg/a.py:9 imports x`. */
+  via?: string;
+  /** For a `call` edge: the places the route runs through after the call (file, line), the importing statement last. */
+  steps?: { file: string; line: number }[];
+}
+
+export interface Unresolved {
+  what: string;
+  where: string;
+  why: string;
+}
+
+export interface LazyAccess {
+  /** The package whose `__getattr__` provides the name. */
+  package: string;
+  name: string;
+  where: string;
+}
 
 export interface StartupModule {
   name: string;
