@@ -10,7 +10,7 @@ import { startupCommand } from "../src/cli/startup";
 import { GlobSet } from "../src/config/globs";
 import { defaultConfig, isExcluded } from "../src/review/config";
 import { scanPython } from "../src/python/scanner";
-import { GitRevisionReader } from "../src/source/git";
+import { GitRevisionReader } from "../src/source/git-revision";
 import { cleanupRepos, makeRepo, tempDir } from "./helpers/git-repo";
 import { runInProcess } from "./helpers/run-cli";
 

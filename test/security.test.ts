@@ -10,7 +10,8 @@ import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { ScanCache } from "../src/graph";
 import { scanItem, toBytes } from "../src/facts/scan-item";
-import { CatFileBatch, gitChangeSet } from "../src/source/git";
+import { CatFileBatch } from "../src/source/cat-file";
+import { gitChangeSet } from "../src/source/git";
 import { cleanupRepos, gitIn, makeRepo, tempDir, type TestRepo, committedRepo } from "./helpers/git-repo";
 import { DJANGO_BASE } from "./helpers/rule-tester";
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the benchmarks' seeded PRNG (plain JS)

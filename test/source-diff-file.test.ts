@@ -7,9 +7,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ChangedFile, ChangeSet } from "../src/core/types";
-import { diffFileChangeSet, parseUnifiedDiff, reverseApply } from "../src/source/diff-file";
+import { diffFileChangeSet, reverseApply } from "../src/source/diff-file";
+import { parseUnifiedDiff } from "../src/source/unified-diff";
 import { SourceError } from "../src/source/errors";
-import { gitChangeSet, type ClosableChangeSet } from "../src/source/git";
+import type { ClosableChangeSet } from "../src/source/change-set";
+import { gitChangeSet } from "../src/source/git";
 import { cleanupRepos, gitIn, kitchenSinkRepo, makeRepo, tempDir, type Scenario } from "./helpers/git-repo";
 
 afterAll(cleanupRepos);

@@ -7,7 +7,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ChangedFile } from "../src/core/types";
 import { SourceError } from "../src/source/errors";
-import { CatFileBatch, GitRevisionReader, WorkingTreeReader, gitChangeSet, quoteGitPath, unquoteGitPath, type ClosableChangeSet } from "../src/source/git";
+import { CatFileBatch } from "../src/source/cat-file";
+import type { ClosableChangeSet } from "../src/source/change-set";
+import { gitChangeSet } from "../src/source/git";
+import { GitRevisionReader } from "../src/source/git-revision";
+import { quoteGitPath, unquoteGitPath } from "../src/source/paths";
+import { WorkingTreeReader } from "../src/source/worktree-reader";
 import { ODD_NAMES, cleanupRepos, gitIn, kitchenSinkRepo, makeRepo, tempDir, type Scenario } from "./helpers/git-repo";
 
 afterAll(cleanupRepos);
@@ -445,7 +450,7 @@ test("close() after idle reads resolves, with nothing else keeping Node alive", 
   repo.write("a.py", "x = 1\n");
   const sha = repo.commit("one");
   const script = `
-    const { GitRevisionReader } = require(${JSON.stringify(require.resolve("../dist/source/git.js"))});
+    const { GitRevisionReader } = require(${JSON.stringify(require.resolve("../dist/source/git-revision.js"))});
     (async () => {
       const r = new GitRevisionReader(${JSON.stringify(repo.dir)}, ${JSON.stringify(sha)});
       await r.read("a.py");

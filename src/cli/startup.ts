@@ -12,7 +12,8 @@ import { isStdlib } from "../python/stdlib";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
 import { notReadableReason } from "../core/safe-read";
-import { openGitRepo, WorkingTreeReader } from "../source/git";
+import { openGitRepo } from "../source/git";
+import { WorkingTreeReader } from "../source/worktree-reader";
 import { SourceError } from "../source/errors";
 import { pushAll } from "../core/arrays";
 

@@ -7,13 +7,12 @@
  *
  * A plugin must not `require("danger")` at run time: the DSL arrives as globals.
  */
-import { execFile } from "node:child_process";
 import type { DangerDSLType } from "danger";
 import { review, type ReviewResult } from "../review/review";
 import { AnalysisStalled, untilStalled } from "../core/stall";
 import type { ChangeSet, Finding, Severity } from "../core/types";
 import { escapeMarkdown, INLINE_CAP, orderFindings, renderInlineMessage, renderSummaryMarkdown, SUMMARY_BUDGET, unreadErrors } from "../report";
-import { gitChangeSet } from "../source/git";
+import { gitChangeSet, hasCommit } from "../source/git";
 import { githubChangeSet, type GitHubApi } from "../source/github";
 import { checkoutHoldsHead, checkoutOverlay } from "../source/checkout-overlay";
 import { isSourceError } from "../source/errors";
@@ -46,12 +45,6 @@ function globals(): DangerGlobals | null {
   const g = globalThis as unknown as Partial<DangerGlobals>;
   if (!g.danger || !g.warn || !g.fail || !g.message || !g.markdown) return null;
   return g as DangerGlobals;
-}
-
-async function hasCommit(repo: string, sha: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile("git", ["-C", repo, "cat-file", "-e", `${sha}^{commit}`], (err) => resolve(err === null));
-  });
 }
 
 async function changeSetFor(dsl: DangerDSLType, opts: DangerAdapterOptions): Promise<ChangeSet> {

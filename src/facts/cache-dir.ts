@@ -14,12 +14,12 @@
  * (cache-key.ts): next to the cache directory, or in the user's configuration directory when the
  * cache directory is inside the repository.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ScanCache, defaultKeyFile } from "./cache";
 import { CacheKey } from "./cache-key";
+import { runGit } from "../source/git-run";
 
 export const CACHE_DIR_ENV = "DJANGO_STARTUP_GUARD_CACHE_DIR";
 
@@ -60,10 +60,9 @@ function linkOnTheWay(from: string, dir: string): string | null {
   return null;
 }
 
-function tracked(root: string, rel: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile("git", ["-C", root, "ls-files", "-z", "--", `:(literal)${rel}`], { maxBuffer: 1 << 26, encoding: "utf8" }, (err, out) => resolve(err === null && out !== ""));
-  });
+async function tracked(root: string, rel: string): Promise<boolean> {
+  const r = await runGit(root, ["ls-files", "-z", "--", `:(literal)${rel}`]).catch(() => null);
+  return r !== null && r.code === 0 && r.stdout !== "";
 }
 
 /**

@@ -8,7 +8,7 @@
  * versions of the files the pull request touches are fetched.
  */
 import type { ChangeSet, RevisionReader } from "../core/types";
-import { WorkingTreeReader } from "./git";
+import { WorkingTreeReader } from "./worktree-reader";
 
 class BaseOverlay implements RevisionReader {
   readonly rev: string;

@@ -97,7 +97,7 @@ export interface GitHubChangeSetOptions {
   headSha?: string;
   /**
    * Files larger than this are not downloaded: `read()` returns null and a `file-too-large`
-   * ReviewError is added to the ChangeSet. Default 8 MiB.
+   * ReviewError is added to the ChangeSet. Default `DOWNLOAD_LIMIT_BYTES` (8 MiB).
    */
   maxFileBytes?: number;
   /** Give up on a request GitHub has not answered after this many ms (each attempt). Default 30,000. */
@@ -173,7 +173,14 @@ const RATE_LIMIT_RETRIES = 2;
 const SECONDARY_DEFAULT_WAIT_MS = 60_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RETRY_WAIT_MS = 60_000;
-const DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024;
+/**
+ * The largest file downloaded, by default. Not the configuration's `max_file_bytes` (2 MiB by
+ * default), which is known only later: the configuration is read from the base revision through
+ * this same reader, and the review then refuses larger files with its own message. This is the
+ * ceiling on memory and bandwidth before that, so it lies well above any sensible
+ * `max_file_bytes`.
+ */
+const DOWNLOAD_LIMIT_BYTES = 8 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------
 // Entry point
@@ -188,7 +195,7 @@ export async function githubChangeSet(opts: GitHubChangeSetOptions): Promise<Cha
       `Cannot review pull request "${owner}/${repo}#${pull}": owner, repository and a positive pull request number are required.`,
     );
   }
-  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const maxFileBytes = opts.maxFileBytes ?? DOWNLOAD_LIMIT_BYTES;
   const client = new Client(api, owner, repo, {
     timeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     maxRetryWaitMs: opts.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS,
@@ -279,21 +286,13 @@ function pullFile(entry: unknown, where: string, i: number): GitHubPullFile {
 /** The statuses GitHub documents for a pull request's files. */
 const KNOWN_STATUSES = new Set(["added", "removed", "modified", "renamed", "copied", "changed", "unchanged"]);
 
-function mapStatus(status: string): ChangeStatus {
-  switch (status) {
-    case "added":
-      return "added";
-    case "removed":
-      return "deleted";
-    case "renamed":
-      return "renamed";
-    case "copied":
-      return "copied";
-    // "modified", "changed" (mode or type change), "unchanged"; an unknown status is reported by the caller.
-    default:
-      return "modified";
-  }
-}
+/** What GitHub's file statuses mean; "modified", "changed" (mode or type change) and "unchanged" are modifications (an unknown status is reported by the caller). */
+const STATUS_OF_GITHUB: ReadonlyMap<string, ChangeStatus> = new Map([
+  ["added", "added"],
+  ["removed", "deleted"],
+  ["renamed", "renamed"],
+  ["copied", "copied"],
+]);
 
 async function toChangedFile(
   entry: GitHubPullFile,
@@ -301,7 +300,7 @@ async function toChangedFile(
   head: GitHubRevisionReader,
   errors: ReviewError[],
 ): Promise<ChangedFile> {
-  let status = mapStatus(entry.status);
+  let status = STATUS_OF_GITHUB.get(entry.status) ?? "modified";
   if (!KNOWN_STATUSES.has(entry.status)) {
     errors.push({
       kind: "github-status",
@@ -364,8 +363,6 @@ async function toChangedFile(
   }
   return file;
 }
-
-export { isBinary };
 
 /**
  * Head line numbers added by a GitHub `patch` (hunks only, no file headers), and the problems
@@ -569,7 +566,7 @@ class Client {
       } finally {
         this.release();
       }
-      const status = statusOf(err);
+      const status = httpStatusOf(err);
       if (status === 404 && opts.notFound) return opts.notFound();
       if (isRateLimited(err)) {
         const wait = rateLimitWaitMs(err, rateRetries);
@@ -690,7 +687,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function statusOf(err: unknown): number | undefined {
+function httpStatusOf(err: unknown): number | undefined {
   const s = (err as ErrorShape | null)?.status;
   return typeof s === "number" ? s : undefined;
 }
@@ -711,7 +708,7 @@ function githubMessage(err: unknown): string {
 }
 
 function isRateLimited(err: unknown): boolean {
-  const status = statusOf(err);
+  const status = httpStatusOf(err);
   if (status !== 403 && status !== 429) return false;
   if (status === 429) return true;
   if (header(err, "x-ratelimit-remaining") === "0") return true;
@@ -746,7 +743,7 @@ function describe(err: unknown, where: string, attempts: number, timeoutMs: numb
         `(the request timeout, \`requestTimeoutMs\` in the dangerfile options); try again later.`,
     );
   }
-  const status = statusOf(err);
+  const status = httpStatusOf(err);
   const msg = githubMessage(err);
 
   if (isRateLimited(err)) {

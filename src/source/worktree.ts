@@ -4,8 +4,9 @@
  * stale), so a warm build only lists and reads the cache. Files modified in the working tree and untracked files have no SHA (the collector
  * hashes them). Outside a git repository, the tree is walked instead.
  */
-import { execFile } from "node:child_process";
-import { listPythonFiles, SKIP_DIRS } from "./files";
+import { isUnderSkippedDir, listPythonFiles } from "./files";
+import { gitOutput, runGit } from "./git-run";
+import { GITLINK_MODE, SYMLINK_MODE } from "./paths";
 
 export interface Worktree {
   /** Absolute or relative directory of the checkout. */
@@ -23,16 +24,11 @@ export interface Worktree {
 const PY = /\.pyi?$/;
 
 function git(root: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, GIT_OPTIONAL_LOCKS: "0" };
-    execFile("git", ["-C", root, ...args], { maxBuffer: 1 << 30, encoding: "utf8", env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
-  });
+  return gitOutput(root, args, root);
 }
 
-const SKIPPED = new RegExp(`(?:^|/)(?:${[...SKIP_DIRS].map((d) => d.replace(/[.]/g, "\\.")).join("|")})/`);
-
 function wanted(path: string): boolean {
-  return PY.test(path) && !SKIPPED.test(path);
+  return PY.test(path) && !isUnderSkippedDir(path);
 }
 
 /**
@@ -41,19 +37,14 @@ function wanted(path: string): boolean {
  * to re-encode them (`working-tree-encoding`) or pass them through a filter. Line-ending and
  * `ident` conversions do not change what Python imports, and are left alone.
  */
-function convertedOnCheckout(root: string, paths: string[]): Promise<string[]> {
-  return new Promise((resolve) => {
-    const child = execFile("git", ["-C", root, "check-attr", "-z", "--stdin", "working-tree-encoding", "filter"], { maxBuffer: 1 << 30, encoding: "utf8" }, (err, out) => {
-      // Unknown: trust nothing of what git listed.
-      if (err) return resolve(paths);
-      const parts = out.split("\0");
-      const hit = new Set<string>();
-      for (let i = 0; i + 2 < parts.length; i += 3) if (parts[i + 2] !== "unspecified" && parts[i + 2] !== "unset") hit.add(parts[i]);
-      resolve([...hit]);
-    });
-    child.stdin?.on("error", () => {});
-    child.stdin?.end(paths.map((p) => `${p}\0`).join(""));
-  });
+async function convertedOnCheckout(root: string, paths: string[]): Promise<string[]> {
+  const r = await runGit(root, ["check-attr", "-z", "--stdin", "working-tree-encoding", "filter"], { input: paths.map((p) => `${p}\0`).join("") }).catch(() => null);
+  // Unknown: trust nothing of what git listed.
+  if (r === null || r.code !== 0) return paths;
+  const parts = r.stdout.split("\0");
+  const hit = new Set<string>();
+  for (let i = 0; i + 2 < parts.length; i += 3) if (parts[i + 2] !== "unspecified" && parts[i + 2] !== "unset") hit.add(parts[i]);
+  return [...hit];
 }
 
 export async function listWorktree(root: string): Promise<Worktree> {
@@ -88,12 +79,12 @@ export async function listWorktree(root: string): Promise<Worktree> {
     const rec = end < 0 ? staged.slice(at) : staged.slice(at, end);
     at = end < 0 ? staged.length : end + 1;
     const tab = rec.indexOf("\t");
-    if (tab < 0 || rec.startsWith("160000")) continue; // a submodule
+    if (tab < 0 || rec.startsWith(GITLINK_MODE)) continue; // a submodule
     const path = rec.slice(tab + 1);
     if (path === ".gitattributes" || path.endsWith("/.gitattributes")) attributes = true;
     if (!wanted(path)) continue;
     files.add(path);
-    if (rec.startsWith("120000")) links.add(path);
+    if (rec.startsWith(SYMLINK_MODE)) links.add(path);
     if (rec.charCodeAt(tab - 1) === 48 /* stage 0 */) shas.set(path, rec.slice(tab - 42, tab - 2));
   }
   // The working tree differs from the index: no SHA (the collector hashes the file); gone: drop it.
