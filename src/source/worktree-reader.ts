@@ -1,5 +1,5 @@
 /**
- * File contents of a checkout on disk, as git would store them.
+ * The working-tree reader: a checkout's files on disk, read as git would store them.
  */
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
