@@ -16,9 +16,10 @@ import { closableChangeSet, type ClosableChangeSet, type ClosableRevisionReader 
 import { openGitRepo, resolveBase, type GitRepo } from "./git";
 import { GitRevisionReader } from "./git-revision";
 import { normalizeRepoPath } from "./paths";
-import { parseUnifiedDiff, type DiffFilePatch } from "./unified-diff";
+import { parseUnifiedDiff, type FilePatch } from "./unified-diff";
 import { WorkingTreeReader } from "./worktree-reader";
 
+/** git's id of the empty blob: an `index` line naming it deletes an empty file. */
 const EMPTY_BLOB_PREFIX = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 
 export interface DiffFileChangeSetOptions {
@@ -134,13 +135,13 @@ export function reverseApply(head: Buffer, hunks: DiffHunk[]): Buffer {
  */
 class ReconstructedBaseReader implements ClosableRevisionReader {
   readonly rev = "reconstructed";
-  private readonly byOldPath = new Map<string, DiffFilePatch>();
+  private readonly byOldPath = new Map<string, FilePatch>();
   private readonly absent = new Set<string>();
   private readonly reported = new Set<string>();
 
   constructor(
     private readonly head: WorkingTreeReader,
-    patches: DiffFilePatch[],
+    patches: FilePatch[],
     private readonly errors: ReviewError[],
   ) {
     for (const p of patches) {
@@ -182,7 +183,7 @@ class ReconstructedBaseReader implements ClosableRevisionReader {
     return null;
   }
 
-  private async rebuild(rel: string, patch: DiffFilePatch): Promise<Buffer | null> {
+  private async rebuild(rel: string, patch: FilePatch): Promise<Buffer | null> {
     if (patch.malformed !== undefined) {
       return this.report(rel, `Cannot rebuild the base version of ${rel} from the diff: its hunks are malformed; pass a base revision to read it from git.`);
     }

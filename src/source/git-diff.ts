@@ -10,7 +10,7 @@ import { isBinary } from "./files";
 import { gitOutput } from "./git-run";
 import { addedLinesOf } from "./hunks";
 import { GITLINK_MODE } from "./paths";
-import { parseUnifiedDiff, patchKey, type DiffFilePatch, type DiffOrigin } from "./unified-diff";
+import { parseUnifiedDiff, patchKey, type FilePatch, type DiffOrigin } from "./unified-diff";
 
 /**
  * Flags shared by both `git diff` runs so the two listings agree with each other.
@@ -98,7 +98,7 @@ const STATUS_OF_LETTER: ReadonlyMap<string, ChangeStatus> = new Map([
 ]);
 
 /** Whether a changed line of the patch holds a NUL byte (git's own sign of binary content, which `--text` turns off). */
-function hasNul(p: DiffFilePatch): boolean {
+function hasNul(p: FilePatch): boolean {
   return [...p.hunks, ...(p.baseHunks ?? [])].some((h) => h.lines.some((l) => l.includes("\0")));
 }
 

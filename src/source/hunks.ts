@@ -1,10 +1,12 @@
 /**
- * Reading the hunks of a unified diff, shared by the diff-file parser and GitHub's `patch`
- * strings. The counts in each `@@ -a,b +c,d @@` header decide where the hunk ends (so a removed
- * line reading `-- x` or an added one reading `++ y` is never taken for a header), and a header
- * whose counts disagree with the lines under it is reported, never silently trusted: lines
- * past the counts would otherwise be dropped (`@@ -1,0 +1,0 @@` over an added import) and a
- * header that does not parse (`@@ -1,-4 +1,-5 @@`) would hide its whole hunk.
+ * The one reader of unified diff hunks (`@@` headers, added, removed and context lines,
+ * `\ No newline at end of file`, CRLF line ends): behind unified-diff.ts (a diff file, git's own
+ * `git diff` output) and GitHub's `patch` strings (github.ts). The counts in each
+ * `@@ -a,b +c,d @@` header decide where the hunk ends (so a removed line reading `-- x` or an
+ * added one reading `++ y` is never taken for a header), and a header whose counts disagree
+ * with the lines under it is reported, never silently trusted: lines past the counts would
+ * otherwise be dropped (`@@ -1,0 +1,0 @@` over an added import) and a header that does not
+ * parse (`@@ -1,-4 +1,-5 @@`) would hide its whole hunk.
  */
 
 export interface DiffHunk {
@@ -20,7 +22,7 @@ export interface DiffHunk {
   newNoEol: boolean;
 }
 
-export const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
+const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 
 export function stripCr(line: string): string {
   return line.endsWith("\r") ? line.slice(0, -1) : line;

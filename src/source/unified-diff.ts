@@ -17,7 +17,8 @@ import type { ChangeStatus, ReviewError } from "../core/types";
 import { readHunks, stripCr, type DiffHunk } from "./hunks";
 import { readQuoted } from "./paths";
 
-export interface DiffFilePatch {
+/** One file of a diff. */
+export interface FilePatch {
   /** Path at the base, null for added files. */
   oldPath: string | null;
   /** Path at the head, null for deleted files. */
@@ -40,7 +41,7 @@ export interface DiffFilePatch {
 }
 
 export interface ParsedDiff {
-  patches: DiffFilePatch[];
+  patches: FilePatch[];
   errors: ReviewError[];
 }
 
@@ -151,7 +152,7 @@ export const DIFF_FILE: DiffOrigin = {
 class DiffParser {
   private readonly lines: string[];
   private i = 0;
-  readonly patches: DiffFilePatch[] = [];
+  readonly patches: FilePatch[] = [];
   readonly errors: ReviewError[] = [];
 
   constructor(
@@ -197,7 +198,7 @@ class DiffParser {
     let created = false;
     let deleted = false;
     let binary = false;
-    const patch: Partial<DiffFilePatch> = {};
+    const patch: Partial<FilePatch> = {};
     let m: RegExpExecArray | null;
     while (this.i < this.lines.length) {
       const line = stripCr(this.lines[this.i]);
@@ -346,8 +347,8 @@ export function patchKey(oldPath: string | null, newPath: string | null): string
 export function parseUnifiedDiff(text: string, origin: DiffOrigin = DIFF_FILE): ParsedDiff {
   const parser = new DiffParser(text, origin);
   parser.run();
-  const patches: DiffFilePatch[] = [];
-  const seen = new Map<string, DiffFilePatch>();
+  const patches: FilePatch[] = [];
+  const seen = new Map<string, FilePatch>();
   for (const p of parser.patches) {
     const prev = patches[patches.length - 1];
     if (prev && prev.status === "deleted" && p.status === "added" && prev.oldPath === p.newPath) {
