@@ -7,6 +7,8 @@
  * The repository under review is hostile input (a pull request controls its files, including
  * its `.gitattributes`), so every command runs with:
  * - `--no-pager`: output is read, never paged;
+ * - `--no-replace-objects`: objects are read as stored, never swapped for what a `refs/replace/`
+ *   ref (which a fetched repository may carry) says they are;
  * - `--no-optional-locks`: a read never writes the index (`git status` would otherwise refresh
  *   it opportunistically, taking `index.lock` under a user's or a CI job's own git);
  * - `core.quotepath=false`: paths are printed as stored (listings are read with `-z`; patch
@@ -26,6 +28,7 @@ import { SourceError } from "./errors";
 export const GIT_OPTIONS: readonly string[] = [
   "--no-pager",
   "--no-optional-locks",
+  "--no-replace-objects",
   "-c",
   "core.quotepath=false",
   "-c",
