@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { ScanCache } from "../src/graph";
 import { scanItem, toBytes } from "../src/facts/scan-item";
+import { openScanCache } from "../src/facts/cache-dir";
 import { CatFileBatch } from "../src/source/cat-file";
 import { gitChangeSet } from "../src/source/git";
 import { cleanupRepos, gitIn, makeRepo, tempDir, type TestRepo, committedRepo } from "./helpers/git-repo";
@@ -162,6 +163,17 @@ describe("a cache the pull request cannot touch", () => {
     expect(json.findings).toEqual([expect.objectContaining(heavyFail)]);
     expect(json.errors).toEqual([expect.objectContaining({ kind: "cache", where: "cache_dir", message: expect.stringMatching(/git tracks files in it/) })]);
     expect(code).toBe(1);
+  });
+
+  it("refuses a cache_dir inside the repository when git cannot tell whether it tracks files there", async () => {
+    const env = { HOME: tempDir(), XDG_CONFIG_HOME: tempDir() };
+    const r = committedRepo({ "a.py": "" });
+    fs.writeFileSync(path.join(r.dir, ".git", "index"), "garbage"); // git ls-files now fails
+    const opened = await openScanCache(r.dir, ".startup-guard-cache", env);
+    expect(opened.cache).toBeUndefined();
+    expect(opened.problem?.message).toMatch(/git could not tell whether it tracks files there \(fatal: .*index/);
+    // A plain directory (in no git repository) has no pull request to fear: its cache is used.
+    expect((await openScanCache(tempDir(), ".startup-guard-cache", env)).problem).toBeUndefined();
   });
 
   it("does not use entries planted in an untracked cache directory (their MAC is not this machine's)", async () => {

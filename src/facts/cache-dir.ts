@@ -19,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ScanCache, defaultKeyFile } from "./cache";
 import { CacheKey } from "./cache-key";
-import { runGit } from "../source/git-run";
+import { firstLines, runGit } from "../source/git-run";
 
 export const CACHE_DIR_ENV = "DJANGO_STARTUP_GUARD_CACHE_DIR";
 
@@ -60,9 +60,17 @@ function linkOnTheWay(from: string, dir: string): string | null {
   return null;
 }
 
-async function tracked(root: string, rel: string): Promise<boolean> {
-  const r = await runGit(root, ["ls-files", "-z", "--", `:(literal)${rel}`]).catch(() => null);
-  return r !== null && r.code === 0 && r.stdout !== "";
+/**
+ * Why a directory inside the repository must not hold the cache, as git says: it tracks files
+ * in it, or git could not tell (then the cache is not trusted either); null when git says it
+ * tracks nothing there, or the directory is in no git repository (no pull request can write it).
+ */
+async function trackedProblem(root: string, rel: string): Promise<string | null> {
+  const r = await runGit(root, ["ls-files", "-z", "--", `:(literal)${rel}`]).catch((e: unknown) => e as Error);
+  if (r instanceof Error) return `git could not be run to check whether it tracks files there (${firstLines(r.message, 1)})`;
+  if (r.code === 0) return r.stdout !== "" ? "git tracks files in it, so a pull request could change it; use a directory outside the repository" : null;
+  if (/not a git repository/i.test(r.stderr)) return null;
+  return `git could not tell whether it tracks files there (${firstLines(r.stderr, 1) || `exit status ${r.code}`}), so a pull request might change it; use a directory outside the repository`;
 }
 
 /**
@@ -79,7 +87,8 @@ export async function openScanCache(repoRoot: string, configured: string | null,
   // Inside the repository, every directory from its root down; outside, the cache directory itself.
   const link = inside ? linkOnTheWay(root, dir) : linkOnTheWay(path.dirname(dir), dir);
   if (link !== null) return refuse(`${link} is a symbolic link (or not a directory), which is never followed`);
-  if (inside && (await tracked(root, rel.split(path.sep).join("/")))) return refuse("git tracks files in it, so a pull request could change it; use a directory outside the repository");
+  const problem = inside ? await trackedProblem(root, rel.split(path.sep).join("/")) : null;
+  if (problem !== null) return refuse(problem);
   try {
     const key = CacheKey.load(inside ? path.join(configDir(env), "cache.key") : defaultKeyFile(dir), env);
     return { cache: new ScanCache(dir, { key, gitignore: inside }) };
