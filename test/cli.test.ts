@@ -26,6 +26,12 @@ test("--help lists every command and exits 0; no command is a usage error", asyn
   expect((await run([])).code).toBe(2);
 });
 
+test("--version is package.json's version (read from it, in src/ as in the built dist/), and so is the head of --help", async () => {
+  const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string };
+  expect(await run(["--version"])).toEqual({ code: 0, out: `${version}\n`, err: "" });
+  expect(HELP.startsWith(`django-startup-guard ${version}: `)).toBe(true);
+});
+
 test.each([
   [["review", "--bse", "main"], /unknown option '--bse' \(did you mean --base\?\)/],
   [["review"], /review needs --base REV \(or --diff FILE\)/],

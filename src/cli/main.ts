@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `django-startup-guard` command line. */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { AnalysisStalled, untilStalled } from "../core/stall";
 import { flag, parseArgs, UsageError } from "./args";
 import type { Io } from "./io";
@@ -8,7 +10,8 @@ import { renderScanText, scanPaths } from "./scan";
 import { STARTUP_HELP, startupCommand, whyCommand } from "./startup";
 import { renderHelpRules } from "../rules/docs";
 
-const VERSION = "0.1.0";
+/** The package's version, from its package.json (two directories up from src/cli and from dist/cli; npm always ships it). */
+export const VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version;
 
 export const HELP = `django-startup-guard ${VERSION}: keeps django.setup() fast and intact.
 

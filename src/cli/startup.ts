@@ -10,18 +10,13 @@ import type { ChainLink } from "../core/types";
 import { buildGraphs, listOtherFiles, listWorktree, ModuleIndex, namingDirs, openScanCache, type StartupGraph } from "../graph";
 import { isStdlib } from "../python/stdlib";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
+import type { Io } from "./io";
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
 import { notReadableReason } from "../core/safe-read";
 import { openGitRepo } from "../source/git";
 import { WorkingTreeReader } from "../source/worktree-reader";
 import { SourceError } from "../source/errors";
 import { pushAll } from "../core/arrays";
-
-export interface CommandIo {
-  out(s: string): void;
-  err(s: string): void;
-  isTTY: boolean;
-}
 
 const FLAGS = {
   repo: { value: true },
@@ -79,7 +74,7 @@ interface Head {
  * directory (as review finds it); with --repo, DIR as given. A directory in no git work tree is
  * read as a plain directory, with a warning saying so.
  */
-async function repoDir(p: Parsed, io: CommandIo): Promise<string> {
+async function repoDir(p: Parsed, io: Io): Promise<string> {
   const given = flag(p, "repo");
   const dir = path.resolve(given ?? ".");
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--repo ${given ?? "."}: not a directory`);
@@ -95,7 +90,7 @@ async function repoDir(p: Parsed, io: CommandIo): Promise<string> {
 }
 
 /** Builds the head graph of a working tree. */
-async function graphFor(p: Parsed, io: CommandIo): Promise<Head> {
+async function graphFor(p: Parsed, io: Io): Promise<Head> {
   const repo = await repoDir(p, io);
   const reader = new WorkingTreeReader(repo);
   const { options, where } = cliOptions(p);
@@ -124,7 +119,7 @@ async function graphFor(p: Parsed, io: CommandIo): Promise<Head> {
 }
 
 /** A configuration file of the checkout, read as git stores it (a link or a FIFO is reported, never followed). */
-async function readConfigFile(reader: WorkingTreeReader, file: string, io: CommandIo): Promise<string | null> {
+async function readConfigFile(reader: WorkingTreeReader, file: string, io: Io): Promise<string | null> {
   try {
     const bytes = await reader.read(file);
     if (bytes !== null && (await reader.symlinks()).has(file)) throw new Error(notReadableReason("ESYMLINK") ?? "");
@@ -136,7 +131,7 @@ async function readConfigFile(reader: WorkingTreeReader, file: string, io: Comma
 }
 
 /** A progress line on a TTY: files are scanned as setup reaches them, so it counts rather than fills a bar. */
-function progressBar(io: CommandIo): { update(done: number, total: number): void; done(): void } {
+function progressBar(io: Io): { update(done: number, total: number): void; done(): void } {
   let shown = false;
   let last = 0;
   return {
@@ -203,7 +198,7 @@ function renderStartup(g: StartupGraph): string {
   return lines.join("\n") + "\n";
 }
 
-async function run(argv: string[], io: CommandIo, body: (p: Parsed) => Promise<number>): Promise<number> {
+async function run(argv: string[], io: Io, body: (p: Parsed) => Promise<number>): Promise<number> {
   try {
     const p = parseArgs(argv, FLAGS);
     if (p.flags.has("help")) {
@@ -220,7 +215,7 @@ async function run(argv: string[], io: CommandIo, body: (p: Parsed) => Promise<n
   }
 }
 
-export function startupCommand(argv: string[], io: CommandIo): Promise<number> {
+export function startupCommand(argv: string[], io: Io): Promise<number> {
   return run(argv, io, async (p) => {
     if (p.positionals.length > 0) throw new UsageError(`startup takes no arguments (got '${p.positionals[0]}')`);
     const { graph: g } = await graphFor(p, io);
@@ -300,7 +295,7 @@ function notReachedText(module: string, found: Whereabouts, head: Head): string[
   return lines;
 }
 
-export function whyCommand(argv: string[], io: CommandIo): Promise<number> {
+export function whyCommand(argv: string[], io: Io): Promise<number> {
   return run(argv, io, async (p) => {
     if (p.positionals.length !== 1) throw new UsageError("why needs exactly one module name, e.g. 'why scipy'");
     const module = p.positionals[0];
