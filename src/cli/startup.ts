@@ -4,17 +4,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { resolveConfig } from "../review/config";
-import { closest } from "../config/suggest";
 import type { ChainLink } from "../core/types";
-import { buildGraphs, listOtherFiles, listWorktree, ModuleIndex, namingDirs, openScanCache, type StartupGraph } from "../graph";
-import { isStdlib } from "../python/stdlib";
+import type { StartupGraph } from "../graph";
+import { kindOf, type Kind, type Startup, startupGraph, type Whereabouts, whyImported } from "../review/startup";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
 import type { Io } from "./io";
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
-import { notReadableReason } from "../core/safe-read";
 import { openGitRepo } from "../source/git";
-import { WorkingTreeReader } from "../source/worktree-reader";
 import { SourceError } from "../source/errors";
 import { pushAll } from "../core/arrays";
 
@@ -63,12 +59,6 @@ Scans are cached in cache_dir (default $DJANGO_STARTUP_GUARD_CACHE_DIR, else
 ~/.cache/django-startup-guard: outside the repository).
 `;
 
-interface Head {
-  graph: StartupGraph;
-  /** The head's module names under the graph's source roots. */
-  index: ModuleIndex;
-}
-
 /**
  * The repository to read: without --repo, the top of the git work tree holding the current
  * directory (as review finds it); with --repo, DIR as given. A directory in no git work tree is
@@ -89,45 +79,15 @@ async function repoDir(p: Parsed, io: Io): Promise<string> {
   }
 }
 
-/** Builds the head graph of a working tree. */
-async function graphFor(p: Parsed, io: Io): Promise<Head> {
+/** The head graph of the checkout the flags name; what was not read or used is printed as a warning. */
+async function graphFor(p: Parsed, io: Io): Promise<Startup> {
   const repo = await repoDir(p, io);
-  const reader = new WorkingTreeReader(repo);
   const { options, where } = cliOptions(p);
-  const resolved = resolveConfig({ pyprojectAtHead: await readConfigFile(reader, "pyproject.toml", io), options, optionsWhere: where });
-  for (const e of resolved.errors) io.err(`django-startup-guard: warning: ${e.where}: ${e.message}\n`);
-  const { config } = resolved;
-  const [tree, others] = await Promise.all([listWorktree(repo), listOtherFiles(repo)]);
-  const files = [...tree.files, ...others];
   const bar = io.isTTY ? progressBar(io) : undefined;
-  const opened = p.flags.has("no-cache") ? null : await openScanCache(repo, config.cacheDir);
-  if (opened?.problem !== undefined) io.err(`django-startup-guard: warning: ${opened.problem.where}: ${opened.problem.message}\n`);
-  const graphs = await buildGraphs({
-    headFiles: files,
-    readHead: (f) => reader.read(f).catch(() => null),
-    headRoot: repo,
-    baseOverrides: new Map(),
-    config,
-    headBlobShas: tree.shas,
-    headSymlinks: tree.links,
-    cache: opened?.cache,
-    onProgress: bar?.update,
-  });
-  graphs.persist();
+  const head = await startupGraph({ repo, options, optionsWhere: where, cache: !p.flags.has("no-cache"), onProgress: bar?.update });
   bar?.done();
-  return { graph: graphs.head, index: new ModuleIndex(files, graphs.head.sourceRoots.map((r) => r.dir), namingDirs(graphs.head.sourceRoots)) };
-}
-
-/** A configuration file of the checkout, read as git stores it (a link or a FIFO is reported, never followed). */
-async function readConfigFile(reader: WorkingTreeReader, file: string, io: Io): Promise<string | null> {
-  try {
-    const bytes = await reader.read(file);
-    if (bytes !== null && (await reader.symlinks()).has(file)) throw new Error(notReadableReason("ESYMLINK") ?? "");
-    return bytes === null ? null : bytes.toString("utf8");
-  } catch (e) {
-    io.err(`django-startup-guard: warning: ${file}: ${(e as Error).message}; not read\n`);
-    return null;
-  }
+  for (const e of head.errors) io.err(`django-startup-guard: warning: ${e.where}: ${e.message}\n`);
+  return head;
 }
 
 /** A progress line on a TTY: files are scanned as setup reaches them, so it counts rather than fills a bar. */
@@ -168,12 +128,6 @@ function unresolvedText(g: StartupGraph): string[] {
 
 function notesText(g: StartupGraph): string[] {
   return g.notes.length === 0 ? [] : ["", "Notes:", ...g.notes.map((n) => `  ${n}`)];
-}
-
-type Kind = "first-party" | "stdlib" | "third-party";
-
-function kindOf(module: string, firstParty: boolean): Kind {
-  return firstParty ? "first-party" : isStdlib(module) ? "stdlib" : "third-party";
 }
 
 function settingsText(g: StartupGraph): string {
@@ -235,42 +189,8 @@ export function startupCommand(argv: string[], io: Io): Promise<number> {
   });
 }
 
-/**
- * What `why` can say of a module the graph does not reach: in the repository, in the standard
- * library, or neither. `didYouMean` is a first-party module or one the graph reaches (never an
- * ancestor of the module: that is `package`, the closest package outside the repository that setup
- * imports, whose code the tool does not read; none when there is a name to suggest).
- */
-interface Whereabouts {
-  kind: Kind | "not-in-repository";
-  file: string | null;
-  didYouMean: string | null;
-  package: string | null;
-}
-
-function whereIs(module: string, head: Head): Whereabouts {
-  const g = head.graph;
-  const entry = head.index.resolve(module);
-  if (entry !== null) return { kind: "first-party", file: entry.file, didYouMean: null, package: null };
-  let pkg: string | null = null;
-  for (let p = module.lastIndexOf("."); p > 0 && pkg === null; p = module.lastIndexOf(".", p - 1)) {
-    const up = module.slice(0, p);
-    if (g.chainTo(up) !== null && head.index.resolve(up) === null) pkg = up;
-  }
-  if (isStdlib(module)) return { kind: "stdlib", file: null, didYouMean: null, package: pkg };
-  const names = new Set<string>();
-  for (const f of head.index.paths()) {
-    const m = head.index.moduleOf(f);
-    if (m !== null) names.add(m);
-  }
-  for (const m of g.modules()) names.add(m.name);
-  const candidates = [...names].filter((n) => !module.startsWith(`${n}.`));
-  const didYouMean = closest(module, candidates);
-  return { kind: "not-in-repository", file: null, didYouMean, package: didYouMean === null ? pkg : null };
-}
-
 /** The text of `why` for a module the graph does not reach: true whatever code outside the repository imports. */
-function notReachedText(module: string, found: Whereabouts, head: Head): string[] {
+function notReachedText(module: string, found: Whereabouts, head: Startup): string[] {
   const g = head.graph;
   const lines: string[] = [];
   const settings = g.settingsModule ? ` (settings: ${g.settingsModule})` : "";
@@ -302,8 +222,7 @@ export function whyCommand(argv: string[], io: Io): Promise<number> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(module)) throw new UsageError(`'${module}' is not a dotted module name`);
     const head = await graphFor(p, io);
     const g = head.graph;
-    const chain = g.chainTo(module) ?? g.chainToPrefix(module);
-    const found = chain === null ? whereIs(module, head) : null;
+    const { chain, found } = whyImported(module, head);
     if (flag(p, "format") === "json") {
       io.out(
         JSON.stringify(
