@@ -134,13 +134,10 @@ function bytesMention(item: ScanItem, maxBytes: number, needles: readonly Needle
   return all;
 }
 
-export async function collectFacts(input: CollectInput): Promise<Collected> {
-  const { cache, maxFileBytes } = input;
-  const headSkips = new Map<string, string>();
-  const stats = { files: input.paths.length, scanned: 0, cached: 0 };
+/** Step 1: blob SHAs (only needed to use a cache). Files git did not give one are read and hashed here (their bytes kept). */
+async function headShas(input: CollectInput): Promise<{ shas: Map<string, string>; bytesOf: Map<string, Buffer> }> {
+  const { cache } = input;
   const read = headReader(input);
-
-  // 1. Blob SHAs (only needed to use a cache). Files git did not give one are read and hashed here.
   const shas = new Map<string, string>();
   const bytesOf = new Map<string, Buffer>();
   if (cache !== undefined) {
@@ -156,10 +153,12 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       shas.set(p, blobSha(b));
     }
   }
-  const baseShas = new Map<string, string | null>();
-  for (const [p, b] of input.baseOverrides) baseShas.set(p, b === null ? null : blobSha(b));
+  return { shas, bytesOf };
+}
 
-  // 2. The key of this repository state (stored graphs are keyed by it).
+/** Step 2: the key of this repository state (stored graphs are keyed by it); null without a cache. */
+function repoStateKey(input: CollectInput, shas: ReadonlyMap<string, string>, baseShas: ReadonlyMap<string, string | null>): string | null {
+  const { cache, maxFileBytes } = input;
   let key: string | null = null;
   if (cache !== undefined) {
     key = stateKeyOf((add) => {
@@ -175,106 +174,154 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       }
     });
   }
-  // Entries scanned in this run, not stored yet (the cached ones are in the cache already).
-  const fresh = new Map<string, PackEntry>();
-  const toEncode = new Map<string, PyFileFacts>();
+  return key;
+}
 
-  // 3. Head: what each file is (cached facts, a cached size marker, or a file to scan when asked
-  // for) is decided when the file is first touched, so a warm build does nothing per file.
-  const root = input.headRoot === undefined ? "" : path.resolve(input.headRoot);
-  const onDisk = (p: string): boolean => root !== "" && (input.headOnDisk?.(p) ?? true);
-  const cachedEntry = (p: string): CacheHit | undefined => {
-    const sha = shas.get(p);
-    return sha === undefined || cache === undefined ? undefined : cache.find(sha);
-  };
+type Opened = { text: Deferred; probe?: Probe } | undefined;
+
+/**
+ * Steps 3 to 5: the head's facts map, each file classified (cached facts, a cached size
+ * marker, or a file to scan when asked for) when first touched, so a warm build does nothing
+ * per file; the worker threads that scan ahead (`request`) and the search worker
+ * (`searchAhead`); the base overlay; and `persist`.
+ */
+class Collector {
+  readonly cache: ScanCache | undefined;
+  readonly maxFileBytes: number;
+  readonly headSkips = new Map<string, string>();
+  readonly stats: Collected["stats"];
+  // Entries scanned in this run, not stored yet (the cached ones are in the cache already).
+  readonly fresh = new Map<string, PackEntry>();
+  readonly toEncode = new Map<string, PyFileFacts>();
+  readonly root: string;
+  readonly pending = new Map<string, Pending>();
+  readonly opened = new Map<string, Opened>();
+  readonly keys: Set<string>;
+  readonly head: FactsMap;
+  // Worker threads, started when first asked to scan ahead in a repository with enough unscanned files.
+  pool: ScanPool | null | undefined;
+  readonly jobs = new Map<string, { job: PoolJob; done: Promise<void> }>();
+  // Searching ahead (see searchAhead): which words each file contains, as bits in the order of `searchWords`.
+  readonly searchWords = new Map<string, number>();
+  readonly found = new Map<string, number>();
+  searching: { done: Promise<void>; worker: Worker | null } | null = null;
+
+  constructor(
+    readonly input: CollectInput,
+    readonly shas: Map<string, string>,
+    readonly bytesOf: Map<string, Buffer>,
+    readonly baseShas: Map<string, string | null>,
+  ) {
+    this.cache = input.cache;
+    this.maxFileBytes = input.maxFileBytes;
+    this.stats = { files: input.paths.length, scanned: 0, cached: 0 };
+    this.root = input.headRoot === undefined ? "" : path.resolve(input.headRoot);
+    this.keys = new Set(input.paths);
+    this.head = FactsMap.fromSource({ keys: this.keys, open: (p) => this.open(p) });
+  }
+
+  onDisk(p: string): boolean {
+    return this.root !== "" && (this.input.headOnDisk?.(p) ?? true);
+  }
+
+  cachedEntry(p: string): CacheHit | undefined {
+    const sha = this.shas.get(p);
+    return sha === undefined || this.cache === undefined ? undefined : this.cache.find(sha);
+  }
+
   /** Null unless a directory between the checkout's root and `p` is a link (or not a directory): then why it is not read. */
-  const dirsInside = (p: string): string | null => {
+  dirsInside(p: string): string | null {
     try {
-      checkDirs(root, p);
+      checkDirs(this.root, p);
       return null;
     } catch (e) {
       return e instanceof UnsafePathError ? (notReadableReason(e.code) as string) : null; // a missing file is found missing when read
     }
-  };
-  const reusableMarker = (enc: string | null): enc is string => enc !== null && enc.startsWith("L") && Number(enc.slice(1)) > maxFileBytes;
-  {
-    // What the checkout does not hold is read through the (asynchronous) reader now, when the cache does not hold it either.
+  }
+
+  reusableMarker(enc: string | null): enc is string {
+    return enc !== null && enc.startsWith("L") && Number(enc.slice(1)) > this.maxFileBytes;
+  }
+
+  /** What the checkout does not hold is read through the (asynchronous) reader now, when the cache does not hold it either. */
+  async readOffDisk(): Promise<void> {
+    const { input, bytesOf } = this;
     for (const p of input.paths) {
-      if (onDisk(p)) continue;
-      const hit = cachedEntry(p);
-      if (bytesOf.has(p) || (hit !== undefined && (hit.pack.holdsFacts(hit.i) || reusableMarker(hit.pack.text(hit.i))))) continue;
+      if (this.onDisk(p)) continue;
+      const hit = this.cachedEntry(p);
+      if (bytesOf.has(p) || (hit !== undefined && (hit.pack.holdsFacts(hit.i) || this.reusableMarker(hit.pack.text(hit.i))))) continue;
       const b = await input.readHead(p);
       if (b !== null) bytesOf.set(p, b);
     }
   }
-  const pending = new Map<string, Pending>();
-  const opened = new Map<string, { text: Deferred; probe?: Probe } | undefined>();
-  const keys = new Set(input.paths);
-  const open = (p: string): { text: Deferred; probe?: Probe } | undefined => {
-    if (!keys.has(p)) return undefined;
-    if (!opened.has(p)) opened.set(p, classify(p));
-    return opened.get(p);
-  };
-  const classify = (p: string): { text: Deferred; probe?: Probe } | undefined => {
+
+  open(p: string): Opened {
+    if (!this.keys.has(p)) return undefined;
+    if (!this.opened.has(p)) this.opened.set(p, this.classify(p));
+    return this.opened.get(p);
+  }
+
+  classify(p: string): Opened {
+    const { input, headSkips, stats, root, maxFileBytes, cache } = this;
     if (input.headSymlinks?.has(p)) {
       headSkips.set(p, SYMLINK_REASON);
       return undefined;
     }
-    const hit = cachedEntry(p);
+    const hit = this.cachedEntry(p);
     if (hit !== undefined) {
       const { pack, i } = hit;
       if (pack.holdsFacts(i)) {
         stats.cached++;
         return {
           // A corrupt entry is rescanned from the checkout, when there is one.
-          text: () => pack.text(i) ?? (onDisk(p) && dirsInside(p) === null ? scanItem({ abs: `${root}/${p}` }, maxFileBytes).enc : undefined),
+          text: () => pack.text(i) ?? (this.onDisk(p) && this.dirsInside(p) === null ? scanItem({ abs: `${root}/${p}` }, maxFileBytes).enc : undefined),
           probe: (needles) => needles.every((n) => pack.mentions(i, n.bytes)),
         };
       }
       const enc = pack.text(i);
       // A size marker is reusable only if the limit still excludes the file.
-      if (reusableMarker(enc)) {
+      if (this.reusableMarker(enc)) {
         headSkips.set(p, skipReason(enc, maxFileBytes));
         stats.cached++;
         return undefined;
       }
     }
-    const b = bytesOf.get(p);
-    if (b === undefined && !onDisk(p)) {
+    const b = this.bytesOf.get(p);
+    if (b === undefined && !this.onDisk(p)) {
       headSkips.set(p, "could not be read");
       return undefined;
     }
     // Read from the checkout (here or by a worker): never through a linked directory.
-    const unsafe = b === undefined ? dirsInside(p) : null;
+    const unsafe = b === undefined ? this.dirsInside(p) : null;
     if (unsafe !== null) {
       headSkips.set(p, unsafe);
       return undefined;
     }
-    const sha = shas.get(p);
+    const sha = this.shas.get(p);
     const item: ScanItem = b !== undefined ? { bytes: b } : { abs: `${root}/${p}` };
-    pending.set(p, { item, sha });
+    this.pending.set(p, { item, sha });
     return {
       text: () => {
-        if (!pending.has(p)) return undefined;
+        if (!this.pending.has(p)) return undefined;
         const r = scanFacts(item, maxFileBytes);
-        return settle(p, r.facts ?? r.marker);
+        return this.settle(p, r.facts ?? r.marker);
       },
       // Answers from the file's bytes (or what a search or earlier runs learnt of them), scanned or not.
       probe: (needles) => {
-        const ahead = searchedMentions(p, needles);
+        const ahead = this.searchedMentions(p, needles);
         if (ahead !== undefined) return ahead;
         const memos = cache === undefined || sha === undefined ? null : needles.map((n) => cache.words(n.text));
         return bytesMention(item, maxFileBytes, needles, memos, sha);
       },
     };
-  };
-  const head = FactsMap.fromSource({ keys, open });
+  }
 
   /**
    * Records a scan result for a pending head file: facts (scanned here), encoded facts or a
    * marker (with their bytes, from a worker). Returns what the facts map keeps, or undefined.
    */
-  function settle<T extends string | PyFileFacts>(p: string, result: T, scanned?: ScannedBytes): T | undefined {
+  settle<T extends string | PyFileFacts>(p: string, result: T, scanned?: ScannedBytes): T | undefined {
+    const { pending, stats, input, headSkips, maxFileBytes, cache } = this;
     const job = pending.get(p);
     if (job === undefined) return undefined;
     pending.delete(p);
@@ -284,28 +331,27 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     if (marker !== null) headSkips.set(p, skipReason(marker, maxFileBytes));
     // A read error is not a property of the blob: not cached. Facts scanned here are encoded when stored.
     if (cache !== undefined && job.sha !== undefined && !marker?.startsWith("E")) {
-      if (typeof result !== "string") toEncode.set(job.sha, result);
+      if (typeof result !== "string") this.toEncode.set(job.sha, result);
       else {
         const b = scanned ?? toBytes({ sha: null, enc: result });
-        fresh.set(job.sha, { data: b.data, crc: b.crc });
+        this.fresh.set(job.sha, { data: b.data, crc: b.crc });
       }
     }
     return marker === null ? result : undefined;
   }
 
-  // Worker threads, started when first asked to scan ahead in a repository with enough unscanned files.
-  let pool: ScanPool | null | undefined;
-  const jobs = new Map<string, { job: PoolJob; done: Promise<void> }>();
-  function request(paths: Iterable<string>): void {
-    if (pool === undefined) {
+  request(paths: Iterable<string>): void {
+    const { input, stats, maxFileBytes, pending, jobs, head } = this;
+    if (this.pool === undefined) {
       // This thread walks the graph (and scans what it reaches first): the workers get the other cores. On two
       // cores one worker measured slower than none (each thread pays for warming up the scanner), so none then.
       const workers = input.workers ?? defaultParallelism() - 1;
-      pool = input.paths.length - stats.cached >= (input.workerThreshold ?? 256) ? ScanPool.start({ maxBytes: maxFileBytes, workers, workerScript: input.workerScript }) : null;
+      this.pool = input.paths.length - stats.cached >= (input.workerThreshold ?? 256) ? ScanPool.start({ maxBytes: maxFileBytes, workers, workerScript: input.workerScript }) : null;
     }
+    const pool = this.pool;
     if (pool === null) return;
     for (const p of paths) {
-      open(p);
+      this.open(p);
       const job0 = pending.get(p);
       if (job0 === undefined || jobs.has(p)) continue;
       let finish = () => {};
@@ -317,9 +363,9 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
           finish(); // scanned meanwhile by whoever asked first
           return true;
         },
-        done(r) {
+        done: (r) => {
           if (r !== null && pending.has(p)) {
-            const enc = settle(p, r.data.toString("utf8"), r);
+            const enc = this.settle(p, r.data.toString("utf8"), r);
             if (enc !== undefined) head.setEncoded(p, enc);
             else head.delete(p);
           }
@@ -330,42 +376,43 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       pool.submit(job);
     }
   }
-  function whenScanned(p: string): Promise<void> | undefined {
-    return jobs.get(p)?.done;
+
+  whenScanned(p: string): Promise<void> | undefined {
+    return this.jobs.get(p)?.done;
   }
-  function inFlight(p: string): Promise<void> | undefined {
-    const j = jobs.get(p);
-    return j !== undefined && j.job.sent === true && pending.has(p) ? j.done : undefined;
+
+  inFlight(p: string): Promise<void> | undefined {
+    const j = this.jobs.get(p);
+    return j !== undefined && j.job.sent === true && this.pending.has(p) ? j.done : undefined;
   }
-  // Searching ahead (see searchAhead): which words each file contains, as bits in the order of `searchWords`.
-  const searchWords = new Map<string, number>();
-  const found = new Map<string, number>();
-  let searching: { done: Promise<void>; worker: Worker | null } | null = null;
-  function searchedMentions(p: string, needles: readonly Needle[]): boolean | undefined {
-    const mask = found.get(p);
+
+  searchedMentions(p: string, needles: readonly Needle[]): boolean | undefined {
+    const mask = this.found.get(p);
     if (mask === undefined) return undefined;
     for (const n of needles) {
-      const bit = searchWords.get(n.text);
+      const bit = this.searchWords.get(n.text);
       if (bit === undefined) return undefined;
       if (((mask >>> bit) & 1) === 0) return false;
     }
     return true;
   }
-  function searchAhead(words: string[]): void {
+
+  searchAhead(words: string[]): void {
+    const { input, root, cache, maxFileBytes, shas, found } = this;
     // eslint-disable-next-line no-control-regex -- the words are looked for as bytes
     const list = [...new Set(words)].filter((w) => /^[\x00-\x7f]+$/.test(w)).slice(0, 32);
     const script = input.searchScript === undefined ? defaultScript("search-worker.js") : input.searchScript;
-    if (searching !== null || root === "" || list.length === 0 || script === null) return;
+    if (this.searching !== null || root === "" || list.length === 0 || script === null) return;
     const memos = cache === undefined ? null : list.map((w) => cache.words(w));
     const files = input.paths.filter((p) => {
-      if (!onDisk(p)) return false; // its bytes are in memory: probed here as asked
-      const hit = cachedEntry(p);
+      if (!this.onDisk(p)) return false; // its bytes are in memory: probed here as asked
+      const hit = this.cachedEntry(p);
       if (hit !== undefined && hit.pack.holdsFacts(hit.i)) return false; // probed through its cached facts
       const sha = shas.get(p);
       return memos === null || sha === undefined || memos.some((m) => m.get(sha) === undefined);
     });
     if (files.length < (input.workerThreshold ?? 256)) return; // little to read: probing as asked is as quick
-    list.forEach((w, k) => searchWords.set(w, k));
+    list.forEach((w, k) => this.searchWords.set(w, k));
     let worker: Worker | null = null;
     const done = new Promise<void>((resolve) => {
       try {
@@ -392,52 +439,54 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
       const task: SearchTask = { files: files.map((p) => `${root}/${p}`), words: list, maxBytes: maxFileBytes };
       worker.postMessage(task);
     });
-    searching = { done, worker };
-  }
-  async function searched(): Promise<void> {
-    if (searching === null) return;
-    searching.worker?.ref();
-    await searching.done;
+    this.searching = { done, worker };
   }
 
-  // 4. Base: the head's facts, with the changed files swapped in (scanned now: they are few, and always read).
-  const base = FactsMap.overlay(head, input.baseOverrides.keys());
-  const baseSkips = new Map<string, string>();
-  for (const [p, bytes] of input.baseOverrides) {
-    if (bytes === null || !/\.pyi?$/.test(p)) continue;
-    const sha = baseShas.get(p) as string;
-    const hit = cache?.find(sha);
-    if (hit !== undefined && hit.pack.holdsFacts(hit.i)) {
-      const { pack, i } = hit;
-      base.setDeferred(p, () => pack.text(i) ?? scanItem({ bytes }, maxFileBytes).enc);
-      stats.cached++;
-      continue;
+  async searched(): Promise<void> {
+    if (this.searching === null) return;
+    this.searching.worker?.ref();
+    await this.searching.done;
+  }
+
+  /** Step 4. Base: the head's facts, with the changed files swapped in (scanned now: they are few, and always read). */
+  overlayBase(): { base: FactsMap; baseSkips: Map<string, string> } {
+    const { input, baseShas, cache, maxFileBytes, stats } = this;
+    const base = FactsMap.overlay(this.head, input.baseOverrides.keys());
+    const baseSkips = new Map<string, string>();
+    for (const [p, bytes] of input.baseOverrides) {
+      if (bytes === null || !/\.pyi?$/.test(p)) continue;
+      const sha = baseShas.get(p) as string;
+      const hit = cache?.find(sha);
+      if (hit !== undefined && hit.pack.holdsFacts(hit.i)) {
+        const { pack, i } = hit;
+        base.setDeferred(p, () => pack.text(i) ?? scanItem({ bytes }, maxFileBytes).enc);
+        stats.cached++;
+        continue;
+      }
+      const scanned = toBytes(scanItem({ bytes }, maxFileBytes));
+      stats.scanned++;
+      const enc = scanned.data.toString("utf8");
+      if (isFacts(enc)) base.setEncoded(p, enc);
+      else baseSkips.set(p, skipReason(enc, maxFileBytes));
+      if (cache !== undefined) this.fresh.set(sha, scanned);
     }
-    const scanned = toBytes(scanItem({ bytes }, maxFileBytes));
-    stats.scanned++;
-    const enc = scanned.data.toString("utf8");
-    if (isFacts(enc)) base.setEncoded(p, enc);
-    else baseSkips.set(p, skipReason(enc, maxFileBytes));
-    if (cache !== undefined) fresh.set(sha, scanned);
+    return { base, baseSkips };
   }
 
-  const headSkipped: SkipTable = {
-    get(p) {
-      open(p);
-      if (pending.has(p)) head.get(p); // scans it
-      return headSkips.get(p);
-    },
-  };
-  const baseSkipped: SkipTable = {
-    get: (p) => (input.baseOverrides.has(p) ? baseSkips.get(p) : headSkipped.get(p)),
-  };
+  /** Why a head file was not scanned (asking about a file not scanned yet scans it). */
+  skipped(p: string): string | undefined {
+    this.open(p);
+    if (this.pending.has(p)) this.head.get(p); // scans it
+    return this.headSkips.get(p);
+  }
 
-  // 5. Keep what was scanned (everything, when the cached blobs are spread over too many packs).
-  function persist(): void {
-    void searching?.worker?.terminate();
-    pool?.close();
-    pool = null;
-    jobs.clear();
+  /** Step 5. Keep what was scanned (everything, when the cached blobs are spread over too many packs). */
+  persist(): void {
+    const { cache, fresh, toEncode, shas, baseShas } = this;
+    void this.searching?.worker?.terminate();
+    this.pool?.close();
+    this.pool = null;
+    this.jobs.clear();
     if (cache === undefined) return;
     if (cache.fragmented) {
       for (const sha of [...shas.values(), ...baseShas.values()]) {
@@ -451,7 +500,34 @@ export async function collectFacts(input: CollectInput): Promise<Collected> {
     fresh.clear();
     toEncode.clear();
   }
-  return { head, base, headSkipped, baseSkipped, stateKey: key, request, whenScanned, inFlight, searchAhead, searched, persist, stats };
+}
+
+export async function collectFacts(input: CollectInput): Promise<Collected> {
+  const { shas, bytesOf } = await headShas(input);
+  const baseShas = new Map<string, string | null>();
+  for (const [p, b] of input.baseOverrides) baseShas.set(p, b === null ? null : blobSha(b));
+  const key = repoStateKey(input, shas, baseShas);
+  const c = new Collector(input, shas, bytesOf, baseShas);
+  await c.readOffDisk();
+  const { base, baseSkips } = c.overlayBase();
+  const headSkipped: SkipTable = { get: (p) => c.skipped(p) };
+  const baseSkipped: SkipTable = {
+    get: (p) => (input.baseOverrides.has(p) ? baseSkips.get(p) : headSkipped.get(p)),
+  };
+  return {
+    head: c.head,
+    base,
+    headSkipped,
+    baseSkipped,
+    stateKey: key,
+    request: (paths) => c.request(paths),
+    whenScanned: (p) => c.whenScanned(p),
+    inFlight: (p) => c.inFlight(p),
+    searchAhead: (words) => c.searchAhead(words),
+    searched: () => c.searched(),
+    persist: () => c.persist(),
+    stats: c.stats,
+  };
 }
 
 /**
