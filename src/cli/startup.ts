@@ -6,12 +6,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ChainLink } from "../core/types";
 import type { StartupGraph } from "../graph";
-import { kindOf, type Kind, type Startup, startupGraph, type Whereabouts, whyImported } from "../review/startup";
+import { checkoutOf, kindOf, type Kind, type Startup, startupGraph, type Whereabouts, whyImported } from "../review/startup";
 import { flag, type Parsed, parseArgs, UsageError } from "./args";
 import type { Io } from "./io";
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, cliOptions } from "./options";
-import { openGitRepo } from "../source/git";
-import { SourceError } from "../source/errors";
 import { pushAll } from "../core/arrays";
 
 const FLAGS = {
@@ -68,15 +66,12 @@ async function repoDir(p: Parsed, io: Io): Promise<string> {
   const given = flag(p, "repo");
   const dir = path.resolve(given ?? ".");
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--repo ${given ?? "."}: not a directory`);
-  try {
-    const top = (await openGitRepo(dir)).root;
-    // An explicit directory below the top is a project of its own (a monorepo's subproject).
-    return given === undefined ? top : dir;
-  } catch (e) {
-    if (!(e instanceof SourceError)) throw e;
-    io.err(`django-startup-guard: warning: ${given === undefined ? "the current directory" : `--repo ${given}`} (${dir}) is not in a git work tree${e.kind === "not-a-repo" ? "" : ` (${e.message.split("\n")[0]})`}; every file under it is read as a plain directory.\n`);
-    return dir;
+  // An explicit directory below the top is a project of its own (a monorepo's subproject).
+  const found = await checkoutOf(dir, given === undefined);
+  if (found.notInGit !== undefined) {
+    io.err(`django-startup-guard: warning: ${given === undefined ? "the current directory" : `--repo ${given}`} (${dir}) is not in a git work tree${found.notInGit === null ? "" : ` (${found.notInGit})`}; every file under it is read as a plain directory.\n`);
   }
+  return found.dir;
 }
 
 /** The head graph of the checkout the flags name; what was not read or used is printed as a warning. */

@@ -7,6 +7,8 @@ import { closest } from "../config/suggest";
 import type { ChainLink, ReviewError } from "../core/types";
 import { ModuleIndex, namingDirs, type StartupGraph } from "../graph";
 import { isStdlib } from "../python/stdlib";
+import { SourceError } from "../source/errors";
+import { openGitRepo } from "../source/git";
 import { WorkingTreeReader } from "../source/worktree-reader";
 import { configInForce, graphsFor, listHead } from "./steps";
 
@@ -28,6 +30,21 @@ export interface Startup {
   index: ModuleIndex;
   /** What was not read or used (the checkout's pyproject.toml, configuration errors, the scan cache), in the order met. */
   errors: ReviewError[];
+}
+
+/**
+ * The checkout to read for a directory: the top of the git work tree holding it when `atTop`,
+ * else the directory as given. A directory in no git work tree is read as a plain directory:
+ * `notInGit` is then set (null when it simply is not in one, else the first line of git's reason).
+ */
+export async function checkoutOf(dir: string, atTop: boolean): Promise<{ dir: string; notInGit?: string | null }> {
+  try {
+    const top = (await openGitRepo(dir)).root;
+    return { dir: atTop ? top : dir };
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    return { dir, notInGit: e.kind === "not-a-repo" ? null : e.message.split("\n")[0] };
+  }
 }
 
 /** The startup graph of a checkout: its own pyproject.toml is in force, under the options. */
