@@ -89,7 +89,7 @@ async function modelOf(cs: ChangeSet, changed: readonly ChangedVersions[], graph
   const head = new RepoSide("head", graphs.headFacts, namingDirs(graphs.head.sourceRoots), graphs.head, (m) => graphs.filesNaming(m));
   const base = new RepoSide("base", graphs.baseFacts, namingDirs(graphs.base.sourceRoots), graphs.base);
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
-    v === null ? null : { path, facts: side.files.get(path) ?? scanPython(v.bytes), module: side.moduleOf(path), lines: toLines(v.bytes.toString("utf8")) };
+    v === null ? null : { path, facts: side.files.get(path) ?? scanPython(v.bytes), module: side.moduleOf(path), lines: toLines(v.bytes.toString("utf8")), source: v.bytes };
   const changes: FileChangeModel[] = changed.map(({ file: f, base: b, head: h }) => {
     const basePath = basePathOf(f);
     return {

@@ -3,12 +3,13 @@
  * rule is registered: rule ids, default severities, configuration and pragma validation, the CLI
  * help, docs/rules.md and the README's rule table all come from it.
  */
+import { deferredNameRemoved } from "./deferred-name-removed";
 import { heavyImportAtStartup } from "./heavy-import-at-startup";
 import { moduleMovedWithoutShim } from "./module-moved-without-shim";
 import type { Rule } from "./rule";
 import { sideEffectImportRemoved } from "./side-effect-import-removed";
 
-export const RULES = [heavyImportAtStartup, sideEffectImportRemoved, moduleMovedWithoutShim] as const satisfies readonly Rule[];
+export const RULES = [heavyImportAtStartup, sideEffectImportRemoved, moduleMovedWithoutShim, deferredNameRemoved] as const satisfies readonly Rule[];
 
 export type RuleId = (typeof RULES)[number]["meta"]["id"];
 

@@ -30,6 +30,8 @@ export interface FileVersion {
   module: ModuleName | null;
   /** Source lines (for pragmas and fix suggestions). */
   lines: string[];
+  /** The file's bytes, for what the scanner's facts do not hold (e.g. every name it binds: python/bindings.ts). */
+  source: Uint8Array;
 }
 
 export interface FileChangeModel {
