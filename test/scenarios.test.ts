@@ -90,6 +90,7 @@ describe("fixture monorepo", () => {
         "moved-exceptions-shim-ok",
         "moved-exceptions-all-updated",
         "deleted-feature-ok",
+        "deferred-name-patched",
       ]),
     );
   });
@@ -194,7 +195,7 @@ describe.each(names)("scenario %s", (name) => {
     const has = (rule: string): boolean => warns.some((e) => e.rule === rule);
     expect(rt.heavyAdded.length > 0).toBe(has("heavy-import-at-startup"));
     expect(rt.receiversLost.length + rt.modelsLost.length > 0).toBe(has("side-effect-import-removed"));
-    const certainBreaks = warns.some((e) => e.rule === "module-moved-without-shim" && e.line !== null);
+    const certainBreaks = warns.some((e) => (e.rule === "module-moved-without-shim" || e.rule === "deferred-name-removed") && e.line !== null);
     expect(rt.testsBroken.length > 0).toBe(certainBreaks);
   });
 });

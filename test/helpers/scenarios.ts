@@ -22,7 +22,7 @@ export const PROBE_SCRIPT = join(FIXTURES_DIR, "tools", "django_setup_probe.py")
 
 /** One finding a scenario must produce (and, together, all of them: nothing else may be reported). */
 export interface ExpectedFinding {
-  rule: "heavy-import-at-startup" | "side-effect-import-removed" | "module-moved-without-shim";
+  rule: "heavy-import-at-startup" | "side-effect-import-removed" | "module-moved-without-shim" | "deferred-name-removed";
   /** Repository-relative path at head (at base for a deleted file). */
   file: string;
   /** 1-based line at head (at base for a deleted file); null for a file-level finding. */
