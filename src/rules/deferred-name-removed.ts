@@ -287,13 +287,17 @@ export const deferredNameRemoved = defineRule({
         } else if (l.home !== null) {
           fix = `Import it from its home (\`${l.home}\`), or keep \`${module}.${r.name}\` working with a PEP 562 \`__getattr__\` in ${headFile}${hasGetattr ? " (add the branch to its existing `__getattr__`)" : ""} that imports it on first use (below).`;
         } else fix = `Keep \`${r.name}\` in ${headFile}, or update the reference.`;
+        const also = refs
+          .filter((o) => o.name === r.name && o !== r)
+          .map((o) => `also expects it: ${o.file}:${o.line} (${o.what})`)
+          .slice(0, 20);
         findings.push({
           file: r.file,
           line: r.line,
           message: `${r.what} still expects ${where}, but ${l.now}: ${breaks}${l.maybe ? ` (${l.maybe})` : ""}.`,
           fix,
           fixCode: r.kind !== "patch" && code !== null ? { path: headFile, language: "python", code } : undefined,
-          details: [`${headFile}: ${l.now}`, ...refs.filter((o) => o.name === r.name && o !== r).map((o) => `also expects it: ${o.file}:${o.line} (${o.what})`).slice(0, 20)],
+          details: also.length > 0 ? also : undefined,
           cap: l.maybe !== null ? "message" : r.typeOnly ? "warn" : undefined,
         });
       }
