@@ -82,13 +82,19 @@ function heavyImport(file: string): Edit {
 /**
  * Where the repository still points at `module`, by CPython's own `ast`: every import
  * statement (anywhere, relative ones resolved from `sourceRoot`), `import_module` call and
- * dotted string naming it or something inside it.
+ * dotted string naming it or something inside it. With a fifth argument `name`: where it
+ * still expects the attribute `module.name` (`from module import name`, strings naming
+ * `module.name` or below it).
  */
 const POINTERS_PY = `
 import ast, os, sys, json
 root, src, old = sys.argv[1:4]
+name = sys.argv[4] if len(sys.argv) > 4 else None
 parent, _, last = old.rpartition(".")
 hits = lambda m: m == old or m.startswith(old + ".")
+if name is not None:
+    dotted = old + "." + name
+    hits = lambda m: m == dotted or m.startswith(dotted + ".")
 out = []
 for dp, dns, fns in os.walk(root):
     dns[:] = sorted(d for d in dns if d != ".git")
@@ -105,13 +111,16 @@ for dp, dns, fns in os.walk(root):
         for n in ast.walk(tree):
             found = False
             if isinstance(n, ast.Import):
-                found = any(hits(a.name) for a in n.names)
+                found = name is None and any(hits(a.name) for a in n.names)
             elif isinstance(n, ast.ImportFrom):
                 base = n.module or ""
                 if n.level:
                     up = pkg[: len(pkg) - (n.level - 1)]
                     base = ".".join(up + ([base] if base else []))
-                found = hits(base) or (base == parent and any(a.name == last for a in n.names))
+                if name is None:
+                    found = hits(base) or (base == parent and any(a.name == last for a in n.names))
+                else:
+                    found = base == old and any(a.name == name for a in n.names)
             elif isinstance(n, ast.Constant) and isinstance(n.value, str):
                 found = hits(n.value)
             if found:
@@ -119,8 +128,8 @@ for dp, dns, fns in os.walk(root):
 print(json.dumps(sorted(set(map(tuple, out)))))
 `;
 
-function pointersTo(repo: TestRepo, sourceRoot: string, module: string): [string, number][] {
-  const res = spawnSync(PYTHON, ["-I", "-c", POINTERS_PY, repo.dir, sourceRoot, module], { encoding: "utf8" });
+function pointersTo(repo: TestRepo, sourceRoot: string, module: string, name?: string): [string, number][] {
+  const res = spawnSync(PYTHON, ["-I", "-c", POINTERS_PY, repo.dir, sourceRoot, module, ...(name === undefined ? [] : [name])], { encoding: "utf8" });
   if (res.status !== 0) throw new Error(res.stderr);
   return JSON.parse(res.stdout) as [string, number][];
 }
@@ -177,37 +186,6 @@ open(path, "w", encoding="utf-8").write("\\n".join(lines))
 `;
 
 /**
- * Where the repository still expects `module.name`, by CPython's own `ast`: `from module import
- * name` (relative ones resolved from `sourceRoot`) and strings naming `module.name` or below it.
- */
-const NAME_POINTERS_PY = `
-import ast, os, sys, json
-root, src, module, name = sys.argv[1:5]
-dotted = module + "." + name
-out = []
-for dp, dns, fns in os.walk(root):
-    dns[:] = sorted(d for d in dns if d != ".git")
-    for fn in sorted(fns):
-        if not fn.endswith(".py"):
-            continue
-        path = os.path.join(dp, fn)
-        rel = os.path.relpath(path, root).replace(os.sep, "/")
-        pkg = os.path.relpath(dp, os.path.join(root, src)).replace(os.sep, ".").split(".")
-        tree = ast.parse(open(path, "rb").read())
-        for n in ast.walk(tree):
-            if isinstance(n, ast.ImportFrom):
-                base = n.module or ""
-                if n.level:
-                    up = pkg[: len(pkg) - (n.level - 1)]
-                    base = ".".join(up + ([base] if base else []))
-                if base == module and any(a.name == name for a in n.names):
-                    out.append([rel, n.lineno])
-            elif isinstance(n, ast.Constant) and isinstance(n.value, str) and (n.value == dotted or n.value.startswith(dotted + ".")):
-                out.append([rel, n.lineno])
-print(json.dumps(sorted(set(map(tuple, out)))))
-`;
-
-/**
  * A module-level import of `name` deferred into the functions of `file` that use it: every place
  * CPython's parser sees still expecting the module attribute is a finding (`quiet`: there is none).
  */
@@ -215,14 +193,10 @@ function deferImport(sourceRoot: string, file: string, name: string, quiet = fal
   return {
     name: `${name} deferred into the functions of ${file}${quiet ? " (nothing else uses it there)" : ""}`,
     apply: (repo) => {
-      const run = (script: string, args: string[]): string => {
-        const res = spawnSync(PYTHON, ["-I", "-c", script, ...args], { encoding: "utf8" });
-        if (res.status !== 0) throw new Error(res.stderr);
-        return res.stdout;
-      };
-      run(DEFER_PY, [path.join(repo.dir, file), name]);
+      const res = spawnSync(PYTHON, ["-I", "-c", DEFER_PY, path.join(repo.dir, file), name], { encoding: "utf8" });
+      if (res.status !== 0) throw new Error(res.stderr);
       const module = path.posix.relative(sourceRoot, file).replace(/(\/__init__)?\.py$/, "").replace(/\//g, ".");
-      const still = JSON.parse(run(NAME_POINTERS_PY, [repo.dir, sourceRoot, module, name])) as [string, number][];
+      const still = pointersTo(repo, sourceRoot, module, name);
       expect(still.length > 0).toBe(!quiet);
       return still.map(([f, line]) => ({ rule: DEFERRED, file: f, line }));
     },

@@ -142,6 +142,7 @@ function visible(alias: { scope: string }, ctx: ExecutionContext): boolean {
 /** When a `from module import name` in `file` fails. */
 function importBreaks(model: ReviewModel, file: string, ctx: ExecutionContext, isPackage: boolean): string {
   if (ctx.kind === "type_checking") return "type checking fails (the import is under TYPE_CHECKING)";
+  if (ctx.frames.includes("try:body")) return `ImportError ${ctx.atImport ? "when this module is imported" : `when the code runs (${describeContext(ctx)})`}, inside a \`try\`: where an \`except\` catches it, the fallback now always runs instead`;
   if (!ctx.atImport) return `ImportError when the code runs (${describeContext(ctx)})`;
   if (isTestFile(model.config, file)) return "ImportError as soon as this module is imported: the test module fails at collection";
   return isPackage ? "ImportError as soon as the package (or anything under it) is imported" : "ImportError as soon as this module is imported";

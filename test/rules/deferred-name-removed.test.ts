@@ -13,9 +13,10 @@ const PYTHON = process.env.PYTHON ?? "python3";
 /**
  * Cases with what CPython does: each snippet is run at the base tree and at the head tree (in a
  * fresh interpreter, the tree first on sys.path), and must succeed at the base and end with the
- * stated exception at the head (`ok` when the head must work too).
+ * stated exception at the head (`ok` when the head must work too; `AssertionError` when it runs but
+ * does something else).
  */
-type Case = ReviewCase & { python?: { code: string; head: "ok" | "ImportError" | "AttributeError" }[] };
+type Case = ReviewCase & { python?: { code: string; head: "ok" | "ImportError" | "AttributeError" | "AssertionError" }[] };
 
 const PAYMENTS = "class Gateway:\n    pass\n\n\ndef stripe_client():\n    return Gateway()\n";
 const BILLING = "from shop.payments import stripe_client\n\n\ndef charge(total):\n    return stripe_client(), total\n";
@@ -116,9 +117,17 @@ const invalid: Case[] = [
     expect: [`${RULE} shop/tests/test_billing.py:6 warn`],
     python: [
       { code: "import shop.views", head: "ok" },
-      { code: 'from unittest import mock\nimport shop.billing\nwith mock.patch("shop.billing.stripe_client") as m:\n    shop.billing.charge(1)\nassert m.called, "the mock was not used"', head: "AssertionError" as "ok" },
+      { code: 'from unittest import mock\nimport shop.billing\nwith mock.patch("shop.billing.stripe_client") as m:\n    shop.billing.charge(1)\nassert m.called, "the mock was not used"', head: "AssertionError" },
     ],
     check: (r) => expect(r.findings[0].message).toContain("the mock is never used"),
+  },
+  {
+    name: "an import inside try/except ImportError elsewhere: the fallback now always runs",
+    base: { ...BASE, "shop/compat.py": "try:\n    from shop.billing import stripe_client\nexcept ImportError:\n    stripe_client = None\n" },
+    head: { "shop/billing.py": DEFERRED },
+    expect: [`${RULE} shop/compat.py:2 warn`, `${RULE} shop/tests/test_billing.py:6 warn`],
+    python: [{ code: "import shop.compat\nassert shop.compat.stripe_client is not None", head: "AssertionError" }],
+    check: (r) => expect(r.findings.find((f) => f.file === "shop/compat.py")?.message).toContain("the fallback now always runs instead"),
   },
 ];
 
