@@ -25,7 +25,7 @@ const ALLOWED_KEYS =
   "docsUrl, rules, heavyModules, extendHeavyModules, receiverDecorators, extendReceiverDecorators, " +
   "exceptionModuleGlobs, extendExceptionModuleGlobs, overrides, exclude, extendExclude, settingsModule, " +
   "sourceRoots, testGlobs, extendTestGlobs, maxFileBytes, startupRoots, extendStartupRoots, cacheDir, subsystemThreshold, importtimeLog";
-const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, module-moved-without-shim";
+const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, module-moved-without-shim, deferred-name-removed";
 
 describe("defaults", () => {
   it("resolve to the documented values with no input", () => {
@@ -40,6 +40,7 @@ describe("defaults", () => {
       "heavy-import-at-startup": { severity: "warn" },
       "side-effect-import-removed": { severity: "warn" },
       "module-moved-without-shim": { severity: "warn" },
+      "deferred-name-removed": { severity: "warn" },
     });
     // Generic: data/ML stacks, cloud and payment SDKs, big clients; no single company's own packages.
     expect(config.heavyModules).toEqual(
@@ -72,7 +73,7 @@ describe("defaults", () => {
   });
 
   it("exports the rule ids", () => {
-    expect(RULE_IDS).toEqual(["heavy-import-at-startup", "side-effect-import-removed", "module-moved-without-shim"]);
+    expect(RULE_IDS).toEqual(["heavy-import-at-startup", "side-effect-import-removed", "module-moved-without-shim", "deferred-name-removed"]);
   });
 });
 

@@ -103,15 +103,15 @@ function lostNames(head: RepoSide, base: FileVersion, now: FileVersion, module: 
           : "this change removed it";
     const served = getattr !== null && mentionsAsString(text, name);
     let maybe: string | null = null;
-    if (getattr !== null && !served) maybe = `unless the module's \`__getattr__\` (${now.path}:${getattr.line}) returns it`;
     for (const d of after.dynamic) {
-      if (maybe !== null || (d.when !== "top" && d.when !== "conditional")) continue;
+      if (maybe === "" || (d.when !== "top" && d.when !== "conditional")) continue;
       const star = /^from (\S+) import \*$/.exec(d.what);
       const binds = star === null ? "maybe" : starBinds(head, module, star[1], name);
       if (binds === "yes") maybe = "";
-      else if (binds === "maybe") maybe = `unless \`${d.what}\` (${now.path}:${d.line}) binds it`;
+      else if (binds === "maybe") maybe ??= `unless \`${d.what}\` (${now.path}:${d.line}) binds it`;
     }
     if (maybe === "") continue; // a star import from a repository module binds it
+    if (maybe === null && getattr !== null && !served) maybe = `unless the module's \`__getattr__\` (${now.path}:${getattr.line}) returns it`;
     out.push({ name, was, imp, home, deferred, now: nowText, maybe, served });
   }
   return out;
@@ -281,7 +281,7 @@ export const deferredNameRemoved = defineRule({
         if (l.served && (r.kind !== "patch" || l.deferred === null)) continue;
         const where = `\`${module}.${r.name}\` (bound at the base at ${base.path}:${l.was.line})`;
         const breaks = l.served ? "the patch resolves through `__getattr__`, but the code now imports the name inside a function, so the mock is never used" : r.breaks;
-        const patchHome = l.home !== null ? `mock.patch("${l.home}")` : null;
+        const patchHome = l.home !== null && l.home.includes(".") ? `mock.patch("${l.home}")` : null;
         let fix: string;
         if (r.kind === "patch") {
           fix = patchHome !== null ? `Patch it where the code now looks it up: \`${patchHome}\` (the deferred import reads \`${l.home}\` on every call).` : `Update the patch target: \`${module}\` no longer has \`${r.name}\`.`;

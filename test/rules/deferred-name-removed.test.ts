@@ -102,11 +102,18 @@ const invalid: Case[] = [
     check: (r) => expect(r.findings[0].message).toContain("only when a function declaring it `global` runs (shop/billing.py:3)"),
   },
   {
-    name: "a module __getattr__ that does not spell the name, and a star import of a third-party module: reported as uncertain",
+    name: "a module __getattr__ that does not spell the name: reported as uncertain",
     base: { ...BASE, "shop/views.py": "from shop.billing import stripe_client\n" },
-    head: { "shop/billing.py": "from json import *  # noqa: F403\n\n\n" + DEFERRED + "\n\ndef __getattr__(name):\n    raise AttributeError(name)\n" },
+    head: { "shop/billing.py": DEFERRED + "\n\ndef __getattr__(name):\n    raise AttributeError(name)\n" },
     expect: [`${RULE} shop/tests/test_billing.py:6 message`, `${RULE} shop/views.py:1 message`],
-    check: (r) => expect(r.findings[0].message).toContain("unless the module's `__getattr__` (shop/billing.py:"),
+    check: (r) => expect(r.findings[0].message).toContain("unless the module's `__getattr__` (shop/billing.py:7) returns it"),
+  },
+  {
+    name: "a star import of a module outside the repository: reported as uncertain",
+    base: { ...BASE, "shop/views.py": "from shop.billing import stripe_client\n" },
+    head: { "shop/billing.py": "from json import *  # noqa: F403\n\n\n" + DEFERRED },
+    expect: [`${RULE} shop/tests/test_billing.py:6 message`, `${RULE} shop/views.py:1 message`],
+    check: (r) => expect(r.findings[0].message).toContain("unless `from json import *` (shop/billing.py:1) binds it"),
   },
   {
     name: "a __getattr__ serves the imports, but the test's patch no longer reaches the deferred code",
