@@ -65,22 +65,27 @@ const AT_IMPORT: Record<ContextKind, boolean> = {
 
 /** The execution context for statements enclosed by `frames` (cached per frames array). */
 export function contextOf(frames: Frame[], lazy = false): ExecutionContext {
-  if (!lazy) {
-    const hit = cache.get(frames);
-    if (hit !== undefined) return hit;
+  if (lazy) return computeContext(frames, true);
+  let ctx = cache.get(frames);
+  if (ctx === undefined) {
+    ctx = computeContext(frames, false);
+    cache.set(frames, ctx);
   }
+  return ctx;
+}
+
+/** `contextOf` without its cache (for a caller that keeps its own: the scanner, see `childContextOf`). */
+export function computeContext(frames: Frame[], lazy: boolean): ExecutionContext {
   let kind = classify(frames);
   if (lazy && AT_IMPORT[kind]) kind = "lazy";
   const atImport = AT_IMPORT[kind];
-  const ctx: ExecutionContext = {
+  return {
     kind,
     atImport,
     conditional: atImport && frames.some((f) => !f.startsWith("class:")),
     scope: scopeOf(frames),
     frames,
   };
-  if (!lazy) cache.set(frames, ctx);
-  return ctx;
 }
 
 /** Kinds by precedence: a statement's kind is that of its highest-ranking frame (see `classify`). */

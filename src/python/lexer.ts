@@ -95,7 +95,9 @@ for (let c = 0; c < 256; c++) IDC[c] = CLS[c] === C_ID || CLS[c] === C_DIGIT ? 1
 
 // Two- and three-byte operators CPython knows (3.11 plus `!` handled separately).
 const OPS2 = new Set(["->", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", ":=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=", "<>"]);
-const OPS3 = new Set(["**=", "//=", ">>=", "<<="]);
+/** The three-character operators are `**=`, `//=`, `>>=`, `<<=`: a doubled one of these, then `=`. */
+const OP3_DOUBLED = new Uint8Array(128);
+for (const o of ["**=", "//=", ">>=", "<<="]) OP3_DOUBLED[o.charCodeAt(0)] = 1;
 const OP2 = new Uint8Array(65536);
 for (const o of OPS2) OP2[o.charCodeAt(0) | (o.charCodeAt(1) << 8)] = 1;
 
@@ -452,7 +454,7 @@ export class Lexer {
         case C_OP: {
           this.physStart = false;
           let e = p + 1;
-          if (p + 2 < len && OPS3.has(String.fromCharCode(c, buf[p + 1], buf[p + 2]))) e = p + 3;
+          if (p + 2 < len && buf[p + 2] === 61 && buf[p + 1] === c && OP3_DOUBLED[c] === 1) e = p + 3;
           else if (p + 1 < len && OP2[c | (buf[p + 1] << 8)] === 1) e = p + 2;
           else if (c === 33) {
             // A lone `!` is only valid inside f-strings (handled there).

@@ -9,7 +9,7 @@
  * It never throws; syntax it cannot read becomes a diagnostic, and reading resumes at the
  * next statement.
  */
-import { childContextOf, contextOf } from "./context";
+import { childContextOf, computeContext } from "./context";
 import { decodeSlice, detectEncoding } from "./encoding";
 import { Lexer, MAX_INDENT_LEVELS, Op, S, stringContent, T } from "./lexer";
 import { isCompoundKeyword, isHardKeyword, isRarelyBound, N, RARELY_BOUND } from "./names";
@@ -151,8 +151,8 @@ class Scanner {
   private readonly interned = new Map<Frame[], Map<Frame, Frame[]>>();
   /** The parent of each interned frames array (see `child`) and of each function's and class's body. */
   private readonly parents = new Map<Frame[], Frame[]>();
-  /** Contexts worked out by `callContext`. */
-  private readonly callContexts = new Map<Frame[], ExecutionContext>();
+  /** Contexts worked out by `contextFor`, by frames array. */
+  private readonly contexts = new Map<Frame[], ExecutionContext>();
   /** The shapes of the first names of plain pending calls: bit min(length, 31) of the entry for the first byte. */
   private readonly firstNameShapes = new Uint32Array(128);
   /** The union of `firstNameShapes`. */
@@ -281,22 +281,27 @@ class Scanner {
         if (!hit) continue;
       }
       const fi = p[c + 5];
-      const context = (contexts[fi] ??= this.callContext(this.callFrames[fi]));
+      const context = (contexts[fi] ??= this.contextFor(this.callFrames[fi]));
       f.calls.push({ line: p[c + 2], callee: text ?? latin1(buf, s, e), argsStart: p[c + 3], argsEnd: p[c + 4], context });
     }
   }
 
-  /** `contextOf(frames)`, worked out frame by frame from the enclosing blocks' contexts when `frames` is interned. */
-  private callContext(frames: Frame[]): ExecutionContext {
+  /**
+   * `contextOf(frames)`, one object per frames array in this scan, worked out frame by frame from
+   * the enclosing blocks' contexts when `frames` is interned (constant time per new block, not
+   * time in its depth).
+   */
+  private contextFor(frames: Frame[]): ExecutionContext {
     const chain: Frame[][] = [];
     let f = frames;
     let ctx: ExecutionContext | undefined;
     for (;;) {
-      ctx = this.callContexts.get(f);
+      ctx = this.contexts.get(f);
       if (ctx !== undefined) break;
       const parent = this.parents.get(f);
       if (parent === undefined) {
-        ctx = contextOf(f);
+        ctx = computeContext(f, false);
+        this.contexts.set(f, ctx);
         break;
       }
       chain.push(f);
@@ -304,7 +309,7 @@ class Scanner {
     }
     for (let i = chain.length - 1; i >= 0; i--) {
       ctx = childContextOf(ctx, chain[i]);
-      this.callContexts.set(chain[i], ctx);
+      this.contexts.set(chain[i], ctx);
     }
     return ctx;
   }
@@ -576,7 +581,7 @@ class Scanner {
           break;
         }
         const name = this.text1(nameTok);
-        const ctx = contextOf(base);
+        const ctx = this.contextFor(base);
         const qualname = ctx.scope ? `${ctx.scope}.${name}` : name;
         if (kw === N.Def) {
           const fn: PyFunction = { name, qualname, line, endLine: line, async: isAsync, context: ctx };
@@ -591,7 +596,7 @@ class Scanner {
         }
         this.parents.set(body, base);
         for (const d of this.decorators) {
-          this.facts.decorators.push({ line: d.line, text: d.text, callee: d.callee, target: qualname, context: contextOf(d.frames) });
+          this.facts.decorators.push({ line: d.line, text: d.text, callee: d.callee, target: qualname, context: this.contextFor(d.frames) });
         }
         this.decorators = [];
         break;
@@ -674,7 +679,7 @@ class Scanner {
     if (frames.some((f) => f.startsWith("def:") || f.startsWith("class:") || f.startsWith("try:"))) {
       this.diag(line, "lazy imports are only allowed at module level, outside try/except");
     }
-    return contextOf(frames, true);
+    return computeContext(frames, true);
   }
 
   /** A dotted name at [i, e): returns [text, next index] or null. */
@@ -718,7 +723,7 @@ class Scanner {
       if (lx.kind[i] !== T.Op || lx.val[i] !== Op.Comma) return this.diag(line, "invalid syntax in import statement");
       i++;
     }
-    const context = lazy ? this.lazyContext(frames, line, false) : contextOf(frames);
+    const context = lazy ? this.lazyContext(frames, line, false) : this.contextFor(frames);
     for (const r of records) {
       this.facts.imports.push({
         kind: "import",
@@ -797,7 +802,7 @@ class Scanner {
       names,
       star,
       lazy,
-      context: lazy ? this.lazyContext(frames, line, star) : contextOf(frames),
+      context: lazy ? this.lazyContext(frames, line, star) : this.contextFor(frames),
     });
   }
 
@@ -1017,7 +1022,7 @@ class Scanner {
         const first = this.stringArg(a0, close);
         if (!first) {
           if (this.hasPositional(a0, close)) {
-            this.facts.dynamicImports.push({ func: id === N.ImportModule ? "import_module" : "__import__", line, args: this.text(a0, close), context: contextOf(frames) });
+            this.facts.dynamicImports.push({ func: id === N.ImportModule ? "import_module" : "__import__", line, args: this.text(a0, close), context: this.contextFor(frames) });
           }
           return;
         }
@@ -1031,7 +1036,7 @@ class Scanner {
           line,
           module: first[0],
           package: pkg,
-          context: contextOf(frames),
+          context: this.contextFor(frames),
         });
         return;
       }
@@ -1066,7 +1071,7 @@ class Scanner {
         if (i - 1 <= s || lx.kind[i - 1] !== T.Op || lx.val[i - 1] !== Op.Dot) return;
         const parts = this.chain(s, i);
         if (parts.length < 2) return;
-        this.facts.connects.push({ line, signal: parts.slice(0, -1).join("."), args: this.text(a0, close), context: contextOf(frames) });
+        this.facts.connects.push({ line, signal: parts.slice(0, -1).join("."), args: this.text(a0, close), context: this.contextFor(frames) });
         return;
       }
       case N.Register: {
