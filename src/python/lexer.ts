@@ -155,6 +155,13 @@ export class Lexer {
    * is one of `RARELY_BOUND`.
    */
   calls = false;
+  /** The callee NAME tokens of those calls, in order (`callCount` of them). */
+  readonly callNames: number[] = [];
+  callCount = 0;
+  /** The line has a `lambda` (calls in its body have other frames). */
+  lambda = false;
+  /** The line has a name that is not ASCII. */
+  wideNames = false;
   /** See `calls`. */
   skipRareCalls = false;
   private lastOperand = false;
@@ -216,6 +223,7 @@ export class Lexer {
     if (kind === T.Name) {
       operand = !isHardKeyword(v);
       if (v >= N.ImportModule && v < N.FirstRare) this.interesting = true;
+      else if (v === N.Lambda) this.lambda = true;
     } else if (kind === T.Number) operand = true;
     else if (kind === T.String) {
       this.interesting = true;
@@ -320,6 +328,9 @@ export class Lexer {
     this.adjacent = false;
     this.semicolon = false;
     this.calls = false;
+    this.callCount = 0;
+    this.lambda = false;
+    this.wideNames = false;
     this.lastOperand = false;
     this.lastString = false;
     this.tokens();
@@ -391,7 +402,10 @@ export class Lexer {
             if (buf[i] >= 128) wide = true;
             i++;
           }
-          if (wide) this.checkIdentifier(p, i);
+          if (wide) {
+            this.checkIdentifier(p, i);
+            this.wideNames = true;
+          }
           const q = buf[i];
           if ((q === 34 || q === 39) && i - p <= 2) {
             const flags = stringPrefix(buf, p, i);
@@ -426,7 +440,10 @@ export class Lexer {
         case C_OPEN: {
           this.pos++;
           this.physStart = false;
-          if (c === 40 && !this.calls && this.n > 0 && this.kind[this.n - 1] === T.Name && !isHardKeyword(this.val[this.n - 1])) this.calls = this.dottedCall();
+          if (c === 40 && this.n > 0 && this.kind[this.n - 1] === T.Name && !isHardKeyword(this.val[this.n - 1]) && this.dottedCall()) {
+            this.calls = true;
+            this.callNames[this.callCount++] = this.n - 1;
+          }
           const i = this.push(T.Op, p, p + 1, this.line, c);
           if (this.stack.length === MAX_NESTED_BRACKETS) this.diag(this.line, "too many nested parentheses");
           this.stack.push(i);

@@ -114,11 +114,14 @@ function isElseFrame(f: Frame): boolean {
   return f.startsWith("if:") && f.endsWith(":else");
 }
 
+/** Numbers per pending call (see `Scanner.pendingLength`). */
+const CALL_INTS = 7;
+
 /**
  * The pending calls of the scan in progress (see `Scanner.pendingLength`): scans are synchronous
  * and one at a time, so they share this buffer and make no garbage of it.
  */
-let pendingCalls = new Int32Array(6 * 1024);
+let pendingCalls = new Int32Array(CALL_INTS * 1024);
 
 /** `RARELY_BOUND` as a set, and its names' shapes (see `Scanner.firstNameShapes`). */
 const RARE_NAMES = new Set(RARELY_BOUND);
@@ -161,9 +164,10 @@ class Scanner {
   private patternEnd = -1;
   /**
    * Calls seen, kept as numbers until the file's bindings are known (most calls are of names it
-   * does not bind, and build no string): per call, the callee's byte span, line, argument span
-   * and frames (an index into `callFrames`), in the shared `pendingCalls` (`pendingLength` used). Callees spelt other than as plain ASCII `a.b.c`
-   * (spaces, non-ASCII names) have their text in `calleeText`, by call number.
+   * does not bind, and build no string): per call (`CALL_INTS` numbers), the callee's byte span,
+   * line, argument span, frames (an index into `callFrames`) and the end of its first name, in
+   * the shared `pendingCalls` (`pendingLength` used). Callees spelt other than as plain ASCII
+   * `a.b.c` (spaces, non-ASCII names) have their text in `calleeText`, by call number.
    */
   private pendingLength = 0;
   private readonly callFrames: Frame[][] = [];
@@ -264,7 +268,7 @@ class Scanner {
     const buf = this.lx.buf;
     const texts = this.calleeText.size > 0 ? this.calleeText : null;
     const contexts: ExecutionContext[] = [];
-    for (let c = 0, n = 0; c < length; c += 6, n++) {
+    for (let c = 0, n = 0; c < length; c += CALL_INTS, n++) {
       const s = p[c];
       const e = p[c + 1];
       const text = texts?.get(n);
@@ -272,9 +276,7 @@ class Scanner {
         const dot = text.indexOf(".");
         if (!bound.has(dot < 0 ? text : text.slice(0, dot))) continue;
       } else {
-        let r = s;
-        while (r < e && buf[r] !== 46) r++;
-        const cands = byLength[r - s];
+        const cands = byLength[p[c + 6] - s];
         if (cands === undefined) continue;
         let hit = false;
         for (let w = 0; w < cands.length && !hit; w++) hit = sameText(cands[w], buf, s);
@@ -927,7 +929,10 @@ class Scanner {
   private scanExpr(s: number, e: number, frames: Frame[]): void {
     const lx = this.lx;
     // Most lines hold nothing to look at: no string, no interesting name, no adjacent operands.
-    if (!lx.interesting && !lx.adjacent && !lx.calls) return;
+    if (!lx.interesting && !lx.adjacent) {
+      if (lx.calls && !lx.lambda) this.callsOnly(s, e, frames);
+      if (!lx.lambda) return;
+    }
     let depth = 0;
     let lambdaDepths: number[] | null = null; // depths of active lambda bodies
     let pendingLambdas: number[] | null = null; // depths of lambdas whose ':' is not seen yet
@@ -987,6 +992,24 @@ class Scanner {
         const close = lx.match[i + 1] < 0 ? e : lx.match[i + 1];
         this.call(s, i, close, id, lambdaFrames(frames, lambdaDepths));
       }
+    }
+  }
+
+  /**
+   * What `scanExpr` does on a line with no string, no interesting name, no adjacent operands
+   * and no lambda: record its calls (the lexer's list), without reading every token.
+   */
+  private callsOnly(s: number, e: number, frames: Frame[]): void {
+    const lx = this.lx;
+    const names = lx.callNames;
+    for (let c = 0; c < lx.callCount; c++) {
+      const i = names[c];
+      if (i < s || i + 1 >= e) continue;
+      if (i > 0 && lx.kind[i - 1] === T.Name && (lx.val[i - 1] === N.Def || lx.val[i - 1] === N.Class)) continue;
+      const close = lx.match[i + 1] < 0 ? e : lx.match[i + 1];
+      const id = lx.val[i];
+      if (id === N.None) this.plainCall(s, i, close, frames);
+      else this.call(s, i, close, id, frames);
     }
   }
 
@@ -1105,14 +1128,9 @@ class Scanner {
     const s0 = lx.start[k];
     const e0 = lx.end[i];
     const buf = lx.buf;
-    let plain = true;
-    for (let b = s0; b < e0; b++) {
-      const c = buf[b];
-      if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46)) {
-        plain = false;
-        break;
-      }
-    }
+    // Plain: ASCII names and dots with nothing between them.
+    let plain = !lx.wideNames;
+    for (let j = k; plain && j < i; j++) plain = lx.end[j] === lx.start[j + 1];
     const n = this.pendingLength;
     if (plain) {
       const l = lx.end[k] - s0;
@@ -1122,7 +1140,7 @@ class Scanner {
     } else {
       let callee = this.text1(k);
       for (let j = k + 2; j <= i; j += 2) callee += `.${this.text1(j)}`;
-      this.calleeText.set(n / 6, callee);
+      this.calleeText.set(n / CALL_INTS, callee);
     }
     let fi = this.lastCallFrameId;
     if (frames !== this.lastCallFrames) {
@@ -1136,7 +1154,7 @@ class Scanner {
       this.lastCallFrameId = fi = id;
     }
     let p = pendingCalls;
-    if (n + 6 > p.length) {
+    if (n + CALL_INTS > p.length) {
       p = new Int32Array(p.length * 2);
       p.set(pendingCalls);
       pendingCalls = p;
@@ -1147,7 +1165,8 @@ class Scanner {
     p[n + 3] = lx.end[i + 1];
     p[n + 4] = lx.match[i + 1] === close ? lx.start[close] : lx.end[close - 1];
     p[n + 5] = fi;
-    this.pendingLength = n + 6;
+    p[n + 6] = lx.end[k];
+    this.pendingLength = n + CALL_INTS;
   }
 
   /** Whether the argument list starting at `a` begins with a positional argument (not `name=`, not `**x`). */
