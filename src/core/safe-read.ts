@@ -49,6 +49,11 @@ const checkedDirs = new Set<string>();
  * symbolic link (or not a directory). `rel` is a repository-relative POSIX path.
  */
 export function checkDirs(root: string, rel: string): void {
+  const slash = rel.lastIndexOf("/");
+  if (slash < 0) return;
+  // A directory is remembered only after every one above it was checked: a remembered parent
+  // means the whole way down was (one lookup per file in a tree already seen).
+  if (checkedDirs.has(path.join(root, rel.slice(0, slash)))) return;
   const parts = rel.split("/");
   let dir = root;
   for (let i = 0; i < parts.length - 1; i++) {

@@ -123,6 +123,9 @@ const CALL_INTS = 7;
  */
 let pendingCalls = new Int32Array(CALL_INTS * 1024);
 
+/** See `Scanner.firstNameShapes` (shared like `pendingCalls`: no typed array allocated per scan). */
+const firstNameShapes = new Uint32Array(128);
+
 /** `RARELY_BOUND` as a set, and its names' shapes (see `Scanner.firstNameShapes`). */
 const RARE_NAMES = new Set(RARELY_BOUND);
 const RARE_SHAPES = new Uint32Array(128);
@@ -156,8 +159,11 @@ class Scanner {
   private readonly parents = new Map<Frame[], Frame[]>();
   /** Contexts worked out by `contextFor`, by frames array. */
   private readonly contexts = new Map<Frame[], ExecutionContext>();
-  /** The shapes of the first names of plain pending calls: bit min(length, 31) of the entry for the first byte. */
-  private readonly firstNameShapes = new Uint32Array(128);
+  /**
+   * The shapes of the first names of plain pending calls: bit min(length, 31) of the entry for
+   * the first byte (the shared `firstNameShapes`, cleared for each scan).
+   */
+  private readonly firstNameShapes = firstNameShapes.fill(0);
   /** The union of `firstNameShapes`. */
   private firstNameLengths = 0;
   /** In a `case` header: tokens before this index are the pattern (`Cls()` there is no call). */
