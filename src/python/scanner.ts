@@ -81,12 +81,16 @@ function sameText(word: string, buf: Uint8Array, at: number): boolean {
 
 /** ASCII bytes [s, e) as a string. */
 function latin1(buf: Uint8Array, s: number, e: number): string {
-  // Byte by byte (not String.fromCharCode.apply, which passes every byte as an argument: a long
-  // name would overflow the stack; nor a Buffer per call).
+  // Whole (a flat string: byte by byte `+=` builds a chain of partial strings several times the
+  // size, kept with the facts), at most LATIN1_CHUNK bytes per call (`apply` passes each byte as
+  // an argument: a long name must not overflow the stack).
+  if (e - s <= LATIN1_CHUNK) return String.fromCharCode.apply(null, buf.subarray(s, e) as unknown as number[]);
   let out = "";
-  for (let p = s; p < e; p++) out += String.fromCharCode(buf[p]);
+  for (let p = s; p < e; p += LATIN1_CHUNK) out += String.fromCharCode.apply(null, buf.subarray(p, Math.min(e, p + LATIN1_CHUNK)) as unknown as number[]);
   return out;
 }
+
+const LATIN1_CHUNK = 1024;
 
 /** The frames of code inside the active lambda bodies (nested lambdas give one `lambda` frame, see `Frame`). */
 function lambdaFrames(frames: Frame[], lambdaDepths: number[] | null): Frame[] {
@@ -274,6 +278,8 @@ class Scanner {
     const buf = this.lx.buf;
     const texts = this.calleeText.size > 0 ? this.calleeText : null;
     const contexts: ExecutionContext[] = [];
+    // One string per distinct callee (a file calls the same names again and again).
+    const callees = new Map<string, string>();
     for (let c = 0, n = 0; c < length; c += CALL_INTS, n++) {
       const s = p[c];
       const e = p[c + 1];
@@ -290,7 +296,11 @@ class Scanner {
       }
       const fi = p[c + 5];
       const context = (contexts[fi] ??= this.contextFor(this.callFrames[fi]));
-      f.calls.push({ line: p[c + 2], callee: text ?? latin1(buf, s, e), argsStart: p[c + 3], argsEnd: p[c + 4], context });
+      let callee = text ?? latin1(buf, s, e);
+      const known = callees.get(callee);
+      if (known === undefined) callees.set(callee, callee);
+      else callee = known;
+      f.calls.push({ line: p[c + 2], callee, argsStart: p[c + 3], argsEnd: p[c + 4], context });
     }
   }
 
