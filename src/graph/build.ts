@@ -120,7 +120,8 @@ async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPat
             if (g !== undefined) {
               out = await edges.moduleEdges(module, entry, g);
               visits.push({ file: entry.file, edges: out });
-              if (importsSys(g) && SYS_PATH_EDIT.test((await rev.bytes(entry.file))?.toString("latin1") ?? "")) {
+              // Most modules importing sys do not edit sys.path: their bytes are looked at, not kept.
+              if (importsSys(g) && SYS_PATH_EDIT.test((await rev.bytesOnce(entry.file))?.toString("latin1") ?? "")) {
                 const stmts = await rev.statements(entry.file);
                 if (stmts !== null) pushAll(edits, sysPathEdits(entry.file, stmts));
               }

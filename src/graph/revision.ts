@@ -123,6 +123,14 @@ export class Revision {
     return b;
   }
 
+  /** A file's bytes for one look: those read already, else read and not kept (see `bytes`). */
+  bytesOnce(path: string): Promise<Buffer | null> {
+    const b = this.bytesCache.get(path);
+    if (b !== undefined) return b;
+    reading(path);
+    return this.input.read(path);
+  }
+
   statements(path: string): Promise<Statement[] | null> {
     let s = this.stmtCache.get(path);
     if (s === undefined) {
