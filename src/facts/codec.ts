@@ -1,18 +1,18 @@
 /**
  * A compact, lossless text form of a file's scanner facts, for the scan cache and for
  * moving facts between worker threads. Execution contexts are a pure function of their
- * frames (`contextOf`), so each distinct frames list is stored once per file and every
+ * frames (`computeContext`), so each distinct frames list is stored once per file and every
  * record refers to it by index; decoding rebuilds identical contexts.
  *
  * The text is two JSON documents on two lines: first what the startup graph reads of every
  * module it reaches (imports, import calls, `__all__`, the names module-level `def`/`class`
  * bind), then everything else. The graph decodes only the first line.
  */
-import { contextOf } from "../python/context";
+import { computeContext } from "../python/context";
 import type { ExecutionContext, Frame, PyCall, PyDynamicImport, PyFileFacts, PyImport, PyImportCall } from "../python/types";
 
 /** Bump when the encoding changes. */
-export const CODEC_VERSION = 3;
+export const CODEC_VERSION = 4;
 
 /** What the startup graph needs of a module (see edges.ts). */
 export interface GraphFacts {
@@ -86,7 +86,20 @@ export function encodeFacts(f: PyFileFacts): string {
     if (x.name === "__getattr__") getattr = 1;
   }
   for (const c of f.classes) if (moduleLevel(c.context)) defines.push(c.name);
-  const plainCalls = f.calls.map((c) => [c.line, c.callee, c.argsStart, c.argsEnd - c.argsStart, ft.ref(c.context)]);
+  // Calls are most records: each callee once, then five numbers a call (line, callee, argument start and length, context).
+  const callees: string[] = [];
+  const calleeIds = new Map<string, number>();
+  const callNumbers: number[] = [];
+  for (const c of f.calls) {
+    let id = calleeIds.get(c.callee);
+    if (id === undefined) {
+      id = callees.length;
+      callees.push(c.callee);
+      calleeIds.set(c.callee, id);
+    }
+    callNumbers.push(c.line, id, c.argsStart, c.argsEnd - c.argsStart, ft.ref(c.context));
+  }
+  const plainCalls = [callees, callNumbers];
   const dynamic = f.dynamicImports.map((c) => [c.func === "import_module" ? 0 : 1, c.line, c.args, ft.ref(c.context)]);
   const qualnames = f.functions.map((x) => x.qualname);
   const graph = [CODEC_VERSION, ft.list, imports, calls, f.all === null ? 0 : [f.all.names, f.all.dynamic ? 1 : 0], defines, getattr, plainCalls, dynamic, qualnames];
@@ -102,7 +115,7 @@ type RawGraph = [
   0 | [string[], number],
   string[],
   number,
-  [number, string, number, number, Ctx][],
+  [string[], number[]],
   [number, number, string, Ctx][],
   string[],
 ];
@@ -124,8 +137,12 @@ function parseGraph(text: string): { g: GraphFacts; ctx: (c: Ctx) => ExecutionCo
   const nl = text.indexOf("\n");
   const r = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as RawGraph;
   if (!Array.isArray(r) || r[0] !== CODEC_VERSION || r.length !== 10) throw new Error("not encoded facts");
+  const calls = r[7];
+  if (!Array.isArray(calls) || calls.length !== 2 || !Array.isArray(calls[1]) || calls[1].length % 5 !== 0) throw new Error("not encoded facts");
   const frames = r[1];
-  const ctx = (c: Ctx): ExecutionContext => contextOf(frames[c >> 1], (c & 1) === 1);
+  const contexts: ExecutionContext[] = [];
+  // Once per frames list of the file (these arrays are new: a cache by array would only grow).
+  const ctx = (c: Ctx): ExecutionContext => (contexts[c] ??= computeContext(frames[c >> 1], (c & 1) === 1));
   const g: GraphFacts = {
     imports: r[2].map(([flags, line, span, module, level, c, names]): PyImport => {
       const list: PyImport["names"] = [];
@@ -136,11 +153,17 @@ function parseGraph(text: string): { g: GraphFacts; ctx: (c: Ctx) => ExecutionCo
     all: r[4] === 0 ? null : { names: r[4][0], dynamic: r[4][1] === 1 },
     defines: r[5],
     getattr: r[6] === 1,
-    calls: r[7].map(([line, callee, start, span, c]) => ({ line, callee, argsStart: start, argsEnd: start + span, context: ctx(c) })),
+    calls: decodeCalls(r[7], ctx),
     dynamicImports: r[8].map(([func, line, args, c]) => ({ func: func === 0 ? "import_module" : "__import__", line, args, context: ctx(c) })),
     functions: r[9],
   };
   return { g, ctx };
+}
+
+function decodeCalls([callees, n]: RawGraph[7], ctx: (c: Ctx) => ExecutionContext): PyCall[] {
+  const out: PyCall[] = [];
+  for (let i = 0; i + 4 < n.length; i += 5) out.push({ line: n[i], callee: callees[n[i + 1]], argsStart: n[i + 2], argsEnd: n[i + 2] + n[i + 3], context: ctx(n[i + 4]) });
+  return out;
 }
 
 /** Decodes only what the startup graph needs; throws on anything that is not `encodeFacts` output. */
