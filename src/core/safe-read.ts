@@ -95,16 +95,28 @@ export function openInside(root: string, rel: string): number {
   return openRegularSync(path.join(root, ...rel.split("/")), rel);
 }
 
+/** The buffer each read starts in (reads are synchronous): a file that fits is copied out at its size. */
+let scratch: Buffer | null = null;
+
 /** Reads a whole open regular file. */
 function readAll(fd: number): Buffer {
-  const chunks: Buffer[] = [];
-  let total = 0;
+  // Not a 64 KiB buffer per file (most files are a few KiB: the rest was garbage outside the heap).
+  const first = (scratch ??= Buffer.allocUnsafe(64 * 1024));
+  let n = 0;
   for (;;) {
-    const buf = Buffer.allocUnsafe(total === 0 ? 64 * 1024 : Math.min(total, 16 << 20));
-    const n = fs.readSync(fd, buf, 0, buf.length, null);
-    if (n === 0) break;
-    chunks.push(n === buf.length ? buf : buf.subarray(0, n));
-    total += n;
+    const got = fs.readSync(fd, first, n, first.length - n, null);
+    if (got === 0) return Buffer.from(first.subarray(0, n));
+    n += got;
+    if (n === first.length) break;
+  }
+  const chunks: Buffer[] = [Buffer.from(first)];
+  let total = n;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(Math.min(total, 16 << 20));
+    const got = fs.readSync(fd, buf, 0, buf.length, null);
+    if (got === 0) break;
+    chunks.push(got === buf.length ? buf : buf.subarray(0, got));
+    total += got;
   }
   return Buffer.concat(chunks, total);
 }
