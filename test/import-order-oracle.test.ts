@@ -18,7 +18,7 @@ import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
 import { type ImportWorld, moduleCode, simulateImports } from "../src/graph/import-order";
-import { readStatements } from "../src/graph/statements";
+import { readStatements } from "../src/python/statements";
 import { scanPython } from "../src/python/scanner";
 
 const PYTHON = "/usr/bin/python3";

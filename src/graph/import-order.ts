@@ -53,8 +53,8 @@
  */
 import type { ExecutionContext, PyFileFacts } from "../python/types";
 import { resolveCallName } from "./edges";
-import { resolveRelative } from "./modules";
-import { assignedNames, type Statement } from "./statements";
+import { resolveRelative } from "../python/modules";
+import { assignedNames, type Statement } from "../python/statements";
 
 /** How surely a statement runs when its module is imported. */
 export type Certainty = "certain" | "conditional" | "guarded";

@@ -14,6 +14,7 @@ import { moduleForPath } from "../python/modules";
 import { type Graphs, namingDirs } from "../graph";
 import { closest } from "../config/suggest";
 import { scanPython } from "../python/scanner";
+import { readStatements } from "../python/statements";
 import { type FileChangeModel, type FileVersion, RepoSide, type ReviewModel } from "../rules/model";
 import { runRules, type LineReader } from "./engine";
 import { baseOf, basePathOf, type ChangedVersions, isPython, readChanges, type Version } from "./changes";
@@ -86,8 +87,12 @@ async function readImporttime(cs: ChangeSet, where: string, errors: ReviewError[
 
 /** The model the rules read: both sides' facts and graphs, and each changed file at both revisions. */
 async function modelOf(cs: ChangeSet, changed: readonly ChangedVersions[], graphs: Graphs, config: Config, errors: ReviewError[]): Promise<ReviewModel> {
-  const head = new RepoSide("head", graphs.headFacts, namingDirs(graphs.head.sourceRoots), graphs.head, (m) => graphs.filesNaming(m));
-  const base = new RepoSide("base", graphs.baseFacts, namingDirs(graphs.base.sourceRoots), graphs.base);
+  // Statements (module-level assignments) are read only for the few files a rule asks about.
+  const statementsAt = (read: (p: string) => Promise<Buffer | null>) => (p: string) => read(p).then((b) => (b === null ? null : readStatements(b)), () => null);
+  const { baseOverrides } = baseOf(cs, changed);
+  const readBase = (p: string): Promise<Buffer | null> => (baseOverrides.has(p) ? Promise.resolve(baseOverrides.get(p) ?? null) : cs.head.read(p));
+  const head = new RepoSide("head", graphs.headFacts, namingDirs(graphs.head.sourceRoots), graphs.head, (m) => graphs.filesNaming(m), statementsAt((p) => cs.head.read(p)));
+  const base = new RepoSide("base", graphs.baseFacts, namingDirs(graphs.base.sourceRoots), graphs.base, undefined, statementsAt(readBase));
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
     v === null ? null : { path, facts: side.files.get(path) ?? scanPython(v.bytes), module: side.moduleOf(path), lines: toLines(v.bytes.toString("utf8")), source: v.bytes };
   const changes: FileChangeModel[] = changed.map(({ file: f, base: b, head: h }) => {

@@ -11,6 +11,7 @@ import { ClassResolver } from "../graph/app-configs";
 import { importedModules, moduleForPath, type ModuleName, pathsForModule } from "../python/modules";
 import type { PyFileFacts, PyImport } from "../python/types";
 import type { ImportCost } from "../source/importtime";
+import type { Statement } from "../python/statements";
 
 /** What the rules ask of a startup graph (see src/graph). */
 export interface StartupGraphView {
@@ -22,6 +23,8 @@ export interface StartupGraphView {
   dominatedCount(module: string): number;
   /** Every module setup imports, breadth-first, with its shortest chain. */
   modules(): { name: string; firstParty: boolean; chain: ChainLink[] }[];
+  /** The startup roots, in the order django.setup() imports them. */
+  readonly roots?: readonly { module: string; reason: string }[];
 }
 
 export interface FileVersion {
@@ -58,6 +61,8 @@ export class RepoSide {
     readonly graph: StartupGraphView | null,
     /** Files that may refer to a module (the others certainly do not name it); default: every file. */
     private readonly naming?: (module: string) => Promise<Iterable<string>>,
+    /** A file's statements at this revision (module-level assignments), read on demand; null when unreadable. */
+    readonly statements?: (path: string) => Promise<readonly Statement[] | null>,
   ) {}
 
   /** Files whose text may refer to `module` (import it, or name it in a string): a superset, never a file short. */

@@ -1,0 +1,209 @@
+/**
+ * startup-import-cycle
+ *
+ * What: an import that raises ImportError during django.setup() at the head because it reads a
+ * name from a module that is still executing (a circular import), where the base's setup did
+ * not raise there. The import order is simulated as CPython runs it (graph/import-order.ts)
+ * from the startup roots, in the order Django imports them, then the imports of the roots'
+ * `AppConfig.ready()` methods.
+ *
+ * Why: a cycle `A -> B -> A` where `B` does `from A import n` at module scope works only when
+ * `A` binds `n` before it imports `B`, or when `B` is imported first. Which one happens first
+ * depends on what some other chain imported earlier: removing an unrelated eager import
+ * changes the order, and setup (or the first request, or `manage.py check`) raises
+ * `ImportError: cannot import name ... from partially initialized module` in every process.
+ *
+ * A cycle that already raises at the base is not reported: the pull request did not cause it,
+ * and the base's setup fails before anything the change could break is reached (every review
+ * would repeat the same finding).
+ *
+ * Fix: defer the import that closes the cycle into the functions that use the name.
+ */
+import { headLineFor } from "../source/line-map";
+import type { ChainLink } from "../core/types";
+import { type ImportFailure, type ImportRun, simulateRepository } from "../graph/import-order";
+import { importStatementText } from "../python/format";
+import type { PyImport } from "../python/types";
+import { isReadyScope, type RepoSide, type ReviewModel } from "./model";
+import { defineRule, type RawFinding } from "./rule";
+
+/** The roots setup imports, in order, then the modules `ready()` methods of root modules import. */
+function setupRoots(side: RepoSide): string[] | null {
+  const roots = side.graph?.roots;
+  if (roots === undefined || roots.length === 0) return null;
+  const out = roots.map((r) => r.module);
+  const seen = new Set(out);
+  for (const r of roots) {
+    const file = side.moduleFile(r.module);
+    const facts = file === null ? undefined : side.files.get(file);
+    if (file === null || facts === undefined) continue;
+    for (const imp of facts.imports) {
+      if (imp.context.kind !== "function" || !isReadyScope(facts, file, imp.context.scope)) continue;
+      for (const m of side.mainTargets(file, imp)) {
+        if (seen.has(m)) continue;
+        seen.add(m);
+        out.push(m);
+      }
+    }
+  }
+  return out;
+}
+
+function simulate(side: RepoSide, roots: string[]): Promise<ImportRun> {
+  return simulateRepository(
+    {
+      fileOf: (m) => side.moduleFile(m),
+      facts: (f) => side.files.get(f),
+      statements: (f) => side.statements?.(f) ?? Promise.resolve(null),
+    },
+    roots,
+    { stopAtFirst: true },
+  );
+}
+
+function keyOf(f: ImportFailure): string {
+  return `${f.file}\0${f.from}\0${f.name}`;
+}
+
+/** The chain of first imports that brought `module` in: root first, each link with the line that imported it. */
+function firstImportChain(run: ImportRun, side: RepoSide, module: string): ChainLink[] {
+  const links: ChainLink[] = [];
+  const seen = new Set<string>();
+  for (let m: string | null = module; m !== null && !seen.has(m); ) {
+    seen.add(m);
+    const first = run.firstImport.get(m);
+    links.push({ module: m, file: side.moduleFile(m), line: first?.line ?? null });
+    m = first?.by ?? null;
+  }
+  return links.reverse();
+}
+
+function chainText(chain: readonly ChainLink[]): string {
+  return chain.map((l, i) => (i === 0 || l.line === null ? l.module : `${l.module} (${chain[i - 1].file ?? "?"}:${l.line})`)).join(" → ");
+}
+
+/** The failing statement of the head, from the head's facts. */
+function failingImport(model: ReviewModel, f: ImportFailure): PyImport | undefined {
+  return model.head.files.get(f.file)?.imports.find((i) => i.line === f.line && i.kind === "from");
+}
+
+/** Where to point: an added line on the head's import stack, else a changed file on the base's first-import chain, else the failing line. */
+function anchor(model: ReviewModel, f: ImportFailure, baseChain: readonly ChainLink[]): { file: string; line: number } {
+  const changes = new Map(model.changes.map((c) => [c.path, c]));
+  const headLinks: { file: string; line: number }[] = [];
+  for (let i = 1; i < f.stack.length; i++) {
+    const file = f.stack[i - 1].file;
+    const line = f.stack[i].line;
+    if (file !== null && line !== null) headLinks.push({ file, line });
+  }
+  headLinks.push({ file: f.file, line: f.line });
+  for (let i = headLinks.length - 1; i >= 0; i--) if (changes.get(headLinks[i].file)?.added.has(headLinks[i].line)) return headLinks[i];
+  for (let i = baseChain.length - 1; i >= 1; i--) {
+    const file = baseChain[i - 1].file;
+    const line = baseChain[i].line;
+    if (file === null || line === null) continue;
+    const change = model.changes.find((c) => c.base?.path === file);
+    if (change === undefined || change.head === null || change.base === null) continue;
+    return { file: change.path, line: headLineFor(change.base.lines, change.head.lines, line) };
+  }
+  return { file: f.file, line: f.line };
+}
+
+/** The functions of the failing module that use the name (its calls), for the deferred import. */
+function usingFunctions(model: ReviewModel, file: string, bound: string): string[] {
+  const facts = model.head.files.get(file);
+  if (facts === undefined) return [];
+  const out = new Set<string>();
+  for (const c of facts.calls) {
+    const first = c.callee.split(".")[0];
+    if (first === bound && c.context.kind === "function" && c.context.scope !== "") out.add(c.context.scope);
+  }
+  return [...out];
+}
+
+function fixCodeFor(model: ReviewModel, f: ImportFailure, imp: PyImport | undefined): string {
+  const own = imp?.names.find((n) => n.name === f.name);
+  const statement = imp !== undefined ? importStatementText({ ...imp, names: own === undefined ? imp.names : [own] }) : `from ${f.from} import ${f.name}`;
+  const bound = own?.asname ?? f.name;
+  const users = usingFunctions(model, f.file, bound);
+  const scopes = users.length > 0 ? users : ["the_function_using_it"];
+  const blocks = scopes.slice(0, 3).map((scope) => {
+    const parts = scope.split(".");
+    const indent = "    ".repeat(parts.length);
+    const header = parts.map((p, i) => `${"    ".repeat(i)}${i === parts.length - 1 ? `def ${p}(...):` : `class ${p}:`}`).join("\n");
+    return `${header}\n${indent}${statement}  # deferred: ${f.from} imports this module back\n${indent}...`;
+  });
+  return `# ${f.file}: remove \`${statement}\` at line ${f.line}, and import it where it is used:\n${blocks.join("\n\n")}`;
+}
+
+export const startupImportCycle = defineRule({
+  meta: {
+    id: "startup-import-cycle",
+    defaultSeverity: "warn",
+    docsAnchor: "startup-import-cycle",
+    short: "a circular import that now raises during setup",
+    docs: {
+      what: "A change makes a circular import raise ImportError during django.setup(): the modules are now imported in an order in which `from A import n` runs while A is still executing and has not bound n yet.",
+      why: "A module-scope cycle (A imports B, B imports a name from A) works only in one import order: when A binds the name before it imports B, or when B is imported first. Which module comes first depends on what other chains import earlier, so removing an unrelated eager import (a URLconf, a router, a viewset) or adding one elsewhere changes the order, and every process then fails at setup or at its first request with `ImportError: cannot import name ... from partially initialized module ... (most likely due to a circular import)`. A cycle that already raises at the base is not reported: the change did not cause it.",
+      fix: "Break the cycle where it closes: move the import into the functions that use the name (a deferred import runs at call time, when both modules are complete). Restoring the eager import that hid the cycle also works, but keeps it fragile.",
+      example: {
+        bad: "# slack_app/backend/api.py\nfrom slack_app.backend.workflows import SlackWorkflow  # workflows imports back from this module\n\ndef send_message(channel, text):\n    ...\n\n# slack_app/backend/workflows.py\nfrom slack_app.backend.api import send_message  # raises when workflows is imported first\n\nclass SlackWorkflow:\n    def run(self):\n        send_message(self.channel, self.text)",
+        good: "# slack_app/backend/workflows.py\nclass SlackWorkflow:\n    def run(self):\n        from slack_app.backend.api import send_message  # deferred: api imports this module\n\n        send_message(self.channel, self.text)",
+      },
+    },
+  },
+
+  async check(model: ReviewModel): Promise<RawFinding[]> {
+    const headRoots = setupRoots(model.head);
+    const baseRoots = setupRoots(model.base);
+    if (headRoots === null || model.changes.length === 0) return [];
+    const head = await simulate(model.head, headRoots);
+    const failure = head.failures[0];
+    if (failure === undefined) return [];
+    const base = baseRoots === null ? null : await simulate(model.base, baseRoots);
+    const atBase = base?.failures[0];
+    if (atBase !== undefined && keyOf(atBase) === keyOf(failure)) return [];
+    // The cycle: the partially initialised module, then what it imported down to the failing statement.
+    const at = failure.stack.findIndex((l) => l.module === failure.from);
+    const cycle = at < 0 ? [failure.from, failure.module] : failure.stack.slice(at).map((l) => l.module);
+    const headChain: ChainLink[] = [...failure.stack, { module: failure.from, file: model.head.moduleFile(failure.from), line: failure.line }];
+    // At the base: the module of the cycle imported first, and the chain that imported it.
+    let entry: string | null = null;
+    if (base !== null) {
+      let order = Infinity;
+      const firsts = [...base.firstImport.keys()];
+      for (const m of cycle) {
+        const i = firsts.indexOf(m);
+        if (i >= 0 && i < order) {
+          order = i;
+          entry = m;
+        }
+      }
+    }
+    const baseChain = base !== null && entry !== null ? firstImportChain(base, model.base, entry) : [];
+    const where = anchor(model, failure, baseChain);
+    const imp = failingImport(model, failure);
+    const statement = imp !== undefined ? importStatementText(imp) : `from ${failure.from} import ${failure.name}`;
+    const details = [
+      `ImportError: ${failure.message}`,
+      `cycle: ${[...cycle, failure.from].join(" → ")}`,
+      `order of first imports at head: ${chainText(headChain)}`,
+      baseChain.length > 0
+        ? `order of first imports at base: ${chainText(baseChain)}${entry !== failure.from ? ` (${entry} was imported before ${failure.from}, so ${failure.from} was never re-entered while incomplete)` : ""}`
+        : "at base: none of the cycle's modules is imported at setup",
+    ];
+    if (atBase !== undefined) details.push(`at base, setup already failed earlier: ${atBase.file}:${atBase.line}: ${atBase.message}`);
+    if (base?.uncertain) details.push(`at base, the simulation stopped at ${base.uncertain.file}:${base.uncertain.line} (${base.uncertain.why}): the base's order is not certain`);
+    return [
+      {
+        file: where.file,
+        line: where.line,
+        message: `django.setup() now raises ImportError at ${failure.file}:${failure.line} (\`${statement}\`): ${failure.from} is still executing when it is imported back, and has not bound ${failure.name} yet (cycle ${[...cycle, failure.from].join(" → ")}).`,
+        chain: headChain,
+        details,
+        fixCode: { path: failure.file, language: "python", code: fixCodeFor(model, failure, imp) },
+        ...(base?.uncertain ? { cap: "message" as const } : {}),
+      },
+    ];
+  },
+});
