@@ -22,7 +22,7 @@ export const PROBE_SCRIPT = join(FIXTURES_DIR, "tools", "django_setup_probe.py")
 
 /** One finding a scenario must produce (and, together, all of them: nothing else may be reported). */
 export interface ExpectedFinding {
-  rule: "heavy-import-at-startup" | "side-effect-import-removed" | "module-moved-without-shim" | "deferred-name-removed";
+  rule: "heavy-import-at-startup" | "side-effect-import-removed" | "module-moved-without-shim" | "deferred-name-removed" | "startup-import-cycle";
   /** Repository-relative path at head (at base for a deleted file). */
   file: string;
   /** 1-based line at head (at base for a deleted file); null for a file-level finding. */
@@ -54,6 +54,8 @@ export interface RuntimeEffect {
   modelsLost: string[];
   /** Test modules (dotted) present at head that pass at base (or are new) and fail at head. */
   testsBroken: string[];
+  /** A substring of the exception django.setup() raises at head (the other effects are then not measured: list them as the scenarios it extends measure them). */
+  setupError?: string;
 }
 
 export interface ScenarioChanges {
@@ -157,6 +159,7 @@ export function loadScenario(name: string, seen: string[] = []): Scenario {
           receiversLost: raw.runtime.receiversLost ?? [],
           modelsLost: raw.runtime.modelsLost ?? [],
           testsBroken: raw.runtime.testsBroken ?? [],
+          ...(raw.runtime.setupError === undefined ? {} : { setupError: raw.runtime.setupError }),
         };
   const scenario: Scenario = {
     name,
