@@ -28,7 +28,12 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { resolveConfig } from "../src/config";
+import { buildGraphs, listOtherFiles, listWorktree, namingDirs } from "../src/graph";
+import { readStatements } from "../src/graph/statements";
 import { describeContext } from "../src/python/context";
+import { RepoSide } from "../src/rules/model";
+import { setupImportRun } from "../src/rules/startup-import-cycle";
 import { scanPython } from "../src/python/scanner";
 import { diff, djangoSetup, PYTHON, requirePython, type Setup } from "./helpers/django-setup";
 import { cleanupRepos, makeRepo, tempDir, type TestRepo } from "./helpers/git-repo";
@@ -65,14 +70,19 @@ interface FindingKey {
 
 interface Edit {
   name: string;
+  /** Changes committed first, as the base of the review (default: the project as installed). */
+  plant?(repo: TestRepo): void;
   /** Changes the work tree; returns the expected findings. */
   apply(repo: TestRepo): FindingKey[];
+  /** Checks on the checkout at the base and at the head (e.g. with a real django.setup()). */
+  verify?(repo: TestRepo, at: "base" | "head"): void;
 }
 
 const HEAVY = "heavy-import-at-startup";
 const SIDE_EFFECT = "side-effect-import-removed";
 const MOVED = "module-moved-without-shim";
 const DEFERRED = "deferred-name-removed";
+const CYCLE = "startup-import-cycle";
 
 /** `import numpy` added at module scope of a models module that setup imports. */
 function heavyImport(file: string): Edit {
@@ -262,6 +272,7 @@ const PROJECTS: Project[] = [
       // The tag databases import TaggedSeries from the base module, which imported it from utils.
       deferImport("webapp", "webapp/graphite/tags/base.py", "TaggedSeries"),
       deferImport("webapp", "webapp/graphite/tags/base.py", "bisect", true),
+      plantedCycle(),
     ],
   },
   {
@@ -284,6 +295,56 @@ const PROJECTS: Project[] = [
     ],
   },
 ];
+
+const SLACK_API = "def send_message(channel, text):\n    return (channel, text)\n\n\nfrom graphite.slack_workflows import SlackWorkflow  # noqa: E402\n\n\ndef notify(channel, text):\n    return SlackWorkflow().run(channel, text)\n";
+const SLACK_WORKFLOWS = "from graphite.slack_api import send_message\n\n\nclass SlackWorkflow:\n    def run(self, channel, text):\n        return send_message(channel, text)\n";
+const EVENTS_MODELS = "webapp/graphite/events/models.py";
+
+/**
+ * A real cycle planted into graphite (slack_api imports the workflow class, which imports
+ * send_message back at module scope), masked at the base: the events models import slack_api
+ * first, then the workflows. The change drops the eager import (an "unused import" clean-up):
+ * the workflows are imported first and setup raises ImportError. A real django.setup() of the
+ * checkout agrees at both sides.
+ */
+function plantedCycle(): Edit {
+  let eager = 0;
+  return {
+    name: "a cycle masked by an eager import in the events models is unmasked",
+    plant: (repo) => {
+      fs.writeFileSync(path.join(repo.dir, "webapp/graphite/slack_api.py"), SLACK_API);
+      fs.writeFileSync(path.join(repo.dir, "webapp/graphite/slack_workflows.py"), SLACK_WORKFLOWS);
+      eager = addTopLevelImport(repo, EVENTS_MODELS, "import graphite.slack_api");
+      addTopLevelImport(repo, EVENTS_MODELS, "from graphite.slack_workflows import SlackWorkflow");
+    },
+    apply: (repo) => [{ rule: CYCLE, file: EVENTS_MODELS, line: dropLine(repo, EVENTS_MODELS, "import graphite.slack_api") }].map((f) => {
+      expect(f.line).toBe(eager);
+      return f;
+    }),
+    verify: (repo, at) => {
+      const run = (): Setup => djangoSetup({ settings: "graphite.settings", firstParty: [[path.join(repo.dir, "webapp"), "webapp/"]], path: [path.join(repo.dir, "webapp")], cwd: tempDir() });
+      if (at === "base") expect(run().firstParty.has("graphite.slack_workflows")).toBe(true);
+      else expect(run).toThrow("ImportError: cannot import name 'SlackWorkflow' from partially initialized module 'graphite.slack_workflows' (most likely due to a circular import)");
+    },
+  };
+}
+
+/** The import order of setup() as the tool simulates it on a checkout (in process, no configuration). */
+async function simulatedSetup(dir: string): Promise<Awaited<ReturnType<typeof setupImportRun>>> {
+  const tree = await listWorktree(dir);
+  const config = resolveConfig({}).config;
+  const read = (p: string): Promise<Buffer | null> => fs.promises.readFile(path.join(dir, p)).catch(() => null);
+  const graphs = await buildGraphs({ headFiles: [...tree.files, ...(await listOtherFiles(dir))], readHead: read, baseOverrides: new Map(), config, headRoot: dir });
+  try {
+    const side = new RepoSide("head", graphs.headFacts, namingDirs(graphs.head.sourceRoots), graphs.head, undefined, async (p) => {
+      const b = await read(p);
+      return b === null ? null : readStatements(b);
+    });
+    return await setupImportRun(side);
+  } finally {
+    graphs.persist();
+  }
+}
 
 /** Where /usr/bin/python3 finds each package (without importing it). */
 function installedDirs(packages: string[]): Record<string, string> {
@@ -436,8 +497,8 @@ function agreement(p: Project, real: Setup, st: Static, repo: string): Agreement
   return { line, missing, unexplained, report };
 }
 
-function review(repo: TestRepo): FindingKey[] {
-  const { out } = cli(["review", "--base", "main", "--format", "json", "--fail-on", "never"], repo.dir);
+function review(repo: TestRepo, base = "main"): FindingKey[] {
+  const { out } = cli(["review", "--base", base, "--format", "json", "--fail-on", "never"], repo.dir);
   const json = JSON.parse(out) as { findings: FindingKey[]; errors: unknown[] };
   expect(json.errors).toEqual([]);
   return json.findings.map((f) => ({ rule: f.rule, file: f.file, line: f.line }));
@@ -509,12 +570,28 @@ describe.each(PROJECTS)("$name", (p) => {
     const repo = layout.repo;
     repo.checkout("main");
     repo.git("checkout", "-q", "-b", `edit-${p.edits.indexOf(e)}`);
+    let base = "main";
+    if (e.plant !== undefined) {
+      e.plant(repo);
+      repo.commit(`plant: ${e.name}`);
+      base = repo.git("rev-parse", "HEAD").trim();
+      e.verify?.(repo, "base");
+    }
     const expected = e.apply(repo);
     repo.commit(e.name);
-    const found = review(repo);
+    e.verify?.(repo, "head");
+    const found = review(repo, base);
     repo.checkout("main");
     const key = (f: FindingKey): string => `${f.rule} ${f.file}:${f.line}`;
     expect(found.map(key).sort()).toEqual(expected.map(key).sort());
+  }, 120_000);
+
+  it("the simulated import order raises nowhere, as the real setup() does not (startup-import-cycle stays quiet)", async () => {
+    const run = await simulatedSetup(layout.repo.dir);
+    expect(run).not.toBeNull();
+    expect(run?.failures.map((f) => `${f.file}:${f.line} ${f.message}`)).toEqual([]);
+    const first = [...(run?.firstImport.keys() ?? [])].filter((m) => real.firstParty.has(m));
+    process.stdout.write(`realworld-import-order: project=${p.name} simulated=${run?.firstImport.size} first-party-also-real=${first.length} uncertain=${run?.uncertain === null ? "none" : `${run?.uncertain.file}:${run?.uncertain.line}`}\n`);
   }, 120_000);
 
   it("explains every module setup() imports: in the startup graph, or its importing line is in `unresolved`", () => {

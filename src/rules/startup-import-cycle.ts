@@ -49,6 +49,12 @@ function setupRoots(side: RepoSide): string[] | null {
   return out;
 }
 
+/** The import order of one revision's django.setup() (null without a startup graph), stopping at the first failure as setup does. */
+export async function setupImportRun(side: RepoSide): Promise<ImportRun | null> {
+  const roots = setupRoots(side);
+  return roots === null ? null : simulate(side, roots);
+}
+
 function simulate(side: RepoSide, roots: string[]): Promise<ImportRun> {
   return simulateRepository(
     {
@@ -154,13 +160,11 @@ export const startupImportCycle = defineRule({
   },
 
   async check(model: ReviewModel): Promise<RawFinding[]> {
-    const headRoots = setupRoots(model.head);
-    const baseRoots = setupRoots(model.base);
-    if (headRoots === null || model.changes.length === 0) return [];
-    const head = await simulate(model.head, headRoots);
-    const failure = head.failures[0];
+    if (model.changes.length === 0) return [];
+    const head = await setupImportRun(model.head);
+    const failure = head?.failures[0];
     if (failure === undefined) return [];
-    const base = baseRoots === null ? null : await simulate(model.base, baseRoots);
+    const base = await setupImportRun(model.base);
     const atBase = base?.failures[0];
     if (atBase !== undefined && keyOf(atBase) === keyOf(failure)) return [];
     // The cycle: the partially initialised module, then what it imported down to the failing statement.
