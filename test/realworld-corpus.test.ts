@@ -28,9 +28,9 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { resolveConfig } from "../src/config";
+import { resolveConfig } from "../src/review/config";
 import { buildGraphs, listOtherFiles, listWorktree, namingDirs } from "../src/graph";
-import { readStatements } from "../src/graph/statements";
+import { readStatements } from "../src/python/statements";
 import { describeContext } from "../src/python/context";
 import { RepoSide } from "../src/rules/model";
 import { setupImportRun } from "../src/rules/startup-import-cycle";
