@@ -90,7 +90,8 @@ function chainText(chain: readonly ChainLink[]): string {
 
 /** The failing statement of the head, from the head's facts. */
 function failingImport(model: ReviewModel, f: ImportFailure): PyImport | undefined {
-  return model.head.files.get(f.file)?.imports.find((i) => i.line === f.line && i.kind === "from");
+  const at = model.head.files.get(f.file)?.imports.filter((i) => i.line === f.line) ?? [];
+  return at.find((i) => i.names.some((n) => n.name === f.name || n.name.endsWith(`.${f.name}`))) ?? at[0];
 }
 
 /** Where to point: an added line on the head's import stack, else a changed file on the base's first-import chain, else the failing line. */
