@@ -1,24 +1,4 @@
-/**
- * startup-import-cycle
- *
- * What: an import that raises ImportError during django.setup() at the head because it reads a
- * name from a module that is still executing (a circular import), where the base's setup did
- * not raise there. The import order is simulated as CPython runs it (graph/import-order.ts)
- * from the startup roots, in the order Django imports them, then the imports of the roots'
- * `AppConfig.ready()` methods.
- *
- * Why: a cycle `A -> B -> A` where `B` does `from A import n` at module scope works only when
- * `A` binds `n` before it imports `B`, or when `B` is imported first. Which one happens first
- * depends on what some other chain imported earlier: removing an unrelated eager import
- * changes the order, and setup (or the first request, or `manage.py check`) raises
- * `ImportError: cannot import name ... from partially initialized module` in every process.
- *
- * A cycle that already raises at the base is not reported: the pull request did not cause it,
- * and the base's setup fails before anything the change could break is reached (every review
- * would repeat the same finding).
- *
- * Fix: defer the import that closes the cycle into the functions that use the name.
- */
+/** `startup-import-cycle`: its docs are `meta.docs` below (docs/rules.md is generated from them); the simulation is graph/import-order.ts. */
 import { headLineFor } from "../source/line-map";
 import type { ChainLink } from "../core/types";
 import { type ImportFailure, type ImportRun, simulateRepository } from "../graph/import-order";
@@ -150,7 +130,7 @@ export const startupImportCycle = defineRule({
     docsAnchor: "startup-import-cycle",
     short: "a circular import that now raises during setup",
     docs: {
-      what: "A change makes a circular import raise ImportError during django.setup(): the modules are now imported in an order in which `from A import n` runs while A is still executing and has not bound n yet.",
+      what: "A change makes a circular import raise ImportError during django.setup(): `from A import n` now runs while A is still executing and has not bound n yet.",
       why: "A module-scope cycle (A imports B, B imports a name from A) works only in one import order: when A binds the name before it imports B, or when B is imported first. Which module comes first depends on what other chains import earlier, so removing an unrelated eager import (a URLconf, a router, a viewset) or adding one elsewhere changes the order, and every process then fails at setup or at its first request with `ImportError: cannot import name ... from partially initialized module ... (most likely due to a circular import)`. A cycle that already raises at the base is not reported: the change did not cause it.",
       details:
         "The import order is simulated as CPython 3.11+ runs it, from the startup roots in the order Django imports them, then the imports of the roots' `AppConfig.ready()` methods: a module is in `sys.modules` while it executes; `from A import n` reads only what `A` has bound so far (definitions, classes once their body has run, assignments, imports, submodules that finished) and falls back to `sys.modules[\"A.n\"]`; `from pkg import sub` imports a submodule not bound yet; `import a.b` runs each parent's `__init__` first. The simulation is checked against real CPython on 1,500 generated module trees (`test/import-order-oracle.test.ts`).\n\n" +
