@@ -41,7 +41,7 @@ const MAX_SPREAD = 3;
 
 /** Where a cached entry is: decode it with `pack.text(i)`. */
 /** What is stored per repository state besides facts. */
-export type StoredKind = "graph" | "refs";
+export type StoredKind = "graph" | "refs" | "order";
 
 export interface CacheHit {
   pack: Pack;

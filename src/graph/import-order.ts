@@ -90,6 +90,12 @@ export interface ModuleCode {
   steps: readonly Step[];
   /** Literal `__all__` (for `from pkg import *`). */
   all: readonly string[] | null;
+  /**
+   * False when the steps hold only the imports (the names definitions and assignments bind are
+   * not known): a lookup of a name not bound by an import then counts as failing, and the run
+   * lists the module in `consulted` (see `simulateRepository`).
+   */
+  complete?: boolean;
 }
 
 export interface ImportWorld {
@@ -146,6 +152,8 @@ export interface ImportRun {
   uncertain: UncertainStop | null;
   /** Who first imported each module (the module executing the import and the line; null for a root), in first-import order. */
   firstImport: Map<string, { by: string | null; line: number | null; root: string }>;
+  /** Modules whose code is not `complete` and whose unknown bindings decided a lookup. */
+  consulted: Set<string>;
 }
 
 interface ModState {
@@ -207,8 +215,12 @@ export function simulateImports(world: ImportWorld, roots: readonly string[], op
     }
     return c;
   };
-  const run: ImportRun = { failures: [], uncertain: null, firstImport: new Map() };
-  const hasAttr = (st: ModState, n: string): boolean => st.code === null || st.all || st.attrs.has(n);
+  const run: ImportRun = { failures: [], uncertain: null, firstImport: new Map(), consulted: new Set() };
+  const hasAttr = (st: ModState, n: string): boolean => {
+    if (st.code === null || st.all || st.attrs.has(n)) return true;
+    if (st.code.complete === false) run.consulted.add(st.name);
+    return false;
+  };
   /**
    * What `getattr(module, n)` with the sys.modules fallback of IMPORT_FROM gives: a module's
    * name, null for another object, undefined when it raises (or, for a complete module of a
@@ -219,8 +231,8 @@ export function simulateImports(world: ImportWorld, roots: readonly string[], op
     if (v !== undefined) return v;
     const sub = `${st.name}.${n}`;
     if (modules.has(sub)) return sub;
-    if (hasAttr(st, n) || (!st.running && !world.exhaustive)) return null;
-    return undefined;
+    if (!st.running && !world.exhaustive) return null;
+    return hasAttr(st, n) ? null : undefined;
   };
 
   for (let rootIndex = 0; rootIndex < roots.length; rootIndex++) {
@@ -230,6 +242,11 @@ export function simulateImports(world: ImportWorld, roots: readonly string[], op
     const fail = (from: ModState, name: string): boolean => {
       const failure = failureOf(stack, root, rootIndex, from, name);
       const unsure = stack.find((x) => x.state !== null && x.certainty !== "certain");
+      if (from.code?.complete === false) {
+        const file = from.code.file;
+        run.uncertain = { root, file, line: 0, why: `the names ${file} binds are not all known (its facts or statements could not be read)`, failure };
+        return true;
+      }
       if (unsure !== undefined) {
         run.uncertain = {
           root,
@@ -286,11 +303,13 @@ export function simulateImports(world: ImportWorld, roots: readonly string[], op
         }
         case "fromlist": {
           const pkg = modules.get(op.pkg);
-          if (pkg === undefined || hasAttr(pkg, op.name)) break;
           // CPython imports `pkg.name` only for a package (it has `__path__`); a module outside the
           // repository with a repository submodule is a namespace package.
-          if (pkg.code !== null && !pkg.code.isPackage) break;
-          if (codeOf(`${op.pkg}.${op.name}`) !== null) f.ops.splice(f.op, 0, { o: "load", name: `${op.pkg}.${op.name}` });
+          if (pkg === undefined || (pkg.code !== null && !pkg.code.isPackage)) break;
+          const sub = `${op.pkg}.${op.name}`;
+          if (modules.has(sub) || codeOf(sub) === null) break;
+          if (pkg.code === null ? pkg.attrs.has(op.name) : hasAttr(pkg, op.name)) break;
+          f.ops.splice(f.op, 0, { o: "load", name: sub });
           break;
         }
         case "from": {
@@ -405,12 +424,15 @@ export function certaintyOf(ctx: ExecutionContext): Certainty | null {
   return out;
 }
 
+/** What `moduleCode` reads of a module's facts: its imports, and (for its bindings) its functions and classes. */
+export type CodeFacts = Pick<PyFileFacts, "imports" | "importCalls" | "all"> & Partial<Pick<PyFileFacts, "functions" | "classes">>;
+
 /**
- * A module's steps from its scanner facts and (when given) its statements, for the assignments
- * at module scope. Without statements, names bound only by assignment are not known; callers
- * that see a failure in such a module read its statements and simulate again (see `simulateWithStatements`).
+ * A module's steps from its scanner facts and its statements (for the assignments at module
+ * scope). Without its functions and classes, or without statements, the code is not
+ * `complete`: the simulation then lists the module when its unknown bindings decide a lookup.
  */
-export function moduleCode(module: string, file: string, isPackage: boolean, facts: PyFileFacts, statements: readonly Statement[] | null): ModuleCode {
+export function moduleCode(module: string, file: string, isPackage: boolean, facts: CodeFacts, statements: readonly Statement[] | null): ModuleCode {
   const steps: (Step & { order: number })[] = [];
   // Same line: bindings first (a conservative tie: the name counts as bound).
   for (const imp of facts.imports) {
@@ -428,12 +450,12 @@ export function moduleCode(module: string, file: string, isPackage: boolean, fac
     if (target === null || target === "") continue;
     steps.push({ t: "import", line: call.line, kind: "call", target, names: [], star: false, certainty, order: call.line * 2 + 1 });
   }
-  for (const fn of facts.functions) {
+  for (const fn of facts.functions ?? []) {
     if (fn.context.scope !== "" || certaintyOf(fn.context) === null) continue;
     const getattr = fn.name === "__getattr__";
     steps.push({ t: "bind", line: fn.line, names: [fn.name], all: getattr, order: fn.line * 2 });
   }
-  for (const c of facts.classes) {
+  for (const c of facts.classes ?? []) {
     if (c.context.scope !== "" || certaintyOf(c.context) === null) continue;
     // A class is bound when its body has run (imports in the body run before).
     steps.push({ t: "bind", line: c.endLine, names: [c.name], order: c.endLine * 2 + 1.5 });
@@ -452,44 +474,81 @@ export function moduleCode(module: string, file: string, isPackage: boolean, fac
     }
   }
   steps.sort((a, b) => a.order - b.order);
-  return { file, isPackage, steps: steps.map(({ order: _order, ...s }) => s as Step), all: facts.all === null || facts.all.dynamic ? null : facts.all.names };
+  const complete = facts.functions !== undefined && facts.classes !== undefined && statements !== null;
+  return { file, isPackage, steps: steps.map(({ order: _order, ...s }) => s as Step), all: facts.all === null || facts.all.dynamic ? null : facts.all.names, complete };
 }
 
 /** Where the simulation finds a module's facts and statements. */
 export interface CodeSource {
   /** The repository file of `module` (a package's `__init__.py`), or null. */
   fileOf(module: string): string | null;
+  /** A file's facts. */
   facts(file: string): PyFileFacts | undefined;
+  /** Only its imports (cheaper to read, when the source has them apart). */
+  importFacts?(file: string): CodeFacts | undefined;
   /** The file's statements (for its assignments), or null when unreadable. */
   statements(file: string): Promise<readonly Statement[] | null>;
 }
 
 /**
- * `simulateImports` over a repository: modules' steps come from their facts; a module whose
- * names a failure depends on has its statements read (for assignments) and the run is redone,
- * until every failing module's assignments are known (each round reads at least one more file).
+ * `simulateImports` over a repository. The order in which modules are imported depends on
+ * their bindings only where a lookup consults them (a failure, or whether `from pkg import x`
+ * imports the submodule `pkg.x`), so a first run reads only the modules' imports; each module
+ * whose unknown bindings a lookup consulted is then read in full (facts and statements) and the
+ * run is redone, until no lookup consults an unread module. The result is the one a run over
+ * every module read in full gives; each round reads at least one more file.
  */
 export async function simulateRepository(src: CodeSource, roots: readonly string[], opts: { stopAtFirst?: boolean } = {}): Promise<ImportRun> {
-  const withStatements = new Map<string, readonly Statement[] | null>();
+  const full = new Map<string, readonly Statement[] | null>();
   const cache = new Map<string, ModuleCode | null>();
   const world: ImportWorld = {
     code(module) {
       let c = cache.get(module);
       if (c !== undefined) return c;
       const file = src.fileOf(module);
-      const facts = file === null || file.endsWith(".pyi") ? undefined : src.facts(file);
-      c = file === null || facts === undefined ? null : moduleCode(module, file, file === "__init__.py" || file.endsWith("/__init__.py"), facts, withStatements.get(file) ?? null);
+      c = null;
+      if (file !== null && !file.endsWith(".pyi")) {
+        const isPackage = file === "__init__.py" || file.endsWith("/__init__.py");
+        const statements = full.get(file);
+        const facts = statements !== undefined || src.importFacts === undefined ? src.facts(file) : src.importFacts(file);
+        if (facts !== undefined) c = moduleCode(module, file, isPackage, facts, statements ?? null);
+      }
       cache.set(module, c);
       return c;
     },
   };
   for (;;) {
     const run = simulateImports(world, roots, opts);
-    const failures = run.uncertain === null ? run.failures : [...run.failures, run.uncertain.failure];
-    const unread = [...new Set(failures.map((x) => src.fileOf(x.from)))].filter((f): f is string => f !== null && !withStatements.has(f));
+    const unread = [...run.consulted].filter((m) => {
+      const f = src.fileOf(m);
+      return f !== null && !full.has(f);
+    });
     if (unread.length === 0) return run;
-    for (const file of unread) withStatements.set(file, await src.statements(file));
-    // Only the modules whose files were read change.
-    for (const [m, c] of cache) if (c !== null && withStatements.has(c.file)) cache.delete(m);
+    for (const m of unread) {
+      const file = src.fileOf(m) as string;
+      full.set(file, await src.statements(file));
+      cache.delete(m);
+    }
   }
+}
+
+/** An `ImportRun` as plain JSON (for the cache). */
+export function encodeRun(run: ImportRun): unknown {
+  return { v: 1, failures: run.failures, uncertain: run.uncertain, firstImport: [...run.firstImport], consulted: [...run.consulted] };
+}
+
+/** `encodeRun`'s output back, or null when `data` is not that (a cache entry of another shape). */
+export function decodeRun(data: unknown): ImportRun | null {
+  const d = data as { v?: unknown; failures?: unknown; uncertain?: unknown; firstImport?: unknown; consulted?: unknown } | null;
+  if (d === null || typeof d !== "object" || d.v !== 1 || !Array.isArray(d.failures) || !Array.isArray(d.firstImport) || !Array.isArray(d.consulted)) return null;
+  if (d.uncertain !== null && typeof d.uncertain !== "object") return null;
+  const ok = d.firstImport.every((e: unknown) => Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && typeof e[1] === "object" && e[1] !== null);
+  const failures = d.failures.every((f: unknown) => typeof f === "object" && f !== null && Array.isArray((f as ImportFailure).stack) && typeof (f as ImportFailure).file === "string");
+  if (!ok || !failures) return null;
+  return {
+    failures: d.failures as ImportFailure[],
+    uncertain: d.uncertain as UncertainStop | null,
+    firstImport: new Map(d.firstImport as [string, { by: string | null; line: number | null; root: string }][]),
+    consulted: new Set(d.consulted as string[]),
+  };
 }

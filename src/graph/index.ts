@@ -61,6 +61,11 @@ export interface Graphs {
   persist(): void;
   /** Head files whose text may refer to `module` (contain every word a reference needs); stored per state with a cache. */
   filesNaming(module: string): Promise<string[]>;
+  /**
+   * A result derived from one side's files and graph (such as the simulated import order),
+   * stored per state with the graphs: `compute` runs only for a state not seen before.
+   */
+  stored(side: "head" | "base", name: string, compute: () => Promise<unknown>): Promise<unknown>;
 }
 
 function summary(head: StartupGraph, skipped: SkipTable): { errors: ReviewError[]; notes: string[] } {
@@ -147,10 +152,19 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
     if (key !== null) input.cache?.saveStored("refs", key, out);
     return out;
   };
+  const stored = async (side: "head" | "base", name: string, compute: () => Promise<unknown>): Promise<unknown> => {
+    // Without changed files the base is the head.
+    const key = graphKey(`${name}:${side === "base" && input.baseOverrides.size === 0 ? "head" : side}`);
+    const hit = key === null ? undefined : input.cache?.loadStored("order", key);
+    if (hit !== undefined && hit !== null) return hit;
+    const value = await compute();
+    if (key !== null) input.cache?.saveStored("order", key, value);
+    return value;
+  };
   const headBuild = await cached("head", () => buildStartupGraph({ paths: headPaths, facts: collected.head, skipped: collected.headSkipped, read: readHead, config, layout: headLayout, scan: collected, files: headFiles }));
   const head = headBuild.graph;
   const extra = summary(head, collected.headSkipped);
-  if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming };
+  if (input.baseOverrides.size === 0) return { head, base: head, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming, stored };
 
   // Files the change touches are the base's own (scanned already); the rest are the head's.
   const baseScan = {
@@ -162,5 +176,5 @@ export async function buildGraphs(input: GraphInput): Promise<Graphs> {
   const sameRoots = headRoots.join("\0") === baseRoots.join("\0");
   const reuse = headBuild.built === null || !sameRoots ? undefined : { built: headBuild.built, changed: new Set(input.baseOverrides.keys()) };
   const base = (await cached("base", () => buildStartupGraph({ paths: basePaths, facts: collected.base, skipped: collected.baseSkipped, read: readBase, config, layout: baseLayout, reuse, scan: baseScan, files: baseFiles }))).graph;
-  return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming };
+  return { head, base, headFacts: collected.head, baseFacts: collected.base, ...extra, persist, filesNaming, stored };
 }

@@ -91,8 +91,8 @@ async function modelOf(cs: ChangeSet, changed: readonly ChangedVersions[], graph
   const statementsAt = (read: (p: string) => Promise<Buffer | null>) => (p: string) => read(p).then((b) => (b === null ? null : readStatements(b)), () => null);
   const { baseOverrides } = baseOf(cs, changed);
   const readBase = (p: string): Promise<Buffer | null> => (baseOverrides.has(p) ? Promise.resolve(baseOverrides.get(p) ?? null) : cs.head.read(p));
-  const head = new RepoSide("head", graphs.headFacts, namingDirs(graphs.head.sourceRoots), graphs.head, (m) => graphs.filesNaming(m), statementsAt((p) => cs.head.read(p)));
-  const base = new RepoSide("base", graphs.baseFacts, namingDirs(graphs.base.sourceRoots), graphs.base, undefined, statementsAt(readBase));
+  const head = new RepoSide("head", graphs.headFacts, namingDirs(graphs.head.sourceRoots), graphs.head, (m) => graphs.filesNaming(m), statementsAt((p) => cs.head.read(p)), (n, c) => graphs.stored("head", n, c));
+  const base = new RepoSide("base", graphs.baseFacts, namingDirs(graphs.base.sourceRoots), graphs.base, undefined, statementsAt(readBase), (n, c) => graphs.stored("base", n, c));
   const version = (side: RepoSide, path: string, v: Version | null): FileVersion | null =>
     v === null ? null : { path, facts: side.files.get(path) ?? scanPython(v.bytes), module: side.moduleOf(path), lines: toLines(v.bytes.toString("utf8")), source: v.bytes };
   const changes: FileChangeModel[] = changed.map(({ file: f, base: b, head: h }) => {

@@ -12,6 +12,7 @@ import { importedModules, moduleForPath, type ModuleName, pathsForModule } from 
 import type { PyFileFacts, PyImport } from "../python/types";
 import type { ImportCost } from "../source/importtime";
 import type { Statement } from "../python/statements";
+import type { GraphFacts } from "../facts/codec";
 
 /** What the rules ask of a startup graph (see src/graph). */
 export interface StartupGraphView {
@@ -63,11 +64,19 @@ export class RepoSide {
     private readonly naming?: (module: string) => Promise<Iterable<string>>,
     /** A file's statements at this revision (module-level assignments), read on demand; null when unreadable. */
     readonly statements?: (path: string) => Promise<readonly Statement[] | null>,
+    /** A result derived from this revision alone, kept per repository state (see Graphs.stored); default: computed each time. */
+    readonly stored?: (name: string, compute: () => Promise<unknown>) => Promise<unknown>,
   ) {}
 
   /** Files whose text may refer to `module` (import it, or name it in a string): a superset, never a file short. */
   async filesNaming(module: string): Promise<Iterable<string>> {
     return (await this.naming?.(module)) ?? this.files.keys();
+  }
+
+  /** A file's imports (and `__all__`) alone: cheaper than its full facts when the facts map keeps them apart. */
+  importFacts(path: string): Pick<PyFileFacts, "imports" | "importCalls" | "all"> | undefined {
+    const g = (this.files as { graph?: (key: string) => GraphFacts | undefined }).graph?.(path) ?? this.files.get(path);
+    return g === undefined ? undefined : { imports: g.imports, importCalls: g.importCalls, all: g.all };
   }
 
   /** The file defining `module` at this revision; a package (`a/b/__init__.py`) wins over a same-named `a/b.py`. */

@@ -1,7 +1,7 @@
 /** `startup-import-cycle`: its docs are `meta.docs` below (docs/rules.md is generated from them); the simulation is graph/import-order.ts. */
 import { headLineFor } from "../source/line-map";
 import type { ChainLink } from "../core/types";
-import { type ImportFailure, type ImportRun, simulateRepository } from "../graph/import-order";
+import { decodeRun, encodeRun, type ImportFailure, type ImportRun, simulateRepository } from "../graph/import-order";
 import { importStatementText } from "../python/format";
 import type { PyImport } from "../python/types";
 import { isReadyScope, type RepoSide, type ReviewModel } from "./model";
@@ -15,10 +15,13 @@ function setupRoots(side: RepoSide): string[] | null {
   const seen = new Set(out);
   for (const r of roots) {
     const file = side.moduleFile(r.module);
-    const facts = file === null ? undefined : side.files.get(file);
-    if (file === null || facts === undefined) continue;
+    // Only a file with an import in a `ready` method is read in full (its classes say whose method it is).
+    const inReady = (imp: PyImport): boolean => imp.context.kind === "function" && imp.context.scope.endsWith(".ready");
+    if (file === null || !side.importFacts(file)?.imports.some(inReady)) continue;
+    const facts = side.files.get(file);
+    if (facts === undefined) continue;
     for (const imp of facts.imports) {
-      if (imp.context.kind !== "function" || !isReadyScope(facts, file, imp.context.scope)) continue;
+      if (!inReady(imp) || !isReadyScope(facts, file, imp.context.scope)) continue;
       for (const m of side.mainTargets(file, imp)) {
         if (seen.has(m)) continue;
         seen.add(m);
@@ -31,8 +34,18 @@ function setupRoots(side: RepoSide): string[] | null {
 
 /** The import order of one revision's django.setup() (null without a startup graph), stopping at the first failure as setup does. */
 export async function setupImportRun(side: RepoSide): Promise<ImportRun | null> {
-  const roots = setupRoots(side);
-  return roots === null ? null : simulate(side, roots);
+  const compute = async (): Promise<ImportRun | null> => {
+    const roots = setupRoots(side);
+    return roots === null ? null : simulate(side, roots);
+  };
+  if (side.stored === undefined) return compute();
+  // Kept with the graphs per repository state (the version names this file's part of the computation).
+  const kept = await side.stored("import-order-v1", async () => {
+    const run = await compute();
+    return run === null ? { none: true } : encodeRun(run);
+  });
+  if ((kept as { none?: unknown }).none === true) return null;
+  return decodeRun(kept) ?? compute();
 }
 
 function simulate(side: RepoSide, roots: string[]): Promise<ImportRun> {
@@ -40,11 +53,24 @@ function simulate(side: RepoSide, roots: string[]): Promise<ImportRun> {
     {
       fileOf: (m) => side.moduleFile(m),
       facts: (f) => side.files.get(f),
+      importFacts: (f) => side.importFacts(f),
       statements: (f) => side.statements?.(f) ?? Promise.resolve(null),
     },
     roots,
     { stopAtFirst: true },
   );
+}
+
+/**
+ * Whether the change can change what setup's imports do: it touches a module setup imports at
+ * the base or at the head, or the roots differ. Otherwise both sides run the same code in the
+ * same order, and the simulation is skipped.
+ */
+function mayChangeOrder(model: ReviewModel): boolean {
+  const reached = (side: RepoSide, module: string | undefined): boolean => module !== undefined && (side.graph?.chainTo(module) ?? null) !== null;
+  const roots = (side: RepoSide): string => (side.graph?.roots ?? []).map((r) => r.module).join("\n");
+  if (roots(model.head) !== roots(model.base)) return true;
+  return model.changes.some((c) => reached(model.head, c.head?.module?.module) || reached(model.base, c.base?.module?.module));
 }
 
 function keyOf(f: ImportFailure): string {
@@ -145,7 +171,7 @@ export const startupImportCycle = defineRule({
   },
 
   async check(model: ReviewModel): Promise<RawFinding[]> {
-    if (model.changes.length === 0) return [];
+    if (!mayChangeOrder(model)) return [];
     const head = await setupImportRun(model.head);
     const failure = head?.failures[0];
     if (failure === undefined) return [];
