@@ -25,11 +25,7 @@ const ALLOWED_KEYS =
   "docsUrl, rules, heavyModules, extendHeavyModules, receiverDecorators, extendReceiverDecorators, " +
   "exceptionModuleGlobs, extendExceptionModuleGlobs, overrides, exclude, extendExclude, settingsModule, " +
   "sourceRoots, testGlobs, extendTestGlobs, maxFileBytes, startupRoots, extendStartupRoots, cacheDir, subsystemThreshold, importtimeLog";
-<<<<<<< HEAD
-const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, module-moved-without-shim, deferred-name-removed";
-=======
-const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, module-moved-without-shim, startup-import-cycle";
->>>>>>> b51a6ad (config tests: the rule lists include startup-import-cycle)
+const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, module-moved-without-shim, deferred-name-removed, startup-import-cycle";
 
 describe("defaults", () => {
   it("resolve to the documented values with no input", () => {
@@ -44,11 +40,8 @@ describe("defaults", () => {
       "heavy-import-at-startup": { severity: "warn" },
       "side-effect-import-removed": { severity: "warn" },
       "module-moved-without-shim": { severity: "warn" },
-<<<<<<< HEAD
       "deferred-name-removed": { severity: "warn" },
-=======
       "startup-import-cycle": { severity: "warn" },
->>>>>>> b51a6ad (config tests: the rule lists include startup-import-cycle)
     });
     // Generic: data/ML stacks, cloud and payment SDKs, big clients; no single company's own packages.
     expect(config.heavyModules).toEqual(
@@ -81,11 +74,7 @@ describe("defaults", () => {
   });
 
   it("exports the rule ids", () => {
-<<<<<<< HEAD
-    expect(RULE_IDS).toEqual(["heavy-import-at-startup", "side-effect-import-removed", "module-moved-without-shim", "deferred-name-removed"]);
-=======
-    expect(RULE_IDS).toEqual(["heavy-import-at-startup", "side-effect-import-removed", "module-moved-without-shim", "startup-import-cycle"]);
->>>>>>> b51a6ad (config tests: the rule lists include startup-import-cycle)
+    expect(RULE_IDS).toEqual(["heavy-import-at-startup", "side-effect-import-removed", "module-moved-without-shim", "deferred-name-removed", "startup-import-cycle"]);
   });
 });
 
