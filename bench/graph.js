@@ -210,7 +210,7 @@ async function timedBuild() {
   const { defaultConfig } = require(path.join(DIST, "review", "config.js"));
   const t0 = performance.now();
   const startCpu = (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6;
-  const tree = await listWorktree(REPO);if(process.env.DBG)process.stderr.write(`listed ${performance.now()-t0}ms\n`);
+  const tree = await listWorktree(REPO);
   const baseOverrides = new Map();
   const changed = [...CHANGES.modified, ...CHANGES.deleted];
   // One `git cat-file --batch` for the base versions: "<sha> blob <size>\n<bytes>\n" each.
@@ -232,7 +232,7 @@ async function timedBuild() {
     headBlobShas: tree.shas,
     cache: new ScanCache(CACHE),
   });
-  if(process.env.DBG)process.stderr.write(`built ${performance.now()-t0}ms\n`);graphs.persist();
+  graphs.persist();
   const seconds = (performance.now() - t0) / 1000;
   const head = graphs.head;
   const out = {
@@ -263,7 +263,7 @@ async function timedReview() {
   // The diff is the input (as `review --diff FILE` takes it): produced before the clock starts.
   git(["add", "-A", "-N"]); // new files of the PR show in `git diff`
   const diffText = git(["diff", "HEAD"]).toString("utf8");
-  const t0 = performance.now();globalThis.__L=(m)=>process.env.DBG&&process.stderr.write(`${m} ${(performance.now()-t0).toFixed(0)}\n`);
+  const t0 = performance.now();
   const cs = await diffFileChangeSet({ repo: REPO, diffText, base: "HEAD" });
   const result = await review({ changeSet: cs, options: { cacheDir: REVIEW_CACHE } });
   await cs.close();
