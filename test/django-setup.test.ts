@@ -10,14 +10,15 @@ import * as path from "node:path";
 import { defaultConfig, type Config } from "../src/review/config";
 import { listPythonFiles } from "../src/source/files";
 import { buildGraphs, type StartupGraph } from "../src/graph";
+import { ReachedGraph } from "../src/graph/startup-graph";
 import { diff, djangoSetup, requirePython, type Setup } from "./helpers/django-setup";
 
 const FIXTURES = path.join(__dirname, "fixtures-graph");
 const VENDOR = path.join(FIXTURES, "_vendor");
 
 /** setup() of a fixture project whose source root is `pyRoot`. */
-function fixtureSetup(pyRoot: string, settings: string, extraPath: string[] = []): Setup {
-  return djangoSetup({ settings, firstParty: [[pyRoot, ""]], path: [pyRoot, ...extraPath], cwd: pyRoot });
+function fixtureSetup(pyRoot: string, settings: string, extraPath: string[] = [], firstRequest = false): Setup {
+  return djangoSetup({ settings, firstParty: [[pyRoot, ""]], path: [pyRoot, ...extraPath], cwd: pyRoot, firstRequest });
 }
 
 async function graphOf(repo: string, config: Partial<Config> = {}): Promise<StartupGraph> {
@@ -73,13 +74,50 @@ describe("shop: settings package, apps, models packages, lazy and eager packages
   let real: Setup;
   beforeAll(async () => {
     graph = await graphOf(repo);
-    real = fixtureSetup(repo, "shop_site.settings.dev", [VENDOR]);
+    real = fixtureSetup(repo, "shop_site.settings.dev", [VENDOR], true);
   });
 
   it("finds the settings module from manage.py", () => {
     expect(graph.settingsModule).toBe("shop_site.settings.dev");
     expect(graph.roots.find((r) => r.module === "shop_site.settings.dev")?.reason).toBe("settings module (DJANGO_SETTINGS_MODULE at manage.py:7)");
-    expect(graph.unresolved).toEqual([]);
+    expect(graph.unresolved.filter((u) => u.phase !== "first-request")).toEqual([]);
+  });
+
+  it("follows the first request: ROOT_URLCONF and what it imports, include() strings too, as Django's resolver does", () => {
+    expect(graph.firstRequest).toEqual({ module: "shop_site.urls", reason: "ROOT_URLCONF at shop_site/settings/base.py:14" });
+    const only = graph.firstRequestModules().filter((m) => m.firstParty);
+    expect(only.map((m) => m.name).sort()).toEqual([...(real.firstRequest as Map<string, string | null>).keys()].sort());
+    for (const m of only) expect(m.file).toBe(real.firstRequest?.get(m.name));
+    // Reached by setup, only by the first request, or never; setup's queries do not see the second phase.
+    expect(graph.reachedBy("catalog.search_index")).toEqual({
+      phase: "first-request",
+      chain: [
+        { module: "shop_site.urls", file: "shop_site/urls.py", line: null },
+        { module: "catalog.urls", file: "catalog/urls.py", line: 9 },
+        { module: "catalog.search_index", file: "catalog/search_index.py", line: 2 },
+      ],
+    });
+    expect(graph.chainTo("catalog.search_index")).toBeNull();
+    expect(graph.reachedBy("orders.choices")?.phase).toBe("setup");
+    expect(graph.reachedBy("catalog.reports")).toBeNull();
+    expect(graph.chainTo("fakeheavy.stats")).toBeNull();
+    expect(graph.reachedBy("fakeheavy.stats")?.phase).toBe("first-request");
+    // A stored graph (the cache) answers the same.
+    const stored = ReachedGraph.fromJSON(JSON.parse(JSON.stringify((graph as ReachedGraph).toJSON()))) as ReachedGraph;
+    expect(stored.firstRequest).toEqual(graph.firstRequest);
+    expect(stored.firstRequestModules()).toEqual(graph.firstRequestModules());
+    expect(stored.modules()).toEqual(graph.modules());
+    expect(stored.chainTo("catalog.search_index")).toBeNull();
+    expect(stored.dominatedCount("orders.temporal")).toBe(3);
+    // A computed include() is named, file:line, as the first request's.
+    expect(graph.unresolved.filter((u) => u.phase === "first-request")).toEqual([
+      {
+        what: 'include(f"{name}.urls")',
+        where: "shop_site/urls.py:16",
+        why: "the URLconf module include() imports is computed at run time; what it imports is not followed",
+        phase: "first-request",
+      },
+    ]);
   });
 
   it("misses no module django.setup() imports", () => {

@@ -20,7 +20,7 @@ describe("startup", () => {
     const { code, out, err } = await run(startupCommand, ["--repo", SHOP, "--format", "json", "--no-cache"]);
     expect([code, err]).toEqual([0, ""]);
     const json = JSON.parse(out);
-    expect(Object.keys(json)).toEqual(["settings", "settings_from", "source_roots", "roots", "modules", "unresolved", "notes"]);
+    expect(Object.keys(json)).toEqual(["settings", "settings_from", "source_roots", "roots", "modules", "unresolved", "first_request", "notes"]);
     expect(json.settings).toBe("shop_site.settings.dev");
     expect(json.settings_from).toBe("DJANGO_SETTINGS_MODULE at manage.py:7");
     expect(json.source_roots).toEqual([{ dir: ".", reason: "the directory of manage.py (running it puts that directory on sys.path)" }]);
@@ -35,6 +35,12 @@ describe("startup", () => {
       ],
     });
     expect(json.unresolved).toEqual([]);
+    // The second phase: what only the first request imports (ROOT_URLCONF), and what it could not read.
+    expect(json.first_request.urlconf).toEqual({ module: "shop_site.urls", reason: "ROOT_URLCONF at shop_site/settings/base.py:14" });
+    expect(json.first_request.modules.map((m: { name: string }) => m.name)).toEqual(["shop_site.urls", "django.urls", "catalog.views", "catalog.urls", "orders.urls", "fakeheavy.stats", "catalog.search_index"]);
+    expect(json.first_request.unresolved).toEqual([
+      { what: 'include(f"{name}.urls")', where: "shop_site/urls.py:16", why: "the URLconf module include() imports is computed at run time; what it imports is not followed", phase: "first-request" },
+    ]);
   });
 
   it("prints text by default", async () => {
@@ -94,7 +100,15 @@ describe("why", () => {
   it("says plainly when setup does not import the module, and exits 0", async () => {
     const { code, out } = await run(whyCommand, ["catalog.views", "--repo", SHOP, "--no-cache"]);
     expect(code).toBe(0);
-    expect(out).toBe("catalog.views (catalog/views.py) is in the repository, but django.setup() does not import it (settings: shop_site.settings.dev).\n");
+    expect(out).toBe(
+      [
+        "catalog.views (catalog/views.py) is in the repository, but django.setup() does not import it (settings: shop_site.settings.dev).",
+        "It is imported only on the first request, which imports shop_site.urls (ROOT_URLCONF at shop_site/settings/base.py:14): in web processes only, never in Celery, migrate or shell:",
+        "  shop_site.urls (shop_site/urls.py): the URLconf",
+        "  catalog.views (catalog/views.py): imported at shop_site/urls.py:4",
+        "",
+      ].join("\n"),
+    );
     const json = await run(whyCommand, ["catalog.views", "--repo", SHOP, "--no-cache", "--format", "json"]);
     expect(JSON.parse(json.out)).toEqual({
       settings: "shop_site.settings.dev",
@@ -106,6 +120,10 @@ describe("why", () => {
       did_you_mean: null,
       imported_package: null,
       chain: null,
+      first_request_chain: [
+        { module: "shop_site.urls", file: "shop_site/urls.py", line: null },
+        { module: "catalog.views", file: "catalog/views.py", line: 4 },
+      ],
       unresolved: [],
     });
   });

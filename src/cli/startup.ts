@@ -116,9 +116,39 @@ export function chainText(chain: ChainLink[]): string {
     .join(" -> ");
 }
 
+/** What setup met but could not read (the first request's are listed with its modules). */
+function setupUnresolved(g: StartupGraph): StartupGraph["unresolved"] {
+  return g.unresolved.filter((u) => u.phase !== "first-request");
+}
+
 function unresolvedText(g: StartupGraph): string[] {
-  if (g.unresolved.length === 0) return [];
-  return ["", `Could not resolve statically (${g.unresolved.length}):`, ...g.unresolved.map((u) => `  ${u.where}: ${u.what}: ${u.why}`)];
+  const setup = setupUnresolved(g);
+  if (setup.length === 0) return [];
+  return ["", `Could not resolve statically (${setup.length}):`, ...setup.map((u) => `  ${u.where}: ${u.what}: ${u.why}`)];
+}
+
+/** The second phase: what only the first request imports (ROOT_URLCONF), and what it could not read. */
+function firstRequestText(g: StartupGraph): string[] {
+  const unread = g.unresolved.filter((u) => u.phase === "first-request");
+  const lines: string[] = [];
+  if (g.firstRequest !== null) {
+    const mods = g.firstRequestModules();
+    lines.push("", `Modules only the first request imports (${g.firstRequest.module}: ${g.firstRequest.reason}; web processes only) (${mods.length}):`);
+    for (const m of mods) {
+      const kind = kindOf(m.name, m.firstParty);
+      lines.push(`  ${kind === "first-party" ? m.name : `${m.name} [${kind}]`}: ${chainText(m.chain)}`);
+    }
+  }
+  if (unread.length > 0) lines.push("", `Could not resolve statically on the first request (${unread.length}):`, ...unread.map((u) => `  ${u.where}: ${u.what}: ${u.why}`));
+  return lines;
+}
+
+function firstRequestJson(g: StartupGraph): unknown {
+  return {
+    urlconf: g.firstRequest,
+    modules: g.firstRequestModules().map((m) => ({ name: m.name, first_party: m.firstParty, kind: kindOf(m.name, m.firstParty), chain: chainJson(m.chain) })),
+    unresolved: g.unresolved.filter((u) => u.phase === "first-request"),
+  };
 }
 
 function notesText(g: StartupGraph): string[] {
@@ -143,6 +173,7 @@ function renderStartup(g: StartupGraph): string {
     lines.push(m.chain.length === 1 ? `  ${label}: startup root` : `  ${label}: ${chainText(m.chain)}`);
   }
   pushAll(lines, unresolvedText(g));
+  pushAll(lines, firstRequestText(g));
   pushAll(lines, notesText(g));
   return lines.join("\n") + "\n";
 }
@@ -175,7 +206,8 @@ export function startupCommand(argv: string[], io: Io): Promise<number> {
         source_roots: g.sourceRoots,
         roots: g.roots,
         modules: g.modules().map((m) => ({ name: m.name, first_party: m.firstParty, kind: kindOf(m.name, m.firstParty), chain: chainJson(m.chain) })),
-        unresolved: g.unresolved,
+        unresolved: setupUnresolved(g),
+        first_request: firstRequestJson(g),
         notes: g.notes,
       };
       io.out(JSON.stringify(out, null, 2) + "\n");
@@ -206,7 +238,8 @@ function notReachedText(module: string, found: Whereabouts, head: Startup): stri
     const models = app && module === `${found.package}.models` ? ` Django's app registry imports the models module of every installed app, so setup imports ${module} if it exists.` : "";
     lines.push(`Its package ${found.package} is imported at setup (why ${found.package}); the tool does not read its code, so it cannot tell whether that imports ${module}.${models}`);
   }
-  if (!noSettings && g.unresolved.length > 0) lines.push(`(${g.unresolved.length} thing${g.unresolved.length === 1 ? "" : "s"} could not be resolved statically; see below.)`);
+  const unread = setupUnresolved(g).length;
+  if (!noSettings && unread > 0) lines.push(`(${unread} thing${unread === 1 ? "" : "s"} could not be resolved statically; see below.)`);
   return lines;
 }
 
@@ -218,6 +251,7 @@ export function whyCommand(argv: string[], io: Io): Promise<number> {
     const head = await graphFor(p, io);
     const g = head.graph;
     const { chain, found } = whyImported(module, head);
+    const later = chain === null ? g.reachedBy(module) : null;
     if (flag(p, "format") === "json") {
       io.out(
         JSON.stringify(
@@ -231,7 +265,8 @@ export function whyCommand(argv: string[], io: Io): Promise<number> {
             did_you_mean: found?.didYouMean ?? null,
             imported_package: found?.package ?? null,
             chain: chain === null ? null : chainJson(chain),
-            unresolved: g.unresolved,
+            first_request_chain: later === null ? null : chainJson(later.chain),
+            unresolved: setupUnresolved(g),
           },
           null,
           2,
@@ -241,7 +276,14 @@ export function whyCommand(argv: string[], io: Io): Promise<number> {
     }
     const lines: string[] = [];
     if (found !== null) pushAll(lines, notReachedText(module, found, head));
-    else if (chain !== null) {
+    if (later !== null && g.firstRequest !== null) {
+      lines.push(`It is imported only on the first request, which imports ${g.firstRequest.module} (${g.firstRequest.reason}): in web processes only, never in Celery, migrate or shell:`);
+      later.chain.forEach((l, i) => {
+        const what = l.file ? `${l.module} (${l.file})` : `${l.module} [${kindOf(l.module, false)}]`;
+        lines.push(i === 0 ? `  ${what}: the URLconf` : `  ${what}: imported at ${later.chain[i - 1].file}:${l.line}`);
+      });
+    }
+    if (found === null && chain !== null) {
       const reached = chain[chain.length - 1].module;
       const root = g.roots.find((r) => r.module === chain[0].module);
       lines.push(`django.setup() imports ${reached}${reached === module ? "" : ` (under ${module})`}:`);

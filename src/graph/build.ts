@@ -102,9 +102,12 @@ async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPat
   const edits: SysPathEdit[] = [];
   const visits: Visit[] = [];
   const ahead = input.scan === undefined ? null : new LookAhead(rev, input.scan);
-  const { settingsModule, settingsFrom, roots, readyEdges } = await findRoots(rev);
+  const { settingsModule, settingsFrom, roots, readyEdges, urlconf } = await findRoots(rev);
   let edgeCount = 0;
   const reported = new Set<string>();
+  // The first request (second phase): what the URLconf imports that setup did not.
+  let firstRequest: { unresolved: number; lazy: number; edges: number } | null = null;
+  const then = urlconf === null ? undefined : { roots: withParents(urlconf.module), start: () => (firstRequest = { unresolved: unresolved.length, lazy: rev.lazy.length, edges: edgeCount }) };
   try {
     const reached = await reach(
       roots.map((r) => r.module),
@@ -119,9 +122,10 @@ async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPat
             const g = rev.graphFacts(entry.file);
             if (g !== undefined) {
               out = await edges.moduleEdges(module, entry, g);
-              visits.push({ file: entry.file, edges: out });
+              // sys.path edits count from setup's modules (a URLconf's would act only on the first request).
+              if (firstRequest === null) visits.push({ file: entry.file, edges: out });
               // Most modules importing sys do not edit sys.path: their bytes are looked at, not kept.
-              if (importsSys(g) && SYS_PATH_EDIT.test((await rev.bytesOnce(entry.file))?.toString("latin1") ?? "")) {
+              if (firstRequest === null && importsSys(g) && SYS_PATH_EDIT.test((await rev.bytesOnce(entry.file))?.toString("latin1") ?? "")) {
                 const stmts = await rev.statements(entry.file);
                 if (stmts !== null) pushAll(edits, sysPathEdits(entry.file, stmts));
               }
@@ -137,23 +141,37 @@ async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPat
         return out;
       },
       ahead === null ? undefined : (module) => ahead.want(module),
+      then,
     );
+    const phase2 = firstRequest as { unresolved: number; lazy: number; edges: number } | null;
+    if (phase2 !== null) {
+      // What the first request met but could not read is said to be the first request's; its PEP 562 accesses are not setup's.
+      for (let i = phase2.unresolved; i < unresolved.length; i++) unresolved[i] = { ...unresolved[i], phase: "first-request" };
+      rev.lazy.length = phase2.lazy;
+    }
     const graph = new ReachedGraph({
       settingsModule,
       settingsFrom,
       sourceRoots: rev.layout.sourceRoots,
       roots,
+      firstRequest: urlconf,
       reached,
       fileOf: (m) => index.resolve(m)?.file,
       unresolved,
       notes: rev.notes,
       lazy: rev.lazy,
-      stats: { files: index.fileCount, modules: reached.names.length, edges: edgeCount },
+      stats: { files: index.fileCount, modules: reached.setup, edges: phase2 === null ? edgeCount : phase2.edges },
     });
     return { built: { graph, memo: edges.memo, index, paths: rev.paths }, edits, visits, rev };
   } finally {
     ahead?.stop();
   }
+}
+
+/** A module and its parent packages, parents first (importing it runs them). */
+function withParents(module: string): string[] {
+  const parts = module.split(".");
+  return parts.map((_, i) => parts.slice(0, i + 1).join("."));
 }
 
 /**

@@ -103,6 +103,61 @@ function moduleScope(ctx: ExecutionContext): boolean {
   return ctx.atImport && ctx.scope === "";
 }
 
+/** The modules whose `include` is Django's URLconf include. */
+const URL_MODULES = new Set(["django.urls", "django.conf.urls"]);
+
+/** The callee texts that denote Django's `include` in a module (`include`, `urls.include`, `django.urls.include`). */
+function includeCallees(facts: GraphFacts, module: string, isPackage: boolean): Set<string> {
+  const out = new Set<string>();
+  for (const imp of facts.imports) {
+    if (imp.context.kind === "type_checking" || imp.context.kind === "dead") continue;
+    if (imp.kind === "import") {
+      const n = imp.names[0];
+      if (!URL_MODULES.has(imp.module)) continue;
+      out.add(n.asname === null ? `${imp.module}.include` : `${n.asname}.include`);
+      continue;
+    }
+    if (imp.star) continue;
+    const from = resolveRelative(module, isPackage, imp.level, imp.module);
+    for (const n of imp.names) {
+      if (from !== null && URL_MODULES.has(from) && n.name === "include") out.add(n.asname ?? n.name);
+      if (from !== null && URL_MODULES.has(`${from}.${n.name}`)) out.add(`${n.asname ?? n.name}.include`);
+    }
+  }
+  return out;
+}
+
+/** The first top-level argument of a call's argument text (up to a comma outside brackets and strings). */
+function firstArgument(args: string): string {
+  let depth = 0;
+  for (let i = 0; i < args.length; i++) {
+    const c = args[i];
+    if (c === '"' || c === "'") {
+      const q = args.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+      let j = i + q.length;
+      while (j < args.length && !args.startsWith(q, j)) j += args[j] === "\\" ? 2 : 1;
+      i = j + q.length - 1;
+    } else if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    else if (c === "," && depth === 0) return args.slice(0, i);
+  }
+  return args;
+}
+
+/**
+ * The module an `include(...)` argument text imports: a string literal naming a module
+ * (alone, or first in a tuple); undefined when the first argument is a string computed at
+ * run time (it holds a string literal but is not one); null for anything else (a name, an
+ * attribute, a list: no import).
+ */
+export function includedModule(args: string): string | null | undefined {
+  let arg = firstArgument(args).trim();
+  if (arg.startsWith("(")) arg = firstArgument(arg.slice(1)).trim();
+  const lit = /^[rRuU]?("|')([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\1\s*\)?$/.exec(arg);
+  if (lit !== null) return lit[2];
+  return /["']/.test(arg) ? undefined : null;
+}
+
 /** Resolves a relative `import_module(".x", package)` name the way importlib does. */
 export function resolveCallName(module: string, pkg: string | null, fromModule: string, isPackage: boolean): string | null {
   let level = 0;
@@ -239,8 +294,44 @@ export class EdgeResolver {
       }
       this.definite(target, call.line, file, out);
     }
+    if (await this.includes(name, entry, facts, select, out)) calls = true;
     if (calls) out.sort((a, b) => a.line - b.line);
     return unique(out);
+  }
+
+  /**
+   * Django's `include("app.urls")` (from `django.urls` or `django.conf.urls`) imports the
+   * module named by a string (alone or first in a tuple) when it is called: where a URLconf
+   * builds its `urlpatterns`. A string computed at run time is unresolved; a name or an
+   * attribute (`include(router.urls)`, `include(api_urlpatterns)`) is a list of patterns or a
+   * module object, imported by the statements that bound it. True when it added an edge.
+   */
+  private async includes(name: string, entry: ModuleEntry, facts: GraphFacts, select: (ctx: ExecutionContext) => boolean, out: Edge[]): Promise<boolean> {
+    const callees = includeCallees(facts, name, entry.isPackage);
+    if (callees.size === 0) return false;
+    const file = entry.file as string;
+    let added = false;
+    for (const call of facts.calls) {
+      if (!callees.has(call.callee) || !select(call.context)) continue;
+      const bytes = await this.ctx.bytes?.(file);
+      if (bytes === null || bytes === undefined || call.argsEnd > bytes.length) continue;
+      const args = bytes.subarray(call.argsStart, call.argsEnd).toString("utf8");
+      const target = includedModule(args);
+      if (target === null) continue;
+      if (target === undefined) {
+        this.unresolved(`${call.callee}(${args.replace(/\s+/g, " ").trim().slice(0, 80)})`, `${file}:${call.line}`, "the URLconf module include() imports is computed at run time; what it imports is not followed");
+        continue;
+      }
+      this.kind = call.context.kind;
+      let dot = target.indexOf(".");
+      while (dot > 0) {
+        this.definite(target.slice(0, dot), call.line, file, out);
+        dot = target.indexOf(".", dot + 1);
+      }
+      this.definite(target, call.line, file, out);
+      added = true;
+    }
+    return added;
   }
 
   private unresolved(what: string, where: string, why: string): void {

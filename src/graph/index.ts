@@ -17,7 +17,7 @@ import { collectFacts, headReader, type SkipTable } from "../facts/collect";
 import type { FactsMap } from "../facts/facts-map";
 import type { GraphInput, StartupGraph } from "./types";
 
-export type { GraphInput, StartupGraph, StartupModule } from "./types";
+export type { GraphInput, Phase, StartupGraph, StartupModule } from "./types";
 export { ScanCache } from "../facts/cache";
 export { openScanCache, defaultCacheDir } from "../facts/cache-dir";
 export { blobSha } from "../facts/fingerprint";

@@ -24,6 +24,8 @@ export interface Roots {
   roots: Root[];
   /** Startup edges from `ready()` methods, by the module defining them. */
   readyEdges: Map<string, Edge[]>;
+  /** The settings' `ROOT_URLCONF`: where the first request starts (null when not set or not read). */
+  urlconf: Root | null;
 }
 
 /** The most files `configureCalls` reads. */
@@ -58,7 +60,7 @@ interface Apps {
 
 export async function findRoots(rev: Revision): Promise<Roots> {
   const { config, layout } = rev;
-  const out: Roots = { settingsModule: null, settingsFrom: null, roots: [], readyEdges: new Map() };
+  const out: Roots = { settingsModule: null, settingsFrom: null, roots: [], readyEdges: new Map(), urlconf: null };
   const apps: Apps = { installed: [], listed: [] };
   if (config.startupRoots.length > 0) {
     for (const m of config.startupRoots) await listed(rev, m, "startup_roots", out, apps);
@@ -109,6 +111,7 @@ async function readSettings(rev: Revision, module: string, out: Roots): Promise<
   pushAll(rev.unresolved, info.unresolved);
   pushAll(rev.notes, info.notes);
   for (const l of info.loggingImports) out.roots.push({ module: objectModule(l.entry, rev.index), reason: `logging configuration imports ${l.entry} (${l.where})` });
+  if (out.urlconf === null && info.rootUrlconf !== null) out.urlconf = { module: info.rootUrlconf.entry, reason: `ROOT_URLCONF at ${info.rootUrlconf.where}` };
   return info.installedApps;
 }
 

@@ -25,6 +25,8 @@ export interface SettingsInfo {
   installedApps: AppEntry[] | null;
   /** Dotted object paths the logging configuration imports. */
   loggingImports: AppEntry[];
+  /** `ROOT_URLCONF`: the module Django imports on the first request (not at setup); null when not set or not read. */
+  rootUrlconf: AppEntry | null;
   unresolved: Unresolved[];
   notes: string[];
 }
@@ -33,12 +35,26 @@ function where(v: Value, fallback: string): string {
   return `${v.file ?? fallback}:${v.line}`;
 }
 
+/** The first-request phase's start: a literal ROOT_URLCONF, or an `unresolved` entry saying why it is not read. */
+function readRootUrlconf(values: ModuleValues, info: SettingsInfo): void {
+  const first = "the first-request phase (what the URLconf imports) is not followed";
+  const conf = values.bindings.get("ROOT_URLCONF");
+  // Not set (or set where the reader cannot see, which INSTALLED_APPS already reports): no first request to follow.
+  if (conf === undefined) return;
+  if (conf.value.t === "str") info.rootUrlconf = { entry: conf.value.v, where: `${conf.file}:${conf.line}` };
+  else if (conf.value.t !== "const" || conf.value.v !== null) {
+    const why = conf.value.t === "unknown" ? conf.value.why : "not a string";
+    info.unresolved.push({ what: "ROOT_URLCONF", where: `${conf.file}:${conf.line}`, why: `${why}; ${first}`, phase: "first-request" });
+  }
+}
+
 export async function readDjangoSettings(module: string, reader: ValueReader): Promise<SettingsInfo> {
   const values = await reader.read(module);
-  const info: SettingsInfo = { values, installedApps: null, loggingImports: [], unresolved: [], notes: [] };
+  const info: SettingsInfo = { values, installedApps: null, loggingImports: [], rootUrlconf: null, unresolved: [], notes: [] };
   if (values === null) return info;
   const file = values.file;
   const stars = values.opaqueStars.map((s) => s.module).join(", ");
+  readRootUrlconf(values, info);
 
   for (const p of values.problems) info.unresolved.push({ what: "settings", where: `${p.file}:${p.line}`, why: p.why });
   info.notes.push(...values.notes);

@@ -3,13 +3,15 @@ import type { ChainLink } from "../core/types";
 import { dominatedCounts, immediateDominators } from "./dominators";
 import type { LazyAccess, Unresolved } from "./types";
 import type { Reached } from "./reach";
-import type { StartupGraph, StartupModule } from "./types";
+import type { Phase, StartupGraph, StartupModule } from "./types";
 
 export interface GraphParts {
   settingsModule: string | null;
   settingsFrom: string | null;
   sourceRoots: { dir: string; reason: string }[];
   roots: { module: string; reason: string }[];
+  /** Where the first request starts (ROOT_URLCONF), or null. */
+  firstRequest: { module: string; reason: string } | null;
   reached: Reached;
   /** File of a first-party module (null for a namespace package); undefined for third-party. */
   fileOf(module: string): string | null | undefined;
@@ -21,11 +23,14 @@ export interface GraphParts {
 
 /** A graph as stored in the cache (everything the queries need). */
 interface Stored {
-  v: 2;
+  v: 3;
   settingsModule: string | null;
   settingsFrom: string | null;
   sourceRoots: { dir: string; reason: string }[];
   roots: { module: string; reason: string }[];
+  firstRequest: { module: string; reason: string } | null;
+  /** Modules setup reaches: the first `setup` names; the rest only the first request. */
+  setup: number;
   names: string[];
   parent: number[];
   line: (number | null)[];
@@ -47,6 +52,7 @@ export class ReachedGraph implements StartupGraph {
   readonly settingsFrom: string | null;
   readonly sourceRoots: { dir: string; reason: string }[];
   readonly roots: { module: string; reason: string }[];
+  readonly firstRequest: { module: string; reason: string } | null;
   readonly unresolved: Unresolved[];
   readonly notes: string[];
   readonly lazy: LazyAccess[];
@@ -60,6 +66,7 @@ export class ReachedGraph implements StartupGraph {
     this.settingsFrom = parts.settingsFrom;
     this.sourceRoots = parts.sourceRoots;
     this.roots = parts.roots;
+    this.firstRequest = parts.firstRequest;
     this.r = parts.reached;
     this.fileOf = parts.fileOf;
     this.unresolved = parts.unresolved;
@@ -71,11 +78,13 @@ export class ReachedGraph implements StartupGraph {
   toJSON(): Stored {
     const r = this.r;
     return {
-      v: 2,
+      v: 3,
       settingsModule: this.settingsModule,
       settingsFrom: this.settingsFrom,
       sourceRoots: this.sourceRoots,
       roots: this.roots,
+      firstRequest: this.firstRequest,
+      setup: r.setup,
       names: r.names,
       parent: r.parent,
       line: r.line,
@@ -93,7 +102,8 @@ export class ReachedGraph implements StartupGraph {
   /** A graph from `toJSON()` output; null when the data is not one. */
   static fromJSON(data: unknown): ReachedGraph | null {
     const d = data as Stored | null;
-    if (d === null || typeof d !== "object" || d.v !== 2 || !Array.isArray(d.sourceRoots) || !Array.isArray(d.names) || d.names.length !== d.parent?.length) return null;
+    if (d === null || typeof d !== "object" || d.v !== 3 || !Array.isArray(d.sourceRoots) || !Array.isArray(d.names) || d.names.length !== d.parent?.length) return null;
+    if (typeof d.setup !== "number" || d.setup < 0 || d.setup > d.names.length) return null;
     const ids = new Map<string, number>();
     d.names.forEach((n, i) => ids.set(n, i));
     const depth = d.parent.map(() => 0);
@@ -107,7 +117,8 @@ export class ReachedGraph implements StartupGraph {
       settingsFrom: d.settingsFrom,
       sourceRoots: d.sourceRoots,
       roots: d.roots,
-      reached: { names: d.names, ids, parent: d.parent, line: d.line, via: Array.isArray(d.via) && d.via.length === d.names.length ? d.via : d.names.map(() => null), depth, succ: d.succ },
+      firstRequest: d.firstRequest ?? null,
+      reached: { names: d.names, ids, parent: d.parent, line: d.line, via: Array.isArray(d.via) && d.via.length === d.names.length ? d.via : d.names.map(() => null), depth, succ: d.succ, setup: d.setup },
       fileOf: (m) => files.get(m),
       unresolved: d.unresolved,
       notes: d.notes,
@@ -135,34 +146,55 @@ export class ReachedGraph implements StartupGraph {
 
   chainTo(module: string): ChainLink[] | null {
     const id = this.r.ids.get(module);
-    return id === undefined ? null : this.chainOf(id);
+    return id === undefined || id >= this.r.setup ? null : this.chainOf(id);
   }
 
   chainToPrefix(prefix: string): ChainLink[] | null {
     let best = -1;
     const under = `${prefix}.`;
-    this.r.names.forEach((name, id) => {
+    for (let id = 0; id < this.r.setup; id++) {
+      const name = this.r.names[id];
       if ((name === prefix || name.startsWith(under)) && (best < 0 || this.r.depth[id] < this.r.depth[best])) best = id;
-    });
+    }
     return best < 0 ? null : this.chainOf(best);
   }
 
   modules(): StartupModule[] {
-    return this.r.names.map((name, id) => {
+    return this.moduleRange(0, this.r.setup);
+  }
+
+  reachedBy(module: string): { phase: Phase; chain: ChainLink[] } | null {
+    const id = this.r.ids.get(module);
+    if (id === undefined) return null;
+    return { phase: id < this.r.setup ? "setup" : "first-request", chain: this.chainOf(id) };
+  }
+
+  firstRequestModules(): StartupModule[] {
+    return this.moduleRange(this.r.setup, this.r.names.length);
+  }
+
+  private moduleRange(from: number, to: number): StartupModule[] {
+    const out: StartupModule[] = [];
+    for (let id = from; id < to; id++) {
+      const name = this.r.names[id];
       const file = this.fileOf(name);
-      return { name, firstParty: file !== undefined, file: file ?? null, chain: this.chainOf(id) };
-    });
+      out.push({ name, firstParty: file !== undefined, file: file ?? null, chain: this.chainOf(id) });
+    }
+    return out;
   }
 
   dominatedCount(module: string): number {
     const id = this.r.ids.get(module);
-    return id === undefined ? 0 : this.dominatedCounts()[id];
+    return id === undefined || id >= this.r.setup ? 0 : this.dominatedCounts()[id];
   }
 
+  /** Over setup's modules only (their successors are setup's too: what setup imports, setup reached). */
   private dominatedCounts(): number[] {
     if (this.dominated === null) {
-      const roots = this.r.parent.flatMap((p, v) => (p < 0 ? [v] : []));
-      const idom = immediateDominators(this.r.names.length, this.r.succ, roots);
+      const n = this.r.setup;
+      const roots: number[] = [];
+      for (let v = 0; v < n; v++) if (this.r.parent[v] < 0) roots.push(v);
+      const idom = immediateDominators(n, this.r.succ.slice(0, n), roots);
       this.dominated = dominatedCounts(idom, (v) => typeof this.fileOf(this.r.names[v]) === "string");
     }
     return this.dominated;

@@ -20,6 +20,8 @@ export interface Unresolved {
   what: string;
   where: string;
   why: string;
+  /** Met while following the first request (ROOT_URLCONF and what it imports), not setup. */
+  phase?: "first-request";
 }
 
 export interface LazyAccess {
@@ -28,6 +30,9 @@ export interface LazyAccess {
   name: string;
   where: string;
 }
+
+/** When a module is first imported: by `django.setup()`, or only when the first request imports the URLconf. */
+export type Phase = "setup" | "first-request";
 
 export interface StartupModule {
   name: string;
@@ -51,7 +56,18 @@ export interface StartupGraph {
   modules(): StartupModule[];
   /** First-party modules reachable at setup only through `module` (for "heavy subsystem" detection). */
   dominatedCount(module: string): number;
-  unresolved: { what: string; where: string; why: string }[];
+  /** Where the first request starts: the settings' ROOT_URLCONF (with where it is set), or null when not set or not read. */
+  firstRequest: { module: string; reason: string } | null;
+  /**
+   * Whether `module` is imported by setup, or only once the first request imports the
+   * URLconf (web processes only), with its shortest chain (from a startup root, or from the
+   * URLconf); null when neither imports it.
+   */
+  reachedBy(module: string): { phase: Phase; chain: ChainLink[] } | null;
+  /** The modules only the first request imports (not setup), breadth-first, each chain starting at the URLconf. */
+  firstRequestModules(): StartupModule[];
+  /** What could not be read, file:line and why; `phase: "first-request"` for what the first request (not setup) met. */
+  unresolved: { what: string; where: string; why: string; phase?: "first-request" }[];
   notes: string[];
   /**
    * `from pkg import name` statements on the startup path that CPython answers through

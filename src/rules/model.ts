@@ -26,6 +26,12 @@ export interface StartupGraphView {
   modules(): { name: string; firstParty: boolean; chain: ChainLink[] }[];
   /** The startup roots, in the order django.setup() imports them. */
   readonly roots?: readonly { module: string; reason: string }[];
+  /** Where the first request starts (ROOT_URLCONF), or null. */
+  readonly firstRequest: { module: string; reason: string } | null;
+  /** Whether setup imports `module`, or only the first request does (web processes only), with the chain; null for neither. */
+  reachedBy(module: string): { phase: "setup" | "first-request"; chain: ChainLink[] } | null;
+  /** The modules only the first request imports, each chain starting at the URLconf. */
+  firstRequestModules(): { name: string; firstParty: boolean; chain: ChainLink[] }[];
 }
 
 export interface FileVersion {

@@ -1,6 +1,6 @@
 """Run django.setup() and print, as JSON, the modules it imported and who imported them.
 
-Usage: python3 -B -I setup_modules.py SETTINGS_MODULE [--first-party DIR=PREFIX]... [--path ENTRY]...
+Usage: python3 -B -I setup_modules.py SETTINGS_MODULE [--first-party DIR=PREFIX]... [--path ENTRY]... [--first-request]
 
 --path ENTRY values go first on sys.path, in order (the project's source roots, then
 stand-ins for third-party packages). --first-party DIR=PREFIX says that files under DIR
@@ -15,6 +15,10 @@ file:line that first imported the module (null when only Django or this script i
 stack, e.g. the settings module and the installed apps), and the first-party frames
 around it (the calls that led there). An import that fails and is
 retried later is recorded at the retry.
+
+With --first-request, after setup it imports settings.ROOT_URLCONF as Django's URL resolver
+does on the first request, and adds "first_request": the first-party modules that import
+brought in (not imported by setup), as [name, file-or-null] pairs.
 
 Prints {"first_party": [[name, file-or-null], ...], "importers": {name: ["file:line", ...]}
 (the first-party frames of that stack, innermost first),
@@ -31,6 +35,9 @@ args = sys.argv[1:]
 os.environ["DJANGO_SETTINGS_MODULE"] = args.pop(0)
 roots = []
 entries = []
+first_request = "--first-request" in args
+if first_request:
+    args.remove("--first-request")
 while args:
     flag, value = args.pop(0), args.pop(0)
     if flag == "--first-party":
@@ -82,6 +89,12 @@ start = time.perf_counter()
 django.setup()
 seconds = time.perf_counter() - start
 sys.meta_path.remove(RecordImporter)
+after_setup = set(sys.modules)
+if first_request:
+    from django.conf import settings  # noqa: E402
+    from django.urls import get_resolver  # noqa: E402
+
+    get_resolver(settings.ROOT_URLCONF).urlconf_module  # what the first request imports
 
 
 
@@ -103,7 +116,14 @@ def location(name, module):
 
 
 first_party = []
+request_only = []
 for name, module in sorted(sys.modules.items()):
+    if name not in after_setup:
+        f, paths = location(name, module)
+        where = project_path(f) if f else None
+        if where is not None or (not f and paths and all(project_path(p) is not None for p in paths)):
+            request_only.append([name, where])
+        continue
     f, paths = location(name, module)
     if f:
         where = project_path(f)
@@ -115,6 +135,7 @@ for name, module in sorted(sys.modules.items()):
 print(json.dumps({
     "first_party": first_party,
     "importers": {name: importers[name] for name, _ in first_party if name in importers},
-    "all": sorted(set(sys.modules) - before),
+    "all": sorted(after_setup - before),
     "seconds": round(seconds, 3),
+    **({"first_request": request_only} if first_request else {}),
 }))

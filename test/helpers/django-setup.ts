@@ -21,6 +21,8 @@ export interface Setup {
   all: Set<string>;
   /** Wall time of django.setup() itself. */
   seconds: number;
+  /** With `firstRequest`: first-party modules importing ROOT_URLCONF after setup brought in (as the first request does). */
+  firstRequest?: Map<string, string | null>;
 }
 
 export interface SetupRun {
@@ -30,6 +32,8 @@ export interface SetupRun {
   /** sys.path entries to put first, in order. */
   path: string[];
   cwd: string;
+  /** After setup, import ROOT_URLCONF as the first request does, and report what that alone imported. */
+  firstRequest?: boolean;
 }
 
 /** Runs a real django.setup(); throws with Python's stderr when it fails. */
@@ -37,10 +41,13 @@ export function djangoSetup(run: SetupRun): Setup {
   const args = ["-B", "-I", RUNNER, run.settings];
   for (const [dir, prefix] of run.firstParty) args.push("--first-party", `${dir}=${prefix}`);
   for (const p of run.path) args.push("--path", p);
+  if (run.firstRequest === true) args.push("--first-request");
   const res = spawnSync(PYTHON, args, { cwd: run.cwd, encoding: "utf8", maxBuffer: 64 << 20 });
   if (res.status !== 0) throw new Error(`django.setup() failed for ${run.settings} (exit ${res.status}):\n${res.stderr ?? res.error}`);
-  const out = JSON.parse(res.stdout) as { first_party: [string, string | null][]; importers: Record<string, string[]>; all: string[]; seconds: number };
-  return { firstParty: new Map(out.first_party), importers: new Map(Object.entries(out.importers)), all: new Set(out.all), seconds: out.seconds };
+  const out = JSON.parse(res.stdout) as { first_party: [string, string | null][]; importers: Record<string, string[]>; all: string[]; seconds: number; first_request?: [string, string | null][] };
+  const setup: Setup = { firstParty: new Map(out.first_party), importers: new Map(Object.entries(out.importers)), all: new Set(out.all), seconds: out.seconds };
+  if (out.first_request !== undefined) setup.firstRequest = new Map(out.first_request);
+  return setup;
 }
 
 /** Throws, saying what to install, unless /usr/bin/python3 can import every module named. */
