@@ -13,7 +13,7 @@ export function isRegistrationFile(path: string): boolean {
   return /(^|\/)(apps\.py|models\.py|models\/__init__\.py)$/.test(path);
 }
 
-interface SideImport {
+export interface SideImport {
   module: string;
   imp: PyImport;
   via: "module" | "ready";
@@ -32,7 +32,7 @@ function sideImports(side: RepoSide, path: string, facts: PyFileFacts): Map<stri
   return out;
 }
 
-interface Effects {
+export interface Effects {
   receivers: string[];
   models: DjangoModel[];
   admin: string[];
@@ -44,7 +44,7 @@ function lastPart(callee: string): string {
 }
 
 /** What importing a module registers with Django. */
-function effectsOf(side: RepoSide, module: string, path: string, facts: PyFileFacts, receiverDecorators: readonly string[]): Effects {
+export function effectsOf(side: RepoSide, module: string, path: string, facts: PyFileFacts, receiverDecorators: readonly string[]): Effects {
   const receivers: string[] = [];
   for (const d of facts.decorators) {
     if (receiverDecorators.includes(d.callee) || receiverDecorators.includes(lastPart(d.callee))) {
@@ -121,11 +121,8 @@ export const sideEffectImportRemoved = defineRule({
     const decorators = model.config.receiverDecorators;
     for (const change of model.changes) {
       const basePath = change.base?.path ?? null;
-      if (change.base === null || basePath === null || !isRegistrationFile(basePath) || isTestFile(model.config, basePath)) continue;
-      const before = sideImports(model.base, basePath, change.base.facts);
-      const after = change.head && isRegistrationFile(change.path) ? sideImports(model.head, change.path, change.head.facts) : new Map<string, SideImport>();
-      for (const [module, lost] of before) {
-        if (after.has(module)) continue;
+      if (change.base === null || basePath === null) continue;
+      for (const [module, lost] of droppedSideImports(model, change)) {
         const stillReached = model.head.graph?.chainTo(module) ?? null;
         if (stillReached !== null) continue;
         // Deleted along with the import: its receivers and models were removed on purpose.
@@ -168,6 +165,19 @@ export const sideEffectImportRemoved = defineRule({
     return findings;
   },
 });
+
+/**
+ * The first-party modules a changed registration file (apps.py, models.py, models/__init__.py,
+ * not a test) imported at setup at the base and no longer imports at the head: this rule's
+ * domain (registrations-lost leaves these modules to it).
+ */
+export function droppedSideImports(model: ReviewModel, change: FileChangeModel): [string, SideImport][] {
+  const basePath = change.base?.path ?? null;
+  if (change.base === null || basePath === null || !isRegistrationFile(basePath) || isTestFile(model.config, basePath)) return [];
+  const before = sideImports(model.base, basePath, change.base.facts);
+  const after = change.head && isRegistrationFile(change.path) ? sideImports(model.head, change.path, change.head.facts) : new Map<string, SideImport>();
+  return [...before].filter(([module]) => !after.has(module));
+}
 
 /** The import to put back: only the lost name when the statement imported several. */
 function restoreLine(lost: SideImport, change: FileChangeModel): string {

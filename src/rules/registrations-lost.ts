@@ -1,0 +1,204 @@
+/**
+ * registrations-lost
+ *
+ * What: a module that registers something with Django when imported (signal receivers:
+ * `@receiver`, the configured receiver decorators, `.connect(...)`; Django models; admin
+ * registrations) was imported by `django.setup()` at the base and is not at the head, whatever
+ * file the pull request changed: an `api/__init__.py` turned into a lazy PEP 562 `__getattr__`
+ * router, a viewset that stops importing a receivers module, a function no longer called at
+ * setup. Reported once per lost module, at the link the change cut: the changed line, in the
+ * changed file, whose import carried setup to the module at the base. When the head still
+ * imports the module on the first request (the settings' ROOT_URLCONF and what it imports),
+ * the finding says it connects only in web processes, after their first request.
+ *
+ * Why: receivers connect and models register only when their module is imported. A chain that
+ * did so by accident (receivers riding on a viewset that an eagerly built router imported) is
+ * cut by a change that touches no `apps.py` and no models package, and nothing fails: Celery,
+ * Temporal, `migrate` and `shell` silently stop running the receivers (caches stop
+ * invalidating, audit logs stop), and web processes run them only once a request has loaded
+ * the URLconf.
+ *
+ * Fix: import the module from its app's `AppConfig.ready()` (receivers, admin) or from the
+ * app's models package (models), so that setup reaches it on purpose, whatever else changes.
+ *
+ * Not reported (left to others, or deliberate): modules an `apps.py`, `models.py` or
+ * `models/__init__.py` stopped importing directly, and what setup reached only through them
+ * (side-effect-import-removed reports the import, and restoring it restores them: one finding
+ * per cut), modules deleted or moved, or whose registrations the change
+ * removed, test modules, and what an app removed from INSTALLED_APPS (a startup root) brought.
+ */
+import { isTestFile } from "../config";
+import { headLineFor } from "../source/line-map";
+import type { ChainLink } from "../core/types";
+import type { FileChangeModel, ReviewModel } from "./model";
+import { defineRule, type RawFinding } from "./rule";
+import { droppedSideImports, type Effects, effectsOf } from "./side-effect-import-removed";
+
+/** Said of a module the head imports only on the first request (the exact words). */
+export const WEB_ONLY = "connects only after the first request in web processes; never in Celery, migrate, shell";
+
+interface Cut {
+  /** The changed file and head line the finding is anchored at (null line: file-level). */
+  file: string;
+  line: number | null;
+  side: "head" | "base";
+  /** The link of the base chain that no longer holds (its importer still runs at setup). */
+  importer: ChainLink;
+  target: ChainLink;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function change(model: ReviewModel, file: string): FileChangeModel | undefined {
+  return model.changes.find((c) => c.path === file || c.base?.path === file);
+}
+
+/** The head line standing where a base line of a changed file was (the edited line when the PR rewrote it). */
+function headLine(c: FileChangeModel, baseLine: number): number | null {
+  if (c.head === null || c.base === null) return null;
+  return headLineFor(c.base.lines, c.head.lines, baseLine);
+}
+
+/**
+ * Where the change cut the base chain to a lost module: the first link whose module setup no
+ * longer imports (its importer still is). Anchored at that import's line in the importer when
+ * the change touched the importer; else at the first changed file the link depends on (a parent
+ * package's `__init__.py`, a file of the call route); else at the import line, outside the diff.
+ * Null when the chain starts at a root the head no longer has (an app uninstalled, other settings).
+ */
+function cutOf(model: ReviewModel, chain: ChainLink[]): Cut | null {
+  const head = model.head.graph;
+  if (head === null) return null;
+  let k = 0;
+  while (k < chain.length && head.chainTo(chain[k].module) !== null) k++;
+  if (k === 0 || k >= chain.length) return null;
+  const importer = chain[k - 1];
+  const target = chain[k];
+  const base = { importer, target };
+  const line = target.line ?? 1;
+  const own = importer.file === null ? undefined : change(model, importer.file);
+  if (own !== undefined && importer.file !== null) {
+    return own.head === null ? { ...base, file: importer.file, line, side: "base" } : { ...base, file: own.path, line: headLine(own, line), side: "head" };
+  }
+  // The import still stands: what it resolves through changed (a package `__init__`, a called function's file).
+  const parts = target.module.split(".");
+  const candidates: { file: string; line: number | null }[] = [];
+  for (let i = parts.length - 1; i >= 1; i--) {
+    const f = model.base.moduleFile(parts.slice(0, i).join("."));
+    if (f !== null) candidates.push({ file: f, line: null });
+  }
+  for (const s of target.steps ?? []) candidates.push(s);
+  for (const cand of candidates) {
+    const c = change(model, cand.file);
+    if (c === undefined) continue;
+    if (c.head === null) return { ...base, file: cand.file, line: cand.line, side: "base" };
+    return { ...base, file: c.path, line: cand.line === null ? firstAdded(c) : headLine(c, cand.line), side: "head" };
+  }
+  return importer.file === null ? null : { ...base, file: importer.file, line, side: "head" };
+}
+
+function firstAdded(c: FileChangeModel): number | null {
+  let first: number | null = null;
+  for (const l of c.added) if (first === null || l < first) first = l;
+  return first;
+}
+
+function count(e: Effects): number {
+  return e.receivers.length + e.models.length + e.admin.length;
+}
+
+/** `3 receivers, 1 model (Flag)`. */
+function whatText(e: Effects): string {
+  const parts: string[] = [];
+  if (e.receivers.length > 0) parts.push(plural(e.receivers.length, "signal receiver"));
+  if (e.models.length > 0) parts.push(`${plural(e.models.length, "model")} (${e.models.map((m) => m.name).join(", ")})`);
+  if (e.admin.length > 0) parts.push(plural(e.admin.length, "admin registration"));
+  return parts.join(", ");
+}
+
+/** The app module whose `ready()` should import `module`: the nearest package of it with an `apps.py`. */
+function appOf(model: ReviewModel, module: string): { apps: string | null; pkg: string } {
+  const parts = module.split(".");
+  for (let i = parts.length - 1; i >= 1; i--) {
+    const pkg = parts.slice(0, i).join(".");
+    const apps = model.head.moduleFile(`${pkg}.apps`);
+    if (apps !== null) return { apps, pkg };
+  }
+  return { apps: null, pkg: parts.slice(0, -1).join(".") };
+}
+
+function fixFor(model: ReviewModel, module: string, e: Effects): RawFinding["fixCode"] {
+  const { apps, pkg } = appOf(model, module);
+  const name = module.slice(module.lastIndexOf(".") + 1);
+  const from = pkg === "" ? `import ${module}` : `from ${pkg} import ${name}`;
+  if (e.receivers.length === 0 && e.admin.length === 0 && e.models.length > 0) {
+    const init = model.head.moduleFile(`${pkg}.models`);
+    const names = e.models.map((m) => m.name).join(", ");
+    return { path: init ?? undefined, language: "python", code: `from ${module} import ${names}  # noqa: F401 (registers the models at setup)` };
+  }
+  return { path: apps ?? undefined, language: "python", code: `    def ready(self):\n        ${from}  # noqa: F401 (connects its receivers in every process)` };
+}
+
+export const registrationsLost = defineRule({
+  meta: {
+    id: "registrations-lost",
+    defaultSeverity: "warn",
+    docsAnchor: "registrations-lost",
+    short: "the same, cut anywhere in the chain (web-only if only the URLconf imports them)",
+    docs: {
+      what: "A module that registers signal receivers, models or admin classes was imported by django.setup() at the base and no longer is at the head, whatever file the change touched (a lazy router, a viewset, a package __init__); reported at the link the change cut.",
+      why: "Receivers connect and models register only when their module is imported. When that import rode on an incidental chain (receivers imported by a viewset that an eagerly built router imported), a change far from any apps.py cuts it and nothing fails: Celery, Temporal, migrate and shell silently stop running the receivers, and web processes run them only once a request has loaded the URLconf.",
+      fix: "Import the module on purpose: from its app's AppConfig.ready() for receivers and admin registrations (`from . import signals  # noqa: F401`), from the app's models package for models.",
+      example: {
+        bad: "# posthog/api/__init__.py (the router, now built on first use)\ndef __getattr__(name):\n    if name == \"router\":\n        from .routes import router  # imported the viewsets, which imported the receivers\n        return router\n    raise AttributeError(name)",
+        good: "# products/feature_flags/backend/apps.py\nclass FeatureFlagsConfig(AppConfig):\n    def ready(self):\n        from . import cache  # noqa: F401 (connects its receivers in every process)",
+      },
+    },
+  },
+
+  check(model: ReviewModel): RawFinding[] {
+    const base = model.base.graph;
+    const head = model.head.graph;
+    // Without both graphs, or when the head finds no settings (every module would look lost), there is nothing to compare.
+    if (base === null || head === null || head.modules().length === 0) return [];
+    const skip = new Set<string>();
+    for (const c of model.changes) for (const [module] of droppedSideImports(model, c)) skip.add(module);
+    const findings: RawFinding[] = [];
+    for (const m of base.modules()) {
+      // A module setup reached through one a registration file stopped importing is that finding's: restoring the import restores it.
+      if (!m.firstParty || head.chainTo(m.name) !== null || m.chain.some((l) => skip.has(l.module))) continue;
+      const file = model.head.moduleFile(m.name);
+      if (file === null || isTestFile(model.config, file)) continue; // deleted or moved: removed on purpose, or another rule's
+      const facts = model.head.files.get(file);
+      if (facts === undefined) continue;
+      const effects = effectsOf(model.head, m.name, file, facts, model.config.receiverDecorators);
+      if (count(effects) === 0) continue;
+      const cut = cutOf(model, m.chain);
+      if (cut === null) continue;
+      const later = head.reachedBy(m.name);
+      const web = later !== null && later.phase === "first-request";
+      const how = `${cut.importer.module} no longer imports ${cut.target.module} at setup (at the base: ${cut.importer.file ?? cut.importer.module}:${cut.target.line ?? "?"})`;
+      const consequence = web
+        ? `${WEB_ONLY} (the head imports it only through the URLconf ${head.firstRequest?.module ?? ""})`
+        : "no process imports it any more (web, Celery, migrate, shell): it never connects";
+      const details = [
+        ...effects.receivers.map((r) => `receiver: ${r}`),
+        ...effects.models.map((x) => `model: ${x.name} at ${x.path}:${x.line}`),
+        ...effects.admin.map((a) => `admin: ${a}`),
+      ];
+      if (web && later !== null) details.push(`first request: ${later.chain.map((l, i) => (i === 0 ? l.module : `${l.module} (${later.chain[i - 1].file}:${l.line})`)).join(" -> ")}`);
+      findings.push({
+        file: cut.file,
+        line: cut.line,
+        side: cut.side,
+        message: `\`${m.name}\` (${whatText(effects)}) is no longer imported by django.setup(): ${how}, the link through which setup reached it at the base; it ${consequence}.`,
+        chain: m.chain,
+        details,
+        fixCode: fixFor(model, m.name, effects),
+      });
+    }
+    return findings;
+  },
+});
