@@ -83,6 +83,7 @@ const SIDE_EFFECT = "side-effect-import-removed";
 const MOVED = "module-moved-without-shim";
 const DEFERRED = "deferred-name-removed";
 const CYCLE = "startup-import-cycle";
+const LOST = "registrations-lost";
 
 /** `import numpy` added at module scope of a models module that setup imports. */
 function heavyImport(file: string): Edit {
@@ -290,6 +291,33 @@ const PROJECTS: Project[] = [
       {
         name: "lava_scheduler_app's ready() drops its signals import",
         apply: (repo) => [{ rule: SIDE_EFFECT, file: "lava_scheduler_app/apps.py", line: dropLine(repo, "lava_scheduler_app/apps.py", "import lava_scheduler_app.signals") }],
+      },
+      {
+        // A planted cut that removes no import: a Django 3.2 clean-up drops the legacy
+        // `default_app_config` (under `if django.VERSION < (3, 2)`) from the package, and apps.py
+        // gains a second AppConfig subclass (a test config). With two candidates and none marked
+        // `default = True`, Django silently uses the base AppConfig for "lava_scheduler_app", so
+        // LAVASchedulerConfig.ready() no longer runs and its receivers (lava_scheduler_app/signals.py)
+        // never connect. The real django.setup() of the edited checkout confirms it.
+        name: "lava_scheduler_app gains a second AppConfig: ready() and its receivers are lost",
+        apply: (repo) => {
+          const init = path.join(repo.dir, "lava_scheduler_app/__init__.py");
+          const legacy = fs.readFileSync(init, "utf8");
+          expect(legacy).toContain("default_app_config");
+          fs.writeFileSync(init, legacy.replace(/\nimport django\n[^]*$/, "\n"));
+          const file = "lava_scheduler_app/apps.py";
+          const abs = path.join(repo.dir, file);
+          const text = fs.readFileSync(abs, "utf8");
+          const line = text.split("\n").findIndex((l) => l.trim() === "import lava_scheduler_app.signals") + 1;
+          fs.writeFileSync(abs, `${text.replace(/\n*$/, "\n")}\n\nclass LAVASchedulerTestConfig(LAVASchedulerConfig):\n    verbose_name = "lava_scheduler_app (tests)"\n`);
+          // Outside git (lava_common.version runs `git describe` in a git checkout).
+          const copy = tempDir();
+          fs.cpSync(repo.dir, copy, { recursive: true, filter: (src) => path.basename(src) !== ".git" });
+          const edited = djangoSetup({ settings: "lava_server.settings.prod", firstParty: [[copy, ""]], path: [copy], cwd: tempDir() });
+          expect(edited.firstParty.has("lava_scheduler_app.apps")).toBe(true);
+          expect(edited.firstParty.has("lava_scheduler_app.signals")).toBe(false);
+          return [{ rule: LOST, file, line }];
+        },
       },
       moveExceptions("", "lava_common/exceptions.py", "lava_common/errors.py"),
     ],

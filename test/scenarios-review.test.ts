@@ -19,7 +19,7 @@ const names = listScenarios();
 
 test("there are scenarios for every rule, bad and good", () => {
   const rules = new Set(names.flatMap((n) => loadScenario(n).expect.map((e) => e.rule)));
-  expect([...rules].sort()).toEqual(["deferred-name-removed", "heavy-import-at-startup", "module-moved-without-shim", "side-effect-import-removed", "startup-import-cycle"]);
+  expect([...rules].sort()).toEqual(["deferred-name-removed", "heavy-import-at-startup", "module-moved-without-shim", "registrations-lost", "side-effect-import-removed", "startup-import-cycle"]);
   expect(names.filter((n) => loadScenario(n).expect.length === 0).length).toBeGreaterThanOrEqual(6);
 });
 
@@ -51,10 +51,10 @@ describe.each(names)("scenario %s", (name) => {
     const inline = calls.filter((c) => c[2] !== undefined).map((c) => `${c[0]} ${c[2]}:${c[3]}`).sort();
     const expectedInline = scenario.expect.filter((e) => e.inDiff && e.line !== null).map((e) => `${e.severity} ${e.file}:${e.line}`).sort();
     expect(inline).toEqual(expectedInline);
-    // One summary when something is outside the diff, or an inline heavy-import finding has a
-    // chain to draw (an inline comment cannot hold the diagram).
+    // One summary when something is outside the diff, or an inline heavy-import or lost-registration
+    // finding has a chain to draw (an inline comment cannot hold the diagram).
     const outside = scenario.expect.filter((e) => !(e.inDiff && e.line !== null));
-    const chains = scenario.expect.some((e) => (e.rule === "heavy-import-at-startup" || e.rule === "startup-import-cycle") && e.inDiff && e.severity !== "message");
+    const chains = scenario.expect.some((e) => (e.rule === "heavy-import-at-startup" || e.rule === "startup-import-cycle" || e.rule === "registrations-lost") && e.inDiff && e.severity !== "message");
     const summary = calls.filter((c) => c[0] === "markdown");
     expect(summary).toHaveLength(outside.length > 0 || chains ? 1 : 0);
     if (chains) expect(summary[0][1]).toContain("flowchart LR");

@@ -197,7 +197,7 @@ describe.each(names)("scenario %s", (name) => {
     expect(rt.setupError !== undefined).toBe(has("startup-import-cycle"));
     if (rt.setupError !== undefined) return;
     expect(rt.heavyAdded.length > 0).toBe(has("heavy-import-at-startup"));
-    expect(rt.receiversLost.length + rt.modelsLost.length > 0).toBe(has("side-effect-import-removed"));
+    expect(rt.receiversLost.length + rt.modelsLost.length > 0).toBe(has("side-effect-import-removed") || has("registrations-lost"));
     const certainBreaks = warns.some((e) => (e.rule === "module-moved-without-shim" || e.rule === "deferred-name-removed") && e.line !== null);
     expect(rt.testsBroken.length > 0).toBe(certainBreaks);
   });
@@ -258,5 +258,15 @@ describeRuntime("django.setup() at base and head agrees with each scenario's run
       modelsLost: [...(rt?.modelsLost ?? [])].sort(),
       testsBroken: [...(rt?.testsBroken ?? [])].sort(),
     });
+    // "Connects only after the first request": the receivers of each module a finding says so of (the last
+    // module of its chain) are lost at setup and connected again once the URLconf is imported.
+    const webOnly = loadScenario(name)
+      .expect.filter((e) => e.rule === "registrations-lost" && (e.mentions ?? []).some((m) => m.includes("only after the first request")))
+      .map((e) => (e.via ?? []).at(-1) as string);
+    for (const module of webOnly) {
+      const lost = minus(base.receivers ?? [], head.receivers ?? []).filter((r) => r.startsWith(`${module}.`));
+      expect({ module, lost: lost.length > 0 }).toEqual({ module, lost: true });
+      expect(minus(lost, head.receivers_after_imports ?? [])).toEqual([]);
+    }
   });
 });

@@ -45,6 +45,8 @@ interface Cut {
   /** The link of the base chain that no longer holds (its importer still runs at setup). */
   importer: ChainLink;
   target: ChainLink;
+  /** The function the change moved the import into (it runs only when called), when it did. */
+  deferredInto?: string;
 }
 
 function plural(n: number, word: string): string {
@@ -80,7 +82,11 @@ function cutOf(model: ReviewModel, chain: ChainLink[]): Cut | null {
   const line = target.line ?? 1;
   const own = importer.file === null ? undefined : change(model, importer.file);
   if (own !== undefined && importer.file !== null) {
-    return own.head === null ? { ...base, file: importer.file, line, side: "base" } : { ...base, file: own.path, line: headLine(own, line), side: "head" };
+    if (own.head === null) return { ...base, file: importer.file, line, side: "base" };
+    // The import is still there but no longer runs at import (moved into a function, a PEP 562 `__getattr__`): that line.
+    const moved = own.head.facts.imports.find((i) => !i.context.atImport && own.added.has(i.line) && model.head.mainTargets(own.path, i).includes(target.module));
+    if (moved !== undefined) return { ...base, file: own.path, line: moved.line, side: "head", deferredInto: moved.context.scope };
+    return { ...base, file: own.path, line: headLine(own, line), side: "head" };
   }
   // The import still stands: what it resolves through changed (a package `__init__`, a called function's file).
   const parts = target.module.split(".");
@@ -179,7 +185,8 @@ export const registrationsLost = defineRule({
       if (cut === null) continue;
       const later = head.reachedBy(m.name);
       const web = later !== null && later.phase === "first-request";
-      const how = `${cut.importer.module} no longer imports ${cut.target.module} at setup (at the base: ${cut.importer.file ?? cut.importer.module}:${cut.target.line ?? "?"})`;
+      const moved = cut.deferredInto === undefined ? "" : `; the import now runs inside ${cut.deferredInto === "" ? "a function" : `${cut.deferredInto}()`}, only when called`;
+      const how = `${cut.importer.module} no longer imports ${cut.target.module} at setup (at the base: ${cut.importer.file ?? cut.importer.module}:${cut.target.line ?? "?"}${moved})`;
       const consequence = web
         ? `${WEB_ONLY} (the head imports it only through the URLconf ${head.firstRequest?.module ?? ""})`
         : "no process imports it any more (web, Celery, migrate, shell): it never connects";

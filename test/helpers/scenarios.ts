@@ -22,7 +22,7 @@ export const PROBE_SCRIPT = join(FIXTURES_DIR, "tools", "django_setup_probe.py")
 
 /** One finding a scenario must produce (and, together, all of them: nothing else may be reported). */
 export interface ExpectedFinding {
-  rule: "heavy-import-at-startup" | "side-effect-import-removed" | "module-moved-without-shim" | "deferred-name-removed" | "startup-import-cycle";
+  rule: "heavy-import-at-startup" | "side-effect-import-removed" | "registrations-lost" | "module-moved-without-shim" | "deferred-name-removed" | "startup-import-cycle";
   /** Repository-relative path at head (at base for a deleted file). */
   file: string;
   /** 1-based line at head (at base for a deleted file); null for a file-level finding. */
@@ -311,6 +311,8 @@ export interface ProbeResult {
   setup: string;
   modules: string[];
   receivers?: string[];
+  /** Receivers connected after the `--import` modules are imported too (the URLconf: a web process after its first request). */
+  receivers_after_imports?: string[];
   models?: string[];
   imports?: Record<string, string>;
   tests?: Record<string, string>;
