@@ -154,8 +154,8 @@ export const registrationsLost = defineRule({
     docsAnchor: "registrations-lost",
     short: "the same, cut anywhere in the chain (web-only if only the URLconf imports them)",
     docs: {
-      what: "A module that registers signal receivers, models or admin classes was imported by django.setup() at the base and no longer is at the head, whatever file the change touched (a lazy router, a viewset, a package __init__); reported at the link the change cut.",
-      why: "Receivers connect and models register only when their module is imported. When that import rode on an incidental chain (receivers imported by a viewset that an eagerly built router imported), a change far from any apps.py cuts it and nothing fails: Celery, Temporal, migrate and shell silently stop running the receivers, and web processes run them only once a request has loaded the URLconf.",
+      what: "A module that registers signal receivers, models or admin classes was imported by django.setup() at the base and no longer is at the head, whatever file the change touched (a lazy router, a viewset, a package __init__); reported at the link the change cut, and, when only the URLconf still imports it, as connecting only after the first request in web processes.",
+      why: "Receivers connect and models register only when their module is imported. When that import rode on an incidental chain (receivers imported by a viewset that an eagerly built router imported), a change far from any apps.py cuts it and nothing fails: Celery, Temporal, migrate and shell silently stop running the receivers, and web processes run them only once a request has loaded the URLconf. A rule of its own beside side-effect-import-removed, which reads what a registration file itself stops importing and gives back the exact line: this one compares the whole startup graphs of base and head and reports wherever the chain broke, so each can be set on its own; a module side-effect-import-removed reports (and what setup reached only through it) is not reported here again.",
       fix: "Import the module on purpose: from its app's AppConfig.ready() for receivers and admin registrations (`from . import signals  # noqa: F401`), from the app's models package for models.",
       example: {
         bad: "# posthog/api/__init__.py (the router, now built on first use)\ndef __getattr__(name):\n    if name == \"router\":\n        from .routes import router  # imported the viewsets, which imported the receivers\n        return router\n    raise AttributeError(name)",
@@ -167,8 +167,8 @@ export const registrationsLost = defineRule({
   check(model: ReviewModel): RawFinding[] {
     const base = model.base.graph;
     const head = model.head.graph;
-    // Without both graphs, or when the head finds no settings (every module would look lost), there is nothing to compare.
-    if (base === null || head === null || head.modules().length === 0) return [];
+    // Without both graphs there is nothing to compare (a head without settings loses every root: cutOf says nothing then).
+    if (base === null || head === null) return [];
     const skip = new Set<string>();
     for (const c of model.changes) for (const [module] of droppedSideImports(model, c)) skip.add(module);
     const findings: RawFinding[] = [];
