@@ -27,7 +27,9 @@ export const STARTUP_HELP = `Usage:
       every module django.setup() imports (first-party, stdlib or third-party), each with
       its shortest chain of imports from a startup root (a link made by calling a
       repository function at setup shows the call route); the roots and why each is one;
-      what could not be resolved statically.
+      what could not be resolved statically. Then the first request (the settings'
+      ROOT_URLCONF and what it imports, include("app.urls") strings too): the modules only it
+      imports, each with its chain from the URLconf, and what it could not resolve.
 
   django-startup-guard why MODULE [--repo DIR] [--settings MODULE] [--source-root DIR]...
                                   [--config FILE.json] [--format text|json] [--no-cache]
@@ -35,7 +37,8 @@ export const STARTUP_HELP = `Usage:
       it); or that MODULE is in the repository but setup does not import it; or that it is in
       the standard library, or not in the repository (with the closest name that is), and the
       repository's code does not import it at setup (Django and installed apps may: the tool
-      reads only the repository's code).
+      reads only the repository's code); and, when only the first request imports it (through
+      ROOT_URLCONF), that chain: web processes only, never Celery, migrate or shell.
 
   Configuration flags, the same for review, startup and why:
 ${CONFIG_FLAGS_HELP}
