@@ -77,6 +77,42 @@ function undecided(side: RepoSide): string | null {
   return null;
 }
 
+/** Calls that make a module a process's entry point (a server, a worker, manage.py). */
+const ENTRY_CALLS = /^(django\.setup|(\w+\.)*(get_wsgi_application|get_asgi_application|execute_from_command_line))$/;
+const ENTRY_FILES = /(^|\/)(manage|wsgi|asgi|celery)\.py$/;
+
+/** Reached first-party files' dotted strings (settings name modules Django loads by name: MIDDLEWARE, WSGI_APPLICATION...). */
+function namedBySetup(side: RepoSide): Set<string> {
+  const out = new Set<string>();
+  for (const m of side.graph?.modules() ?? []) {
+    if (!m.firstParty || m.file === null) continue;
+    for (const d of side.files.get(m.file)?.dottedStrings ?? []) out.add(d.value);
+  }
+  return out;
+}
+
+/**
+ * Why a process imports the module although no import setup runs names it: an entry point
+ * (wsgi.py, asgi.py, manage.py, celery.py, a file calling django.setup() or
+ * get_wsgi_application(), a script's `__main__` block), a template tag library of an installed
+ * app (the template engine imports them all), an installed app's `tasks` module with Celery
+ * (its workers autodiscover them), or a module named by a dotted string in the settings or
+ * another module setup runs (MIDDLEWARE, WSGI_APPLICATION, AUTHENTICATION_BACKENDS...). Null: none.
+ */
+function importedOtherwise(side: RepoSide, change: FileChangeModel, module: string, owner: InstalledApp | null, named: () => Set<string>): string | null {
+  const facts = change.head?.facts;
+  if (facts === undefined) return null;
+  if (ENTRY_FILES.test(change.path)) return "an entry point";
+  if (facts.calls.some((c) => ENTRY_CALLS.test(c.callee))) return "an entry point";
+  if ([...facts.imports, ...facts.calls].some((x) => x.context.kind === "main_guard")) return "a script";
+  if (owner !== null && module.startsWith(`${owner.name}.templatetags.`)) return "a template tag library";
+  if (owner !== null && module === `${owner.name}.tasks` && (side.graph?.chainToPrefix("celery") ?? null) !== null) return "a Celery tasks module";
+  const all = named();
+  if (all.has(module)) return "named in settings";
+  for (const s of all) if (parentOf(s) === module) return "named in settings";
+  return null;
+}
+
 /** The installed app a module belongs to: the one with the longest name the module is under. */
 function ownerApp(graph: StartupGraphView | null, module: string): InstalledApp | null {
   let best: InstalledApp | null = null;
@@ -184,6 +220,8 @@ export const registrationNeverConnected = defineRule({
     const findings: RawFinding[] = [];
     const head = model.head;
     let cannot: string | null | undefined;
+    let strings: Set<string> | undefined;
+    const named = (): Set<string> => (strings ??= namedBySetup(head));
     for (const change of model.changes) {
       if (change.head === null || !mayBeOnStartup(model.config, change.path)) continue;
       const module = change.head.module?.module ?? null;
@@ -194,9 +232,10 @@ export const registrationNeverConnected = defineRule({
       // Reached at the base and no longer at the head: the registrations are lost, another rule's business.
       const baseModule = change.base?.module?.module ?? null;
       if (baseModule !== null && model.base.graph?.chainTo(baseModule)) continue;
+      const owner = ownerApp(head.graph, module);
+      if (importedOtherwise(head, change, module, owner, named) !== null) continue;
       cannot = cannot === undefined ? undecided(head) : cannot;
       const first = Math.min(...effects.receivers.map((r) => r.line), ...effects.models.map((m) => m.line), ...effects.admin.map((a) => a.line));
-      const owner = ownerApp(head.graph, module);
       const missing = uninstalledApp(head, module, owner);
       const what = consequence(effects);
       let message: string;

@@ -161,6 +161,17 @@ const valid: ReviewCase[] = [
     expect: [],
   },
   {
+    name: "modules a process imports by convention: a template tag library, the WSGI entry point, middleware named in settings",
+    base: { ...DJANGO_BASE, "proj/settings.py": `${DJANGO_BASE["proj/settings.py"]}MIDDLEWARE = ["shop.middleware.TimingMiddleware"]\n` },
+    head: {
+      "shop/templatetags/__init__.py": "",
+      "shop/templatetags/shop_tags.py": CONNECT.replace("from .models", "from ..models"),
+      "proj/wsgi.py": `import os\n\nfrom django.core.wsgi import get_wsgi_application\nfrom django.db.backends.signals import connection_created\n\n\ndef tune(connection, **kwargs):\n    pass\n\n\nconnection_created.connect(tune)\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\napplication = get_wsgi_application()\n`,
+      "shop/middleware.py": `${CONNECT}\n\nclass TimingMiddleware:\n    pass\n`,
+    },
+    expect: [],
+  },
+  {
     name: "a connect inside a function registers nothing on import",
     base: DJANGO_BASE,
     head: { "shop/wiring.py": "from django.db.models.signals import post_save\n\n\ndef wire(handler):\n    post_save.connect(handler)\n" },
