@@ -1,6 +1,6 @@
 import { cleanupRepos } from "../helpers/git-repo";
 import { DJANGO_BASE, describeRule, type ReviewCase } from "../helpers/rule-tester";
-import type { ReviewResult } from "../../src/core/review";
+import type { ReviewResult } from "../../src/review/review";
 
 afterAll(cleanupRepos);
 
