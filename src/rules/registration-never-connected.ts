@@ -67,8 +67,10 @@ function undecided(side: RepoSide): string | null {
   if (apps.length > 0) return `INSTALLED_APPS is partly unknown (${apps.slice(0, 3).map((u) => `${u.what} at ${u.where}: ${u.why}`).join("; ")})`;
   const guessed = graph.apps.filter((a) => a.guessed);
   if (guessed.length > 0) return `INSTALLED_APPS could not be read, so the installed apps are guessed (${guessed.length} with an AppConfig)`;
-  const computed = graph.unresolved.filter((u) => /^(import_module|__import__)\(/.test(u.what));
+  const computed = graph.unresolved.filter((u) => u.phase === undefined && /^(import_module|__import__)\(/.test(u.what));
   if (computed.length > 0) return `setup runs ${plural(computed.length, "import", "imports")} whose module name is computed at run time (${computed.slice(0, 3).map((u) => `${u.what} at ${u.where}`).join(", ")}), which may import it`;
+  const web = graph.unresolved.filter((u) => u.phase === "first-request");
+  if (web.length > 0) return `what the first request imports is partly unknown (${web.slice(0, 3).map((u) => `${u.what} at ${u.where}: ${u.why}`).join("; ")})`;
   for (const m of graph.modules()) {
     if (!m.firstParty || m.file === null) continue;
     const call = side.files.get(m.file)?.calls.find((c) => /(^|\.)autodiscover_modules$/.test(c.callee));
@@ -203,7 +205,7 @@ export const registrationNeverConnected = defineRule({
     docsAnchor: "registration-never-connected",
     short: "receivers/models/admin added where setup never imports them",
     docs: {
-      what: "The change adds signal receivers, models or admin registrations to a module that nothing django.setup() runs imports (a new module, or one setup did not import before either).",
+      what: "The change adds signal receivers, models or admin registrations to a module that neither django.setup() nor the first request imports (a new module, or one neither imported before either).",
       details:
         "Signal receivers (`@receiver`, the configured project decorators such as `@mutable_receiver`, `.connect(...)` at import time), Django models (not abstract ones) or admin registrations that the change adds to a module that neither `django.setup()` nor the first request (the URLconf and what it imports) imports: a new module, or one neither imported at the base either. A module they imported at the base is registrations lost, not never connected; one only the URLconf imports connects in web processes, which is not this rule's to say. Modules Django imports by convention are reached through the startup graph (an installed app's `apps`, `models` and, under admin autodiscovery, `admin`); other conventions are left alone: entry points (`wsgi.py`, `asgi.py`, `manage.py`, `celery.py`, files calling `django.setup()` or `get_wsgi_application()`, scripts' `__main__` blocks), template tag libraries of installed apps, their `tasks` modules under Celery, and modules named by a dotted string in the settings or another module setup runs (`MIDDLEWARE`, `WSGI_APPLICATION`...). Tests, migrations, management commands and `conftest.py` are not looked at: they run when their command or test runs.\n\n" +
         "The fix names the app that owns the module (the installed app with the longest name it is under) and the AppConfig Django picks for it: the import line for its `ready()`, or the `ready()` to add, or the whole `apps.py` when the app has no AppConfig of its own; models are imported from the app's models module instead. A module of a package that is not an installed app (its `apps.py` or `models` is there, the app is not in INSTALLED_APPS) gets its own message and the entry to add: its models cannot register. When no startup graph was built, INSTALLED_APPS is partly unknown, setup runs imports whose module name is computed, or what the first request imports is partly unknown, the finding says the rule could not decide and is capped at `message`.",
@@ -228,10 +230,12 @@ export const registrationNeverConnected = defineRule({
       if (module === null) continue;
       const effects = added(model, change, module);
       if (effects === null) continue;
-      if (head.graph?.chainTo(module)) continue;
+      // Imported at setup, or by the URLconf at the first request (web processes only: the
+      // registrations-lost rule's business to say so, not this one's).
+      if (head.graph?.reachedBy(module)) continue;
       // Reached at the base and no longer at the head: the registrations are lost, another rule's business.
       const baseModule = change.base?.module?.module ?? null;
-      if (baseModule !== null && model.base.graph?.chainTo(baseModule)) continue;
+      if (baseModule !== null && model.base.graph?.reachedBy(baseModule)) continue;
       const owner = ownerApp(head.graph, module);
       if (importedOtherwise(head, change, module, owner, named) !== null) continue;
       cannot = cannot === undefined ? undecided(head) : cannot;
@@ -248,7 +252,8 @@ export const registrationNeverConnected = defineRule({
         why = "Django imports the apps, models and (with admin autodiscovery) admin modules of installed apps only, and a model registers only in an installed app. An app left out of INSTALLED_APPS registers nothing, with no error until something imports its models.";
         fix = { fix: `Add "${missing}" to INSTALLED_APPS${settings === null ? "" : ` in ${settings}`}, then make sure its AppConfig.ready() or models module imports \`${module}\`.`, fixCode: { ...(settings === null ? {} : { path: settings }), language: "python", code: `    "${missing}",` } };
       } else {
-        message = `Nothing django.setup() runs imports \`${module}\` (no AppConfig.ready(), models module or module on the startup path): ${what}.`;
+        const urls = head.graph?.firstRequest ? `, nor does the URLconf ${head.graph.firstRequest.module} at the first request` : "";
+        message = `Nothing django.setup() runs imports \`${module}\` (no AppConfig.ready(), models module or module on the startup path)${urls}: ${what}.`;
         if (owner === null) {
           fix = null;
           message += " It is in no installed app.";

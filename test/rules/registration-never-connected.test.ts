@@ -119,6 +119,16 @@ const invalid: ReviewCase[] = [
     check: (r) => expect(r.findings[0].message).toContain("computed at run time"),
   },
   {
+    name: "the URLconf includes a computed module: what the first request imports is partly unknown, capped at message",
+    base: { ...DJANGO_BASE, "proj/settings.py": `${DJANGO_BASE["proj/settings.py"]}ROOT_URLCONF = "proj.urls"\n`, "proj/urls.py": 'import os\n\nfrom django.urls import include, path\n\nurlpatterns = [path("x/", include(os.environ["EXTRA_URLS"]))]\n' },
+    head: { "shop/handlers.py": RECEIVERS },
+    expect: [`${RULE} shop/handlers.py:7 message`],
+    check: (r) => {
+      expect(r.findings[0].message).toContain("nor does the URLconf proj.urls at the first request");
+      expect(r.findings[0].message).toContain("what the first request imports is partly unknown");
+    },
+  },
+  {
     name: "the PR unwires a module and adds a receiver to it: registrations lost (another rule), not never connected",
     base: DJANGO_BASE,
     head: { "shop/apps.py": APPS_NO_READY, "shop/signals.py": `${DJANGO_BASE["shop/signals.py"]}\n\n@receiver(post_save, sender=Order)\ndef second(sender, instance, **kwargs):\n    pass\n` },
@@ -169,6 +179,12 @@ const valid: ReviewCase[] = [
       "proj/wsgi.py": `import os\n\nfrom django.core.wsgi import get_wsgi_application\nfrom django.db.backends.signals import connection_created\n\n\ndef tune(connection, **kwargs):\n    pass\n\n\nconnection_created.connect(tune)\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\napplication = get_wsgi_application()\n`,
       "shop/middleware.py": `${CONNECT}\n\nclass TimingMiddleware:\n    pass\n`,
     },
+    expect: [],
+  },
+  {
+    name: "a new receivers module the URLconf imports: connected at the first request (web-only is registrations-lost's business)",
+    base: { ...DJANGO_BASE, "proj/settings.py": `${DJANGO_BASE["proj/settings.py"]}ROOT_URLCONF = "proj.urls"\n`, "proj/urls.py": "urlpatterns = []\n" },
+    head: { "shop/handlers.py": RECEIVERS, "shop/views.py": "from . import handlers  # noqa: F401\n", "proj/urls.py": "from shop import views  # noqa: F401\n\nurlpatterns = []\n" },
     expect: [],
   },
   {
