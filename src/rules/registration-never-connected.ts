@@ -1,7 +1,7 @@
 /** `registration-never-connected`: its docs are `meta.docs` below (docs/rules.md is generated from them). */
 import type { InstalledApp } from "../graph/apps";
 import type { DjangoModel } from "./django-models";
-import { mayBeOnStartup, type FileChangeModel, type RepoSide, type ReviewModel, type StartupGraphView } from "./model";
+import { mayBeOnStartup, type FileChangeModel, type FileVersion, type RepoSide, type ReviewModel, type StartupGraphView } from "./model";
 import { type Effects, effectDetails, effectsOf } from "./registrations";
 import { defineRule, type RawFinding } from "./rule";
 
@@ -29,6 +29,13 @@ function importLine(importerPkg: string, target: string, names: string[] | null)
   return `from ${holder} import ${what}${NOQA}`;
 }
 
+/** Whether a model's own `class Meta` says `abstract = True` (an abstract model registers nothing). */
+function isAbstract(version: FileVersion, name: string): boolean {
+  const meta = version.facts.classes.find((c) => c.qualname === `${name}.Meta`);
+  if (meta === undefined) return false;
+  return version.lines.slice(meta.line, meta.endLine).some((l) => /^\s*abstract\s*=\s*True\b/.test(l));
+}
+
 /** The registrations the head adds: at import time, and not already in the file's base version. */
 function added(model: ReviewModel, change: FileChangeModel, module: string): Effects | null {
   const head = change.head;
@@ -40,7 +47,7 @@ function added(model: ReviewModel, change: FileChangeModel, module: string): Eff
   const models = new Set(before?.models.map((m) => m.name) ?? []);
   const effects: Effects = {
     receivers: now.receivers.filter((r) => r.context.atImport && !keys.has(r.key)),
-    models: now.models.filter((m) => !models.has(m.name)),
+    models: now.models.filter((m) => !models.has(m.name) && !isAbstract(head, m.name)),
     admin: now.admin.filter((r) => r.context.atImport && !keys.has(r.key)),
   };
   return effects.receivers.length + effects.models.length + effects.admin.length === 0 ? null : effects;

@@ -200,6 +200,12 @@ const valid: ReviewCase[] = [
     expect: [],
   },
   {
+    name: "a new abstract model registers nothing (its subclasses do, where they are imported)",
+    base: DJANGO_BASE,
+    head: { "shop/base.py": "from django.db import models\n\n\nclass TimeStamped(models.Model):\n    created = models.DateTimeField(auto_now_add=True)\n\n    class Meta:\n        abstract = True\n" },
+    expect: [],
+  },
+  {
     name: "a pydantic BaseModel in a new module is no Django model",
     base: DJANGO_BASE,
     head: { "shop/schemas.py": "from pydantic import BaseModel\n\n\nclass OrderIn(BaseModel):\n    total: int\n" },
