@@ -257,7 +257,9 @@ export const registrationNeverConnected = defineRule({
         const raises = effects.models.length > 0 ? `; importing its models raises RuntimeError ("Model class ... doesn't declare an explicit app_label and isn't in an application in INSTALLED_APPS")` : "";
         message = `\`${module}\` belongs to \`${missing}\`, which is not in INSTALLED_APPS${settings === null ? "" : ` (${settings})`}: django.setup() never imports it, so ${what}${raises}.`;
         why = "Django imports the apps, models and (with admin autodiscovery) admin modules of installed apps only, and a model registers only in an installed app. An app left out of INSTALLED_APPS registers nothing, with no error until something imports its models.";
-        fix = { fix: `Add "${missing}" to INSTALLED_APPS${settings === null ? "" : ` in ${settings}`}, then make sure its AppConfig.ready() or models module imports \`${module}\`.`, fixCode: { ...(settings === null ? {} : { path: settings }), language: "python", code: `    "${missing}",` } };
+        const conventional = ["apps", "models", "admin"].some((m) => module === `${missing}.${m}`);
+        const then = conventional ? "" : `, then import \`${module}\` from its AppConfig.ready() (receivers) or its models module (models)`;
+        fix = { fix: `Add "${missing}" to INSTALLED_APPS${settings === null ? "" : ` in ${settings}`}${then}.`, fixCode: { ...(settings === null ? {} : { path: settings }), language: "python", code: `    "${missing}",` } };
       } else {
         const urls = head.graph?.firstRequest ? `, nor does the URLconf ${head.graph.firstRequest.module} at the first request` : "";
         message = `Nothing django.setup() runs imports \`${module}\` (no AppConfig.ready(), models module or module on the startup path)${urls}: ${what}.`;

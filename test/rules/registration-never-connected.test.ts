@@ -94,6 +94,7 @@ const invalid: ReviewCase[] = [
       const f = r.findings[0];
       expect(f.message).toContain("belongs to `billing`, which is not in INSTALLED_APPS (proj/settings.py)");
       expect(f.message).toContain("RuntimeError");
+      expect(f.fix).toBe('Add "billing" to INSTALLED_APPS in proj/settings.py.');
       expect(fixOf(r)).toEqual({ path: "proj/settings.py", code: '    "billing",' });
     },
   },
