@@ -66,7 +66,7 @@ function consequence(e: Effects): string {
  * (or an app's name) partly unknown, imports whose module name is computed at setup, or
  * Django's `autodiscover_modules()` called at setup. Null when it can.
  */
-function undecided(side: RepoSide): string | null {
+async function undecided(side: RepoSide): Promise<string | null> {
   const graph = side.graph;
   if (graph === null) return "no startup graph was built for the head";
   if (graph.settingsModule === null && graph.apps.length === 0) return "no settings module was found, so what django.setup() imports is unknown";
@@ -78,27 +78,27 @@ function undecided(side: RepoSide): string | null {
   if (computed.length > 0) return `setup runs ${plural(computed.length, "import", "imports")} whose module name is computed at run time (${computed.slice(0, 3).map((u) => `${u.what} at ${u.where}`).join(", ")}), which may import it`;
   const web = graph.unresolved.filter((u) => u.phase === "first-request");
   if (web.length > 0) return `what the first request imports is partly unknown (${web.slice(0, 3).map((u) => `${u.what} at ${u.where}: ${u.why}`).join("; ")})`;
-  for (const m of graph.modules()) {
-    if (!m.firstParty || m.file === null) continue;
-    const call = side.files.get(m.file)?.calls.find((c) => /(^|\.)autodiscover_modules$/.test(c.callee));
-    if (call !== undefined) return `${m.file}:${call.line} calls autodiscover_modules() at setup, which imports a submodule of every installed app by name`;
+  // Django's autodiscover_modules() comes from django.utils.module_loading: only files naming it can call it.
+  for (const file of await reachedFilesNaming(side, "django.utils.module_loading")) {
+    const call = side.files.get(file)?.calls.find((c) => /(^|\.)autodiscover_modules$/.test(c.callee));
+    if (call !== undefined) return `${file}:${call.line} calls autodiscover_modules() at setup, which imports a submodule of every installed app by name`;
   }
   return null;
+}
+
+/** Files setup or the first request imports whose text may name `module` (a superset: RepoSide.filesNaming). */
+async function reachedFilesNaming(side: RepoSide, module: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of await side.filesNaming(module)) {
+    const m = side.moduleOf(file);
+    if (m !== null && side.files.has(file) && side.graph?.reachedBy(m.module)) out.push(file);
+  }
+  return out;
 }
 
 /** Calls that make a module a process's entry point (a server, a worker, manage.py). */
 const ENTRY_CALLS = /^(django\.setup|(\w+\.)*(get_wsgi_application|get_asgi_application|execute_from_command_line))$/;
 const ENTRY_FILES = /(^|\/)(manage|wsgi|asgi|celery)\.py$/;
-
-/** Reached first-party files' dotted strings (settings name modules Django loads by name: MIDDLEWARE, WSGI_APPLICATION...). */
-function namedBySetup(side: RepoSide): Set<string> {
-  const out = new Set<string>();
-  for (const m of side.graph?.modules() ?? []) {
-    if (!m.firstParty || m.file === null) continue;
-    for (const d of side.files.get(m.file)?.dottedStrings ?? []) out.add(d.value);
-  }
-  return out;
-}
 
 /**
  * Why a process imports the module although no import setup runs names it: an entry point
@@ -108,7 +108,7 @@ function namedBySetup(side: RepoSide): Set<string> {
  * (its workers autodiscover them), or a module named by a dotted string in the settings or
  * another module setup runs (MIDDLEWARE, WSGI_APPLICATION, AUTHENTICATION_BACKENDS...). Null: none.
  */
-function importedOtherwise(side: RepoSide, change: FileChangeModel, module: string, owner: InstalledApp | null, named: () => Set<string>): string | null {
+async function importedOtherwise(side: RepoSide, change: FileChangeModel, module: string, owner: InstalledApp | null): Promise<string | null> {
   const facts = change.head?.facts;
   if (facts === undefined) return null;
   if (ENTRY_FILES.test(change.path)) return "an entry point";
@@ -116,9 +116,9 @@ function importedOtherwise(side: RepoSide, change: FileChangeModel, module: stri
   if ([...facts.imports, ...facts.calls].some((x) => x.context.kind === "main_guard")) return "a script";
   if (owner !== null && module.startsWith(`${owner.name}.templatetags.`)) return "a template tag library";
   if (owner !== null && module === `${owner.name}.tasks` && (side.graph?.chainToPrefix("celery") ?? null) !== null) return "a Celery tasks module";
-  const all = named();
-  if (all.has(module)) return "named in settings";
-  for (const s of all) if (parentOf(s) === module) return "named in settings";
+  for (const file of await reachedFilesNaming(side, module)) {
+    if (side.files.get(file)?.dottedStrings.some((d) => d.value === module || parentOf(d.value) === module)) return "named in settings";
+  }
   return null;
 }
 
@@ -214,7 +214,7 @@ export const registrationNeverConnected = defineRule({
     docs: {
       what: "The change adds signal receivers, models or admin registrations to a module that neither django.setup() nor the first request imports (a new module, or one neither imported before either).",
       details:
-        "Signal receivers (`@receiver`, the configured project decorators such as `@mutable_receiver`, `.connect(...)` at import time), Django models (not abstract ones) or admin registrations that the change adds to a module that neither `django.setup()` nor the first request (the URLconf and what it imports) imports: a new module, or one neither imported at the base either. A module they imported at the base is registrations lost, not never connected; one only the URLconf imports connects in web processes, which is not this rule's to say. Modules Django imports by convention are reached through the startup graph (an installed app's `apps`, `models` and, under admin autodiscovery, `admin`); other conventions are left alone: entry points (`wsgi.py`, `asgi.py`, `manage.py`, `celery.py`, files calling `django.setup()` or `get_wsgi_application()`, scripts' `__main__` blocks), template tag libraries of installed apps, their `tasks` modules under Celery, and modules named by a dotted string in the settings or another module setup runs (`MIDDLEWARE`, `WSGI_APPLICATION`...). Tests, migrations, management commands and `conftest.py` are not looked at: they run when their command or test runs.\n\n" +
+        "Signal receivers (`@receiver`, the configured project decorators such as `@mutable_receiver`, `.connect(...)` at import time), Django models (not abstract ones) or admin registrations that the change adds to a module that neither `django.setup()` nor the first request (the URLconf and what it imports) imports: a new module, or one neither imported at the base either. A module they imported at the base is registrations lost, not never connected; one only the URLconf imports connects in web processes, which is not this rule's to say. Modules Django imports by convention are reached through the startup graph (an installed app's `apps`, `models` and, under admin autodiscovery, `admin`); other conventions are left alone: entry points (`wsgi.py`, `asgi.py`, `manage.py`, `celery.py`, files calling `django.setup()` or `get_wsgi_application()`, scripts' `__main__` blocks), template tag libraries of installed apps, their `tasks` modules under Celery, and modules named by a dotted string in the settings or another module setup or the first request runs (`MIDDLEWARE`, `WSGI_APPLICATION`...). Tests, migrations, management commands and `conftest.py` are not looked at: they run when their command or test runs.\n\n" +
         "The fix names the app that owns the module (the installed app with the longest name it is under) and the AppConfig Django picks for it: the import line for its `ready()`, or the `ready()` to add, or the whole `apps.py` when the app has no AppConfig of its own; models are imported from the app's models module instead. A module of a package that is not an installed app (its `apps.py` or `models` is there, the app is not in INSTALLED_APPS) gets its own message and the entry to add: its models cannot register. When no startup graph was built, INSTALLED_APPS is partly unknown, setup runs imports whose module name is computed, or what the first request imports is partly unknown, the finding says the rule could not decide and is capped at `message`.",
       why: "Receivers connect and models register only when their module is imported. A new signals.py that no AppConfig.ready() imports fails nowhere and never fires: Celery, Temporal, migrate, shell and the web process all run without it, and nothing says so.",
       fix: "Import the module from the ready() of the app that owns it (`from . import signals  # noqa: F401`); import models from the app's models module; add a missing app to INSTALLED_APPS.",
@@ -225,12 +225,10 @@ export const registrationNeverConnected = defineRule({
     },
   },
 
-  check(model: ReviewModel): RawFinding[] {
+  async check(model: ReviewModel): Promise<RawFinding[]> {
     const findings: RawFinding[] = [];
     const head = model.head;
     let cannot: string | null | undefined;
-    let strings: Set<string> | undefined;
-    const named = (): Set<string> => (strings ??= namedBySetup(head));
     for (const change of model.changes) {
       if (change.head === null || !mayBeOnStartup(model.config, change.path)) continue;
       const module = change.head.module?.module ?? null;
@@ -244,8 +242,8 @@ export const registrationNeverConnected = defineRule({
       const baseModule = change.base?.module?.module ?? null;
       if (baseModule !== null && model.base.graph?.reachedBy(baseModule)) continue;
       const owner = ownerApp(head.graph, module);
-      if (importedOtherwise(head, change, module, owner, named) !== null) continue;
-      cannot = cannot === undefined ? undecided(head) : cannot;
+      if ((await importedOtherwise(head, change, module, owner)) !== null) continue;
+      cannot = cannot === undefined ? await undecided(head) : cannot;
       const first = Math.min(...effects.receivers.map((r) => r.line), ...effects.models.map((m) => m.line), ...effects.admin.map((a) => a.line));
       const missing = uninstalledApp(head, module, owner);
       const what = consequence(effects);

@@ -120,6 +120,13 @@ const invalid: ReviewCase[] = [
     check: (r) => expect(r.findings[0].message).toContain("computed at run time"),
   },
   {
+    name: "ready() calls Django's autodiscover_modules(), which imports modules by name: capped at message",
+    base: { ...DJANGO_BASE, "shop/apps.py": `from django.utils.module_loading import autodiscover_modules\n\n${APPS_NO_READY}\n    def ready(self):\n        autodiscover_modules("handlers")\n` },
+    head: { "shop/handlers.py": RECEIVERS },
+    expect: [`${RULE} shop/handlers.py:7 message`],
+    check: (r) => expect(r.findings[0].message).toContain("shop/apps.py:10 calls autodiscover_modules() at setup"),
+  },
+  {
     name: "the URLconf includes a computed module: what the first request imports is partly unknown, capped at message",
     base: { ...DJANGO_BASE, "proj/settings.py": `${DJANGO_BASE["proj/settings.py"]}ROOT_URLCONF = "proj.urls"\n`, "proj/urls.py": 'import os\n\nfrom django.urls import include, path\n\nurlpatterns = [path("x/", include(os.environ["EXTRA_URLS"]))]\n' },
     head: { "shop/handlers.py": RECEIVERS },
