@@ -25,7 +25,7 @@ const ALLOWED_KEYS =
   "docsUrl, rules, heavyModules, extendHeavyModules, receiverDecorators, extendReceiverDecorators, " +
   "exceptionModuleGlobs, extendExceptionModuleGlobs, overrides, exclude, extendExclude, settingsModule, " +
   "sourceRoots, testGlobs, extendTestGlobs, maxFileBytes, startupRoots, extendStartupRoots, cacheDir, subsystemThreshold, importtimeLog";
-const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, registrations-lost, module-moved-without-shim, deferred-name-removed, startup-import-cycle";
+const ALLOWED_RULES = "heavy-import-at-startup, side-effect-import-removed, registrations-lost, registration-never-connected, module-moved-without-shim, deferred-name-removed, startup-import-cycle";
 
 describe("defaults", () => {
   it("resolve to the documented values with no input", () => {
@@ -40,6 +40,7 @@ describe("defaults", () => {
       "heavy-import-at-startup": { severity: "warn" },
       "side-effect-import-removed": { severity: "warn" },
       "registrations-lost": { severity: "warn" },
+      "registration-never-connected": { severity: "warn" },
       "module-moved-without-shim": { severity: "warn" },
       "deferred-name-removed": { severity: "warn" },
       "startup-import-cycle": { severity: "warn" },
@@ -75,7 +76,7 @@ describe("defaults", () => {
   });
 
   it("exports the rule ids", () => {
-    expect(RULE_IDS).toEqual(["heavy-import-at-startup", "side-effect-import-removed", "registrations-lost", "module-moved-without-shim", "deferred-name-removed", "startup-import-cycle"]);
+    expect(RULE_IDS).toEqual(["heavy-import-at-startup", "side-effect-import-removed", "registrations-lost", "registration-never-connected", "module-moved-without-shim", "deferred-name-removed", "startup-import-cycle"]);
   });
 });
 

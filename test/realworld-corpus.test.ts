@@ -84,6 +84,49 @@ const MOVED = "module-moved-without-shim";
 const DEFERRED = "deferred-name-removed";
 const CYCLE = "startup-import-cycle";
 const LOST = "registrations-lost";
+const NEVER = "registration-never-connected";
+
+/**
+ * What a real process does with `module` in the checkout (its directory `root` first on
+ * sys.path): imported by django.setup()? by the URLconf (the first request)? and, imported
+ * by hand, does it connect a receiver whose name contains "planted"?
+ */
+const NEVER_PY = `
+import importlib, os, sys
+root, settings, module = sys.argv[1:4]
+sys.path.insert(0, root)
+os.environ["DJANGO_SETTINGS_MODULE"] = settings
+import django
+django.setup()
+setup = module in sys.modules
+from django.conf import settings as s
+importlib.import_module(s.ROOT_URLCONF)
+urls = module in sys.modules
+importlib.import_module(module)
+from django.dispatch import Signal
+signals = {id(v): v for m in list(sys.modules.values()) for v in list(getattr(m, "__dict__", {}).values()) if isinstance(v, Signal)}
+connected = any("planted" in repr(r) for sig in signals.values() for r in sig.receivers)
+print(setup, urls, connected)
+`;
+
+/**
+ * A new receivers module nothing imports (checked with a real django.setup() and the URLconf
+ * on the edited checkout): reported at its receiver.
+ */
+function plantedReceivers(root: string, settings: string, file: string, code: string): Edit {
+  return {
+    name: `a new receivers module nothing imports: ${file}`,
+    apply: (repo) => {
+      repo.write(file, code);
+      const module = path.posix.relative(root, file).replace(/\.py$/, "").replace(/\//g, ".");
+      const res = spawnSync(PYTHON, ["-B", "-I", "-W", "ignore", "-c", NEVER_PY, path.join(repo.dir, root), settings, module], { cwd: tempDir(), encoding: "utf8" });
+      expect({ status: res.status, stderr: res.status === 0 ? "" : res.stderr }).toEqual({ status: 0, stderr: "" });
+      // Not imported by setup, nor by the first request; connects once imported.
+      expect(res.stdout.trim()).toBe("False False True");
+      return [{ rule: NEVER, file, line: code.split("\n").findIndex((l) => l.startsWith("@receiver")) + 1 }];
+    },
+  };
+}
 
 /** `import numpy` added at module scope of a models module that setup imports. */
 function heavyImport(file: string): Edit {
@@ -274,6 +317,12 @@ const PROJECTS: Project[] = [
       deferImport("webapp", "webapp/graphite/tags/base.py", "TaggedSeries"),
       deferImport("webapp", "webapp/graphite/tags/base.py", "bisect", true),
       plantedCycle(),
+      plantedReceivers(
+        "webapp",
+        "graphite.settings",
+        "webapp/graphite/events/receivers.py",
+        "from django.db.models.signals import post_save\nfrom django.dispatch import receiver\n\nfrom graphite.events.models import Event\n\n\n@receiver(post_save, sender=Event)\ndef planted_event_saved(sender, instance, **kwargs):\n    pass\n",
+      ),
     ],
   },
   {
@@ -620,6 +669,24 @@ describe.each(PROJECTS)("$name", (p) => {
     expect(run?.failures.map((f) => `${f.file}:${f.line} ${f.message}`)).toEqual([]);
     const first = [...(run?.firstImport.keys() ?? [])].filter((m) => real.firstParty.has(m));
     process.stdout.write(`realworld-import-order: project=${p.name} simulated=${run?.firstImport.size} first-party-also-real=${first.length} uncertain=${run?.uncertain === null ? "none" : `${run?.uncertain.file}:${run?.uncertain.line}`}\n`);
+  }, 120_000);
+
+  it("reviewed as one pull request adding the whole project, no registration is reported as never connected", () => {
+    const repo = layout.repo;
+    repo.checkout("main");
+    repo.git("checkout", "-q", "-b", "bare");
+    repo.git("rm", "-r", "-q", "--", ".");
+    repo.write("README", "nothing yet\n");
+    repo.commit("bare");
+    repo.git("checkout", "-q", "-b", "whole");
+    repo.git("checkout", "main", "--", ".");
+    repo.rm("README");
+    repo.commit("the whole project");
+    const { out } = cli(["review", "--base", "bare", "--format", "json", "--fail-on", "never"], repo.dir);
+    repo.checkout("main");
+    const json = JSON.parse(out) as { findings: { rule: string; file: string; line: number | null; message: string }[]; errors: unknown[] };
+    expect(json.errors).toEqual([]);
+    expect(json.findings.filter((f) => f.rule === NEVER).map((f) => `${f.file}:${f.line} ${f.message}`)).toEqual([]);
   }, 120_000);
 
   it("explains every module setup() imports: in the startup graph, or its importing line is in `unresolved`", () => {

@@ -19,7 +19,7 @@ const names = listScenarios();
 
 test("there are scenarios for every rule, bad and good", () => {
   const rules = new Set(names.flatMap((n) => loadScenario(n).expect.map((e) => e.rule)));
-  expect([...rules].sort()).toEqual(["deferred-name-removed", "heavy-import-at-startup", "module-moved-without-shim", "registrations-lost", "side-effect-import-removed", "startup-import-cycle"]);
+  expect([...rules].sort()).toEqual(["deferred-name-removed", "heavy-import-at-startup", "module-moved-without-shim", "registration-never-connected", "registrations-lost", "side-effect-import-removed", "startup-import-cycle"]);
   expect(names.filter((n) => loadScenario(n).expect.length === 0).length).toBeGreaterThanOrEqual(6);
 });
 

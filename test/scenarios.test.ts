@@ -92,6 +92,7 @@ describe("fixture monorepo", () => {
         "deleted-feature-ok",
         "deferred-name-patched",
         "cycle-unmasked",
+        "never-connected-signals",
       ]),
     );
   });
@@ -200,6 +201,7 @@ describe.each(names)("scenario %s", (name) => {
     expect(rt.receiversLost.length + rt.modelsLost.length > 0).toBe(has("side-effect-import-removed") || has("registrations-lost"));
     const certainBreaks = warns.some((e) => (e.rule === "module-moved-without-shim" || e.rule === "deferred-name-removed") && e.line !== null);
     expect(rt.testsBroken.length > 0).toBe(certainBreaks);
+    expect(rt.neverImported.length > 0).toBe(has("registration-never-connected"));
   });
 });
 
@@ -236,14 +238,19 @@ describeRuntime("django.setup() at base and head agrees with each scenario's run
     const rt = loadScenario(name).runtime;
     const { dir } = await buildScenarioRepo(name);
     const tests = testModules(dir);
-    const head = runProbe(python as string, dir, { imports: ["posthog.urls"], tests });
+    const head = runProbe(python as string, dir, { imports: ["posthog.urls", ...(rt?.neverImported ?? [])], tests });
     if (rt?.setupError !== undefined) {
       expect(head.setup).toContain(rt.setupError);
       return;
     }
     expect(head.setup).toBe("ok");
     expect(head.syntax).toEqual([]);
-    expect(head.imports).toEqual({ "posthog.urls": "ok" });
+    expect(head.imports).toEqual(Object.fromEntries(["posthog.urls", ...(rt?.neverImported ?? [])].map((m) => [m, "ok"])));
+    // Imported neither by setup nor by the URLconf (the first request), yet importable on its own.
+    for (const m of rt?.neverImported ?? []) {
+      const urls = head.importedBy?.["posthog.urls"] ?? [];
+      expect({ m, setup: head.modules.includes(m), urls: urls.includes(m), own: head.importedBy?.[m]?.includes(m) }).toEqual({ m, setup: false, urls: false, own: true });
+    }
     const broken = tests.filter((t) => head.tests?.[t] !== "ok" && (base.tests?.[t] ?? "ok") === "ok").sort();
     expect({
       heavyAdded: minus(heavyOf(head.modules), heavyOf(base.modules)),

@@ -24,8 +24,22 @@ export interface Root {
 
 export type AppsSource = ClassSource;
 
+/** An installed app as the registry sees it: its label module (`AppConfig.name`) and the config Django picks. */
+export interface InstalledApp {
+  /** The app's module (`AppConfig.name`). */
+  name: string;
+  /** The INSTALLED_APPS entry, and where it is (or why it was guessed). */
+  entry: string;
+  where: string;
+  guessed: boolean;
+  /** The first-party AppConfig class Django uses; null: the base AppConfig (no subclass, or a third-party one). */
+  config: { module: string; cls: string; line: number } | null;
+}
+
 export interface AppsResult {
   roots: Root[];
+  /** The first-party installed apps whose name was read (third-party entries are left out). */
+  apps: InstalledApp[];
   /** Startup edges from `ready()` methods, by the module defining them. */
   readyEdges: Map<string, Edge[]>;
   unresolved: Unresolved[];
@@ -44,7 +58,7 @@ export class AppsReader {
   /** Roots and `ready()` edges for the installed apps (null entries: read them from `apps.py` files). */
   async populate(entries: AppEntry[] | null): Promise<AppsResult> {
     const { index } = this.src;
-    const res: AppsResult = { roots: [], readyEdges: new Map(), unresolved: [], notes: [] };
+    const res: AppsResult = { roots: [], apps: [], readyEdges: new Map(), unresolved: [], notes: [] };
     if (entries === null) {
       // Nothing of INSTALLED_APPS is known: guess (and say so). A partly read list is never replaced.
       entries = this.fallbackEntries();
@@ -58,11 +72,13 @@ export class AppsReader {
     const configs: ClassRef[] = [];
     const names: string[] = [];
     let autodiscover = false;
+    let legacyConfig: ClassRef | null = null;
     for (const { entry, where, guessed } of entries) {
       const at = guessed === undefined ? `INSTALLED_APPS entry "${entry}" (${where})` : `guessed app "${entry}" (${guessed})`;
       if (ADMIN_ENTRIES.has(entry)) autodiscover = true;
       let name: string | null = null;
       let config: ClassRef | null = null;
+      legacyConfig = null;
       if (index.resolve(entry) !== null) {
         phase1.push({ module: entry, reason: at });
         const apps = `${entry}.apps`;
@@ -77,6 +93,7 @@ export class AppsReader {
           if (found !== null) {
             phase1.push({ module: found.module, reason: `module of ${entry}.default_app_config` });
             configs.push(found);
+            legacyConfig = found;
           }
         }
         name = entry;
@@ -107,6 +124,8 @@ export class AppsReader {
         else if (name === null) res.unresolved.push({ what: `${config.cls.name}.name`, where, why: "the AppConfig sets no name (ImproperlyConfigured in Django)" });
       }
       if (name === null) continue;
+      const used = config ?? legacyConfig;
+      res.apps.push({ name, entry, where, guessed: guessed !== undefined, config: used === null ? null : { module: used.module, cls: used.cls.qualname, line: used.cls.line } });
       if (name !== entry) phase1.push({ module: name, reason: `AppConfig.name of ${at}` });
       names.push(name);
       if (index.resolve(`${name}.models`) !== null) models.push({ module: `${name}.models`, reason: `models of installed app ${name}` });

@@ -102,7 +102,7 @@ async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPat
   const edits: SysPathEdit[] = [];
   const visits: Visit[] = [];
   const ahead = input.scan === undefined ? null : new LookAhead(rev, input.scan);
-  const { settingsModule, settingsFrom, roots, readyEdges, urlconf } = await findRoots(rev);
+  const { settingsModule, settingsFrom, roots, apps, readyEdges, urlconf } = await findRoots(rev);
   let edgeCount = 0;
   const reported = new Set<string>();
   // The first request (second phase): what the URLconf imports that setup did not.
@@ -154,6 +154,7 @@ async function walk(input: RevisionInput): Promise<{ built: Built; edits: SysPat
       settingsFrom,
       sourceRoots: rev.layout.sourceRoots,
       roots,
+      apps,
       firstRequest: urlconf,
       reached,
       fileOf: (m) => index.resolve(m)?.file,

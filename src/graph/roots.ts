@@ -8,7 +8,7 @@
  * entry, so `ready()` and the registration modules (`apps`, `models`, `admin`) are followed
  * from every root. Parent packages come before their modules.
  */
-import { AppsReader, type AppsResult, type Root } from "./apps";
+import { AppsReader, type AppsResult, type InstalledApp, type Root } from "./apps";
 import type { Edge } from "./types";
 import type { ModuleIndex } from "../python/module-index";
 import { rootDirs } from "./layout";
@@ -22,6 +22,8 @@ export interface Roots {
   /** Where the settings module was found. */
   settingsFrom: string | null;
   roots: Root[];
+  /** The first-party installed apps (see InstalledApp). */
+  apps: InstalledApp[];
   /** Startup edges from `ready()` methods, by the module defining them. */
   readyEdges: Map<string, Edge[]>;
   /** The settings' `ROOT_URLCONF`: where the first request starts (null when not set or not read). */
@@ -60,7 +62,7 @@ interface Apps {
 
 export async function findRoots(rev: Revision): Promise<Roots> {
   const { config, layout } = rev;
-  const out: Roots = { settingsModule: null, settingsFrom: null, roots: [], readyEdges: new Map(), urlconf: null };
+  const out: Roots = { settingsModule: null, settingsFrom: null, roots: [], apps: [], readyEdges: new Map(), urlconf: null };
   const apps: Apps = { installed: [], listed: [] };
   if (config.startupRoots.length > 0) {
     for (const m of config.startupRoots) await listed(rev, m, "startup_roots", out, apps);
@@ -98,6 +100,7 @@ export async function findRoots(rev: Revision): Promise<Roots> {
   if (entries.length > 0 || apps.installed !== null) results.push(await reader.populate(entries));
   for (const r of results) {
     pushAll(out.roots, r.roots);
+    pushAll(out.apps, r.apps);
     pushAll(rev.unresolved, r.unresolved);
     pushAll(rev.notes, r.notes);
     for (const [m, edges] of r.readyEdges) out.readyEdges.set(m, [...(out.readyEdges.get(m) ?? []), ...edges]);

@@ -3,6 +3,7 @@ import type { ChainLink } from "../core/types";
 import { dominatedCounts, immediateDominators } from "./dominators";
 import type { LazyAccess, Unresolved } from "./types";
 import type { Reached } from "./reach";
+import type { InstalledApp } from "./apps";
 import type { Phase, StartupGraph, StartupModule } from "./types";
 
 export interface GraphParts {
@@ -10,6 +11,7 @@ export interface GraphParts {
   settingsFrom: string | null;
   sourceRoots: { dir: string; reason: string }[];
   roots: { module: string; reason: string }[];
+  apps: InstalledApp[];
   /** Where the first request starts (ROOT_URLCONF), or null. */
   firstRequest: { module: string; reason: string } | null;
   reached: Reached;
@@ -23,11 +25,12 @@ export interface GraphParts {
 
 /** A graph as stored in the cache (everything the queries need). */
 interface Stored {
-  v: 3;
+  v: 4;
   settingsModule: string | null;
   settingsFrom: string | null;
   sourceRoots: { dir: string; reason: string }[];
   roots: { module: string; reason: string }[];
+  apps: InstalledApp[];
   firstRequest: { module: string; reason: string } | null;
   /** Modules setup reaches: the first `setup` names; the rest only the first request. */
   setup: number;
@@ -52,6 +55,7 @@ export class ReachedGraph implements StartupGraph {
   readonly settingsFrom: string | null;
   readonly sourceRoots: { dir: string; reason: string }[];
   readonly roots: { module: string; reason: string }[];
+  readonly apps: InstalledApp[];
   readonly firstRequest: { module: string; reason: string } | null;
   readonly unresolved: Unresolved[];
   readonly notes: string[];
@@ -66,6 +70,7 @@ export class ReachedGraph implements StartupGraph {
     this.settingsFrom = parts.settingsFrom;
     this.sourceRoots = parts.sourceRoots;
     this.roots = parts.roots;
+    this.apps = parts.apps;
     this.firstRequest = parts.firstRequest;
     this.r = parts.reached;
     this.fileOf = parts.fileOf;
@@ -78,11 +83,12 @@ export class ReachedGraph implements StartupGraph {
   toJSON(): Stored {
     const r = this.r;
     return {
-      v: 3,
+      v: 4,
       settingsModule: this.settingsModule,
       settingsFrom: this.settingsFrom,
       sourceRoots: this.sourceRoots,
       roots: this.roots,
+      apps: this.apps,
       firstRequest: this.firstRequest,
       setup: r.setup,
       names: r.names,
@@ -102,7 +108,7 @@ export class ReachedGraph implements StartupGraph {
   /** A graph from `toJSON()` output; null when the data is not one. */
   static fromJSON(data: unknown): ReachedGraph | null {
     const d = data as Stored | null;
-    if (d === null || typeof d !== "object" || d.v !== 3 || !Array.isArray(d.sourceRoots) || !Array.isArray(d.names) || d.names.length !== d.parent?.length) return null;
+    if (d === null || typeof d !== "object" || d.v !== 4 || !Array.isArray(d.sourceRoots) || !Array.isArray(d.apps) || !Array.isArray(d.names) || d.names.length !== d.parent?.length) return null;
     if (typeof d.setup !== "number" || d.setup < 0 || d.setup > d.names.length) return null;
     const ids = new Map<string, number>();
     d.names.forEach((n, i) => ids.set(n, i));
@@ -117,6 +123,7 @@ export class ReachedGraph implements StartupGraph {
       settingsFrom: d.settingsFrom,
       sourceRoots: d.sourceRoots,
       roots: d.roots,
+      apps: d.apps,
       firstRequest: d.firstRequest ?? null,
       reached: { names: d.names, ids, parent: d.parent, line: d.line, via: Array.isArray(d.via) && d.via.length === d.names.length ? d.via : d.names.map(() => null), depth, succ: d.succ, setup: d.setup },
       fileOf: (m) => files.get(m),

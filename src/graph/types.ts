@@ -3,6 +3,7 @@ import type { ChainLink } from "../core/types";
 import type { ContextKind } from "../python/types";
 import type { GraphConfig } from "../config/types";
 import type { ScanCache } from "../facts/cache";
+import type { InstalledApp } from "./apps";
 
 export interface Edge {
   target: string;
@@ -48,6 +49,8 @@ export interface StartupGraph {
   /** The directories module names are read under (`sys.path`, in order), each with why (layout.ts). */
   sourceRoots: { dir: string; reason: string }[];
   roots: { module: string; reason: string }[];
+  /** The first-party installed apps: each one's module (AppConfig.name), INSTALLED_APPS entry and the AppConfig class Django picks. */
+  apps: InstalledApp[];
   /** Shortest chain from a startup root to `module` (first link = the root, line null), or null if setup does not import it. */
   chainTo(module: string): ChainLink[] | null;
   /** Shortest chain to any imported module equal to `prefix` or under it (`scipy` matches `scipy.stats`). */

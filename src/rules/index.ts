@@ -6,12 +6,13 @@
 import { deferredNameRemoved } from "./deferred-name-removed";
 import { heavyImportAtStartup } from "./heavy-import-at-startup";
 import { moduleMovedWithoutShim } from "./module-moved-without-shim";
+import { registrationNeverConnected } from "./registration-never-connected";
 import type { Rule } from "./rule";
 import { registrationsLost } from "./registrations-lost";
 import { sideEffectImportRemoved } from "./side-effect-import-removed";
 import { startupImportCycle } from "./startup-import-cycle";
 
-export const RULES = [heavyImportAtStartup, sideEffectImportRemoved, registrationsLost, moduleMovedWithoutShim, deferredNameRemoved, startupImportCycle] as const satisfies readonly Rule[];
+export const RULES = [heavyImportAtStartup, sideEffectImportRemoved, registrationsLost, registrationNeverConnected, moduleMovedWithoutShim, deferredNameRemoved, startupImportCycle] as const satisfies readonly Rule[];
 
 export type RuleId = (typeof RULES)[number]["meta"]["id"];
 

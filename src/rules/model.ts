@@ -8,6 +8,7 @@ import type { Config } from "../config";
 import { isTestFile } from "../config";
 import type { ChainLink, ChangeStatus } from "../core/types";
 import { ClassResolver } from "../graph/app-configs";
+import type { InstalledApp } from "../graph/apps";
 import { importedModules, moduleForPath, type ModuleName, pathsForModule } from "../python/modules";
 import type { PyFileFacts, PyImport } from "../python/types";
 import type { ImportCost } from "../source/importtime";
@@ -16,6 +17,11 @@ import type { GraphFacts } from "../facts/codec";
 
 /** What the rules ask of a startup graph (see src/graph). */
 export interface StartupGraphView {
+  /** The first-party installed apps (module, entry, the AppConfig class Django picks). */
+  apps: readonly InstalledApp[];
+  /** What the graph could not resolve statically (INSTALLED_APPS parts, computed imports...). */
+  unresolved: readonly { what: string; where: string; why: string; phase?: "first-request" }[];
+  settingsModule: string | null;
   /** Shortest chain from a startup root to `module`, or null when setup does not import it. */
   chainTo(module: string): ChainLink[] | null;
   /** Shortest chain to any imported module equal to `prefix` or under it. */
@@ -23,7 +29,7 @@ export interface StartupGraphView {
   /** First-party modules setup reaches only through `module`. */
   dominatedCount(module: string): number;
   /** Every module setup imports, breadth-first, with its shortest chain. */
-  modules(): { name: string; firstParty: boolean; chain: ChainLink[] }[];
+  modules(): { name: string; firstParty: boolean; file: string | null; chain: ChainLink[] }[];
   /** The startup roots, in the order django.setup() imports them. */
   readonly roots?: readonly { module: string; reason: string }[];
   /** Where the first request starts (ROOT_URLCONF), or null. */

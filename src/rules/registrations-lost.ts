@@ -32,7 +32,8 @@ import { headLineFor } from "../source/line-map";
 import type { ChainLink } from "../core/types";
 import type { FileChangeModel, ReviewModel } from "./model";
 import { defineRule, type RawFinding } from "./rule";
-import { droppedSideImports, type Effects, effectsOf } from "./side-effect-import-removed";
+import { type Effects, effectDetails, effectsOf } from "./registrations";
+import { droppedSideImports } from "./side-effect-import-removed";
 
 /** Said of a module the head imports only on the first request (the exact words). */
 export const WEB_ONLY = "connects only after the first request in web processes; never in Celery, migrate, shell";
@@ -190,11 +191,7 @@ export const registrationsLost = defineRule({
       const consequence = web
         ? `${WEB_ONLY} (the head imports it only through the URLconf ${head.firstRequest?.module ?? ""})`
         : "no process imports it any more (web, Celery, migrate, shell): it never connects";
-      const details = [
-        ...effects.receivers.map((r) => `receiver: ${r}`),
-        ...effects.models.map((x) => `model: ${x.name} at ${x.path}:${x.line}`),
-        ...effects.admin.map((a) => `admin: ${a}`),
-      ];
+      const details = effectDetails(effects);
       if (web && later !== null) details.push(`first request: ${later.chain.map((l, i) => (i === 0 ? l.module : `${l.module} (${later.chain[i - 1].file}:${l.line})`)).join(" -> ")}`);
       findings.push({
         file: cut.file,

@@ -6,7 +6,8 @@ import type { PyFileFacts, PyImport } from "../python/types";
 import type { FileChangeModel, RepoSide, ReviewModel } from "./model";
 import { setupTimeImports } from "./model";
 import { defineRule, type RawFinding } from "./rule";
-import { type DjangoModel, djangoModels } from "./django-models";
+import type { DjangoModel } from "./django-models";
+import { effectDetails, effectsOf } from "./registrations";
 
 /** Files Django imports for their side effects at setup. */
 export function isRegistrationFile(path: string): boolean {
@@ -30,34 +31,6 @@ function sideImports(side: RepoSide, path: string, facts: PyFileFacts): Map<stri
     }
   }
   return out;
-}
-
-export interface Effects {
-  receivers: string[];
-  models: DjangoModel[];
-  admin: string[];
-}
-
-function lastPart(callee: string): string {
-  const i = callee.lastIndexOf(".");
-  return i < 0 ? callee : callee.slice(i + 1);
-}
-
-/** What importing a module registers with Django. */
-export function effectsOf(side: RepoSide, module: string, path: string, facts: PyFileFacts, receiverDecorators: readonly string[]): Effects {
-  const receivers: string[] = [];
-  for (const d of facts.decorators) {
-    if (receiverDecorators.includes(d.callee) || receiverDecorators.includes(lastPart(d.callee))) {
-      receivers.push(`${d.target} (@${d.text}) at ${path}:${d.line}`);
-    }
-  }
-  for (const c of facts.connects) receivers.push(`${c.signal}.connect(${c.args}) at ${path}:${c.line}`);
-  const models = djangoModels(side, module, path, facts);
-  const admin = [
-    ...facts.adminRegisters.map((a) => `admin.site.register(${a.args}) at ${path}:${a.line}`),
-    ...facts.decorators.filter((d) => /(^|\.)admin\.register$/.test(d.callee)).map((d) => `@${d.text} on ${d.target} at ${path}:${d.line}`),
-  ];
-  return { receivers, models, admin };
 }
 
 /**
@@ -157,7 +130,7 @@ export const sideEffectImportRemoved = defineRule({
           line: change.head ? headLocation(change, lost) : null,
           side: change.head ? "head" : "base",
           message: `\`${module}\` is no longer imported at setup (${gone}; it was \`${importStatementText(lost.imp)}\` at ${basePath}:${lost.imp.line}): ${consequence}.`,
-          details: [...effects.receivers.map((r) => `receiver: ${r}`), ...effects.models.map((m) => `model: ${m.name} at ${m.path}:${m.line}${m.userModel ? " (custom user model)" : ""}`), ...effects.admin.map((a) => `admin: ${a}`)],
+          details: effectDetails(effects),
           fixCode: { path: change.head ? change.path : basePath, language: "python", code: restoreLine(lost, change) },
         });
       }

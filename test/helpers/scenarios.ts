@@ -22,7 +22,7 @@ export const PROBE_SCRIPT = join(FIXTURES_DIR, "tools", "django_setup_probe.py")
 
 /** One finding a scenario must produce (and, together, all of them: nothing else may be reported). */
 export interface ExpectedFinding {
-  rule: "heavy-import-at-startup" | "side-effect-import-removed" | "registrations-lost" | "module-moved-without-shim" | "deferred-name-removed" | "startup-import-cycle";
+  rule: "heavy-import-at-startup" | "side-effect-import-removed" | "registrations-lost" | "registration-never-connected" | "module-moved-without-shim" | "deferred-name-removed" | "startup-import-cycle";
   /** Repository-relative path at head (at base for a deleted file). */
   file: string;
   /** 1-based line at head (at base for a deleted file); null for a file-level finding. */
@@ -56,6 +56,8 @@ export interface RuntimeEffect {
   testsBroken: string[];
   /** A substring of the exception django.setup() raises at head (the other effects are then not measured: list them as the scenarios it extends measure them). */
   setupError?: string;
+  /** Modules the head adds registrations to that neither setup nor the URLconf (the first request) imports, and that import cleanly. */
+  neverImported: string[];
 }
 
 export interface ScenarioChanges {
@@ -160,6 +162,7 @@ export function loadScenario(name: string, seen: string[] = []): Scenario {
           modelsLost: raw.runtime.modelsLost ?? [],
           testsBroken: raw.runtime.testsBroken ?? [],
           ...(raw.runtime.setupError === undefined ? {} : { setupError: raw.runtime.setupError }),
+          neverImported: raw.runtime.neverImported ?? [],
         };
   const scenario: Scenario = {
     name,
@@ -315,6 +318,7 @@ export interface ProbeResult {
   receivers_after_imports?: string[];
   models?: string[];
   imports?: Record<string, string>;
+  importedBy?: Record<string, string[]>;
   tests?: Record<string, string>;
   syntax: string[];
 }
