@@ -13,6 +13,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import type { Finding, Severity } from "../../src/core/types";
+import type { RuleId } from "../../src/rules";
 
 export const FIXTURES_DIR = join(__dirname, "..", "..", "fixtures");
 export const MONOREPO_DIR = join(FIXTURES_DIR, "monorepo");
@@ -22,7 +23,7 @@ export const PROBE_SCRIPT = join(FIXTURES_DIR, "tools", "django_setup_probe.py")
 
 /** One finding a scenario must produce (and, together, all of them: nothing else may be reported). */
 export interface ExpectedFinding {
-  rule: "heavy-import-at-startup" | "side-effect-import-removed" | "registrations-lost" | "registration-never-connected" | "module-moved-without-shim" | "deferred-name-removed" | "startup-import-cycle";
+  rule: RuleId;
   /** Repository-relative path at head (at base for a deleted file). */
   file: string;
   /** 1-based line at head (at base for a deleted file); null for a file-level finding. */
