@@ -4,14 +4,9 @@ import { dominatedCounts, immediateDominators } from "./dominators";
 import type { LazyAccess, Unresolved } from "./types";
 import type { Reached } from "./reach";
 import type { InstalledApp } from "./apps";
-import type { Phase, StartupGraph, StartupModule } from "./types";
+import type { GraphHeader, Phase, StartupGraph, StartupModule } from "./types";
 
-export interface GraphParts {
-  settingsModule: string | null;
-  settingsFrom: string | null;
-  sourceRoots: { dir: string; reason: string }[];
-  roots: { module: string; reason: string }[];
-  apps: InstalledApp[];
+export interface GraphParts extends GraphHeader {
   /** Where the first request starts (ROOT_URLCONF), or null. */
   firstRequest: { module: string; reason: string } | null;
   reached: Reached;
@@ -24,13 +19,8 @@ export interface GraphParts {
 }
 
 /** A graph as stored in the cache (everything the queries need). */
-interface Stored {
+interface Stored extends GraphHeader {
   v: 4;
-  settingsModule: string | null;
-  settingsFrom: string | null;
-  sourceRoots: { dir: string; reason: string }[];
-  roots: { module: string; reason: string }[];
-  apps: InstalledApp[];
   firstRequest: { module: string; reason: string } | null;
   /** Modules setup reaches: the first `setup` names; the rest only the first request. */
   setup: number;

@@ -42,7 +42,8 @@ export interface StartupModule {
   chain: ChainLink[];
 }
 
-export interface StartupGraph {
+/** What a startup graph says of its revision's setup, before any module: stored as it is. */
+export interface GraphHeader {
   settingsModule: string | null;
   /** Where the settings module was found (`settings_module (configuration)`, `DJANGO_SETTINGS_MODULE at manage.py:4`...). */
   settingsFrom: string | null;
@@ -51,6 +52,9 @@ export interface StartupGraph {
   roots: { module: string; reason: string }[];
   /** The first-party installed apps: each one's module (AppConfig.name), INSTALLED_APPS entry and the AppConfig class Django picks. */
   apps: InstalledApp[];
+}
+
+export interface StartupGraph extends GraphHeader {
   /** Shortest chain from a startup root to `module` (first link = the root, line null), or null if setup does not import it. */
   chainTo(module: string): ChainLink[] | null;
   /** Shortest chain to any imported module equal to `prefix` or under it (`scipy` matches `scipy.stats`). */
