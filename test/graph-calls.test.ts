@@ -94,6 +94,24 @@ describe("calls of repository functions at setup", () => {
     expect(g.chainTo("proj.app.receivers")?.map((l) => l.via ?? null)).toContain("calls connect_all -> proj/app/wiring.py:2 imports proj.app.receivers");
   });
 
+  it("follows self.m() / cls.m() from AppConfig.ready() into the config's own methods (django-axes: ready() calls self.initialize())", async () => {
+    const g = await head({
+      "proj/settings.py": 'INSTALLED_APPS = ["proj.app"]\n',
+      "proj/app/__init__.py": "",
+      "proj/app/apps.py":
+        "from django.apps import AppConfig\n\nclass AppCfg(AppConfig):\n    name = 'proj.app'\n\n    @classmethod\n    def initialize(cls):\n        from proj.app import checks  # noqa\n        cls._wire()\n\n    @classmethod\n    def _wire(cls):\n        from proj.app import signals  # noqa\n\n    def unused(self):\n        from proj.app import never  # noqa\n\n    def ready(self):\n        self.initialize()\n        self.other.initialize()\n",
+      "proj/app/checks.py": "",
+      "proj/app/signals.py": "",
+      "proj/app/never.py": "",
+    });
+    expect(g.chainTo("proj.app.checks")?.[1]).toMatchObject({ line: 19, via: "calls self.initialize -> proj/app/apps.py:8 imports proj.app.checks" });
+    expect(g.chainTo("proj.app.signals")?.[1]).toMatchObject({
+      line: 19,
+      via: "calls self.initialize -> proj/app/apps.py:9 calls self._wire -> proj/app/apps.py:13 imports proj.app.signals",
+    });
+    expect(g.chainTo("proj.app.never")).toBeNull();
+  });
+
   it("terminates on recursion and call cycles across modules, following each function once", async () => {
     const g = await head({
       "proj/settings.py": "from proj import a\nINSTALLED_APPS = []\na.f(3)\n",

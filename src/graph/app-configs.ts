@@ -16,6 +16,7 @@ import type { ModuleIndex } from "../python/module-index";
 import { resolveRelative } from "../python/modules";
 import type { Statement } from "../python/statements";
 import { classAttributes, type ValueReader } from "./values";
+import { inFunctionBody } from "./calls";
 
 export interface ClassSource {
   index: ModuleIndex;
@@ -257,8 +258,17 @@ export class AppConfigs {
       const head = `class:${ref.cls.name}`;
       const inReady = (ctx: ExecutionContext) =>
         ctx.kind === "function" && ctx.frames[0] === head && ctx.frames[1] === "def:ready" && ctx.frames.slice(2).every((f) => !f.startsWith("def:") && f !== "lambda");
-      const g = this.src.graphFacts(entry.file as string);
+      const file = entry.file as string;
+      const g = this.src.graphFacts(file);
       const edges = g === undefined ? [] : await this.src.edges.edges(ref.module, entry, g, inReady);
+      if (g !== undefined) {
+        for (const m of await this.ownMethodsCalled(ref, facts, file, qual)) {
+          for (const e of await this.src.edges.edges(ref.module, entry, g, inFunctionBody(m.qualname))) {
+            const tail = e.kind === "call" && e.via !== undefined ? e.via : `${file}:${e.line} imports ${e.target}`;
+            edges.push({ target: e.target, line: m.line, kind: "call", via: `${m.route} -> ${tail}`, steps: [...m.steps, ...(e.steps ?? [{ file, line: e.line }])] });
+          }
+        }
+      }
       if (edges.length > 0) out.set(ref.module, [...(out.get(ref.module) ?? []), ...edges]);
       return;
     }
@@ -266,6 +276,42 @@ export class AppConfigs {
       const found = this.findClass(ref.module, base);
       if (found !== null && !("thirdParty" in found)) return this.readyEdges(found, out, depth + 1);
     }
+  }
+
+  /**
+   * The config's own methods `ready()` runs through `self.m()` / `cls.m()` (axes' `ready()`
+   * calls `self.initialize()`, which imports its signals), and those they call the same way:
+   * each with the line in `ready()` that starts the route and the route so far. Methods the
+   * class does not define itself (inherited, or overridden in a subclass) are not followed.
+   */
+  private async ownMethodsCalled(ref: ClassRef, facts: PyFileFacts, file: string, ready: string): Promise<{ qualname: string; line: number; route: string; steps: { file: string; line: number }[] }[]> {
+    const stmts = await this.src.statements(file);
+    if (stmts === null) return [];
+    const spans = new Map(facts.functions.map((f) => [f.qualname, f]));
+    const out: { qualname: string; line: number; route: string; steps: { file: string; line: number }[] }[] = [];
+    const seen = new Set<string>([ready]);
+    const work = [{ qualname: ready, line: 0, route: "", steps: [] as { file: string; line: number }[] }];
+    for (let k = 0; k < work.length && seen.size <= MAX_CLASSES; k++) {
+      const from = work[k];
+      const span = spans.get(from.qualname);
+      if (span === undefined) continue;
+      for (const st of stmts) {
+        if (st.line < span.line || st.line > span.endLine) continue;
+        const t = st.toks;
+        for (let i = 0; i + 3 < t.length; i++) {
+          if (t[i].k !== "name" || (t[i].v !== "self" && t[i].v !== "cls") || t[i + 1].v !== "." || t[i + 2].k !== "name" || t[i + 3].v !== "(") continue;
+          if (i > 0 && t[i - 1].v === ".") continue;
+          const qualname = `${ref.cls.qualname}.${t[i + 2].v}`;
+          if (seen.has(qualname) || !spans.has(qualname)) continue;
+          seen.add(qualname);
+          const call = `calls self.${t[i + 2].v}`;
+          const m = k === 0 ? { qualname, line: t[i].line, route: call, steps: [] } : { qualname, line: from.line, route: `${from.route} -> ${file}:${t[i].line} ${call}`, steps: [...from.steps, { file, line: t[i].line }] };
+          out.push(m);
+          work.push(m);
+        }
+      }
+    }
+    return out;
   }
 
   /** The class at a dotted path (`pkg.apps.Config`), when it is a first-party class. */

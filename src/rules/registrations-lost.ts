@@ -189,7 +189,7 @@ export const registrationsLost = defineRule({
       const moved = cut.deferredInto === undefined ? "" : `; the import now runs inside ${cut.deferredInto === "" ? "a function" : `${cut.deferredInto}()`}, only when called`;
       const how = `${cut.importer.module} no longer imports ${cut.target.module} at setup (at the base: ${cut.importer.file ?? cut.importer.module}:${cut.target.line ?? "?"}${moved})`;
       const consequence = web
-        ? `${WEB_ONLY} (the head imports it only through the URLconf ${head.firstRequest?.module ?? ""})`
+        ? `it ${WEB_ONLY} (the head imports it only through the URLconf ${head.firstRequest?.module ?? ""})`
         : "no process imports it any more (web, Celery, migrate, shell): it never connects";
       const details = effectDetails(effects);
       if (web && later !== null) details.push(`first request: ${later.chain.map((l, i) => (i === 0 ? l.module : `${l.module} (${later.chain[i - 1].file}:${l.line})`)).join(" -> ")}`);
@@ -197,7 +197,7 @@ export const registrationsLost = defineRule({
         file: cut.file,
         line: cut.line,
         side: cut.side,
-        message: `\`${m.name}\` (${whatText(effects)}) is no longer imported by django.setup(): ${how}, the link through which setup reached it at the base; it ${consequence}.`,
+        message: `\`${m.name}\` (${whatText(effects)}) is no longer imported by django.setup(): ${how}, the link through which setup reached it at the base; ${consequence}.`,
         chain: m.chain,
         details,
         fixCode: fixFor(model, m.name, effects),

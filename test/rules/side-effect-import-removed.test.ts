@@ -109,6 +109,15 @@ const invalid: ReviewCase[] = [
 
 const valid: ReviewCase[] = [
   {
+    // django-mailman3 shape; django-axes' ready() calls self.initialize(), which imports its signals.
+    name: "ready() refactored to call a method of the config that does the import: the receivers still connect",
+    base: BASE,
+    head: {
+      "shop/apps.py": APPS("        self._connect_signals()\n\n    @classmethod\n    def _connect_signals(cls):\n        from . import audit, signals  # noqa: F401\n"),
+    },
+    expect: [],
+  },
+  {
     name: "the import and the module are deleted together: the receivers were removed on purpose",
     base: BASE,
     head: { "shop/apps.py": APPS("        from . import signals  # noqa: F401\n"), "shop/audit.py": null },
