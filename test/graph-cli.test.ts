@@ -133,6 +133,7 @@ describe("usage errors exit 2", () => {
   const cases: [string, typeof startupCommand, string[], string][] = [
     ["why without a module", whyCommand, ["--repo", SHOP], "why needs exactly one module name"],
     ["why with a path", whyCommand, ["a/b.py"], "'a/b.py' is not a dotted module name"],
+    ["why with a migration's name", whyCommand, ["catalog.migrations.0001_initial", "--repo", SHOP], "'0001_initial' is not a Python identifier, so no import statement can name it"],
     ["unknown flag", startupCommand, ["--repos", SHOP], "unknown option '--repos'"],
     ["bad format", startupCommand, ["--format", "xml"], "option '--format' must be one of text, json"],
     ["missing repo", startupCommand, ["--repo", "/nonexistent/dir"], "--repo /nonexistent/dir: not a directory"],

@@ -250,7 +250,14 @@ export function whyCommand(argv: string[], io: Io): Promise<number> {
   return run(argv, io, async (p) => {
     if (p.positionals.length !== 1) throw new UsageError("why needs exactly one module name, e.g. 'why scipy'");
     const module = p.positionals[0];
-    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(module)) throw new UsageError(`'${module}' is not a dotted module name`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(module)) {
+      const odd = module.split(".").find((part) => /^[0-9][A-Za-z0-9_]*$/.test(part));
+      // A migration (`0001_initial`) can only be imported through importlib, which Django's migration loader does, never at setup.
+      if (/^[A-Za-z0-9_.]+$/.test(module) && odd !== undefined) {
+        throw new UsageError(`'${module}' is not a dotted module name: '${odd}' is not a Python identifier, so no import statement can name it (only importlib can, as Django's migration loader does when migrations run, not at setup); the tool indexes modules that imports can name`);
+      }
+      throw new UsageError(`'${module}' is not a dotted module name`);
+    }
     const head = await graphFor(p, io);
     const g = head.graph;
     const { chain, found } = whyImported(module, head);
