@@ -16,9 +16,19 @@
  * fields, `AnonymousUser`) never count. A base that cannot be resolved (a star import, an
  * assignment) counts by its text as before: `models.Model`, or `...Model` in a module importing
  * `django.db`.
+ *
+ * Abstract models register nothing and are left out, by Django's own rule (ModelBase.__new__ in
+ * django/db/models/base.py: `abstract = getattr(attr_meta, "abstract", False)`, where
+ * `attr_meta` is the `Meta` in the class's own body): a model is abstract when its own body has a
+ * `class Meta:` whose body sets `abstract = True` (the last such assignment wins). A subclass of
+ * an abstract model is concrete unless its own Meta says so again: Django sets the parent Meta's
+ * `abstract` back to False once the parent is built, so `class Meta(Parent.Meta): pass` inherits
+ * False. The Meta body is read (statements/tokens, not the scanner's facts, which do not keep
+ * class attributes) only for files with a model that has a nested `Meta`.
  */
 import type { ClassRef } from "../graph/app-configs";
 import type { PyFileFacts } from "../python/types";
+import type { Statement } from "../python/statements";
 import type { RepoSide } from "./model";
 
 export interface DjangoModel {
@@ -68,13 +78,32 @@ function modelKind(side: RepoSide, start: ClassRef): "no" | "model" | "user" {
   return model ? "model" : "no";
 }
 
-/** The module-level classes of `module` (defined in `path`) that are Django models. */
-export function djangoModels(side: RepoSide, module: string, path: string, facts: PyFileFacts): DjangoModel[] {
+/** The module-level classes of `module` (defined in `path`) that are Django models, abstract ones left out. */
+export async function djangoModels(side: RepoSide, module: string, path: string, facts: PyFileFacts): Promise<DjangoModel[]> {
   const out: DjangoModel[] = [];
   for (const cls of facts.classes) {
     if (cls.context.kind !== "top") continue;
     const kind = modelKind(side, { module, cls });
     if (kind !== "no") out.push({ name: cls.name, module, path, line: cls.line, userModel: kind === "user" });
   }
-  return out;
+  if (!out.some((m) => facts.classes.some((c) => c.qualname === `${m.name}.Meta`))) return out;
+  const statements = (await side.statements?.(path)) ?? null;
+  if (statements === null) return out;
+  return out.filter((m) => !isAbstract(facts, statements, m.name));
+}
+
+/** Whether the model class `name` has its own `class Meta:` whose body sets `abstract = True` (see the module comment). */
+export function isAbstract(facts: PyFileFacts, statements: readonly Statement[], name: string): boolean {
+  const meta = facts.classes.find((c) => c.qualname === `${name}.Meta`);
+  if (meta === undefined) return false;
+  // Scopes nested in the Meta (a method, a class) do not set its attributes.
+  const inner = [...facts.classes, ...facts.functions].filter((s) => s.qualname.startsWith(`${name}.Meta.`));
+  let abstract = false;
+  for (const st of statements) {
+    if (st.line < meta.line || st.line > meta.endLine || inner.some((s) => st.line >= s.line && st.line <= s.endLine)) continue;
+    const [n, eq, value, ...rest] = st.toks;
+    if (rest.length > 0 || n?.k !== "name" || n.v !== "abstract" || eq?.k !== "op" || eq.v !== "=" || value?.k !== "name") continue;
+    if (value.v === "True" || value.v === "False") abstract = value.v === "True";
+  }
+  return abstract;
 }

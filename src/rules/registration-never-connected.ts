@@ -1,7 +1,7 @@
 /** `registration-never-connected`: its docs are `meta.docs` below (docs/rules.md is generated from them). */
 import type { InstalledApp } from "../graph/apps";
 import type { DjangoModel } from "./django-models";
-import { mayBeOnStartup, type FileChangeModel, type FileVersion, type RepoSide, type ReviewModel, type StartupGraphView } from "./model";
+import { mayBeOnStartup, type FileChangeModel, type RepoSide, type ReviewModel, type StartupGraphView } from "./model";
 import { type Effects, effectDetails, effectsOf } from "./registrations";
 import { defineRule, type RawFinding } from "./rule";
 
@@ -29,25 +29,18 @@ function importLine(importerPkg: string, target: string, names: string[] | null)
   return `from ${holder} import ${what}${NOQA}`;
 }
 
-/** Whether a model's own `class Meta` says `abstract = True` (an abstract model registers nothing). */
-function isAbstract(version: FileVersion, name: string): boolean {
-  const meta = version.facts.classes.find((c) => c.qualname === `${name}.Meta`);
-  if (meta === undefined) return false;
-  return version.lines.slice(meta.line, meta.endLine).some((l) => /^\s*abstract\s*=\s*True\b/.test(l));
-}
-
 /** The registrations the head adds: at import time, and not already in the file's base version. */
-function added(model: ReviewModel, change: FileChangeModel, module: string): Effects | null {
+async function added(model: ReviewModel, change: FileChangeModel, module: string): Promise<Effects | null> {
   const head = change.head;
   if (head === null) return null;
   const decorators = model.config.receiverDecorators;
-  const now = effectsOf(model.head, module, change.path, head.facts, decorators);
-  const before = change.base === null ? null : effectsOf(model.base, change.base.module?.module ?? module, change.base.path, change.base.facts, decorators);
+  const now = await effectsOf(model.head, module, change.path, head.facts, decorators);
+  const before = change.base === null ? null : await effectsOf(model.base, change.base.module?.module ?? module, change.base.path, change.base.facts, decorators);
   const keys = new Set(before === null ? [] : [...before.receivers, ...before.admin].map((r) => r.key));
   const models = new Set(before?.models.map((m) => m.name) ?? []);
   const effects: Effects = {
     receivers: now.receivers.filter((r) => r.context.atImport && !keys.has(r.key)),
-    models: now.models.filter((m) => !models.has(m.name) && !isAbstract(head, m.name)),
+    models: now.models.filter((m) => !models.has(m.name)),
     admin: now.admin.filter((r) => r.context.atImport && !keys.has(r.key)),
   };
   return effects.receivers.length + effects.models.length + effects.admin.length === 0 ? null : effects;
@@ -233,7 +226,7 @@ export const registrationNeverConnected = defineRule({
       if (change.head === null || !mayBeOnStartup(model.config, change.path)) continue;
       const module = change.head.module?.module ?? null;
       if (module === null) continue;
-      const effects = added(model, change, module);
+      const effects = await added(model, change, module);
       if (effects === null) continue;
       // Imported at setup, or by the URLconf at the first request (web processes only: the
       // registrations-lost rule's business to say so, not this one's).

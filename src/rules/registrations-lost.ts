@@ -165,7 +165,7 @@ export const registrationsLost = defineRule({
     },
   },
 
-  check(model: ReviewModel): RawFinding[] {
+  async check(model: ReviewModel): Promise<RawFinding[]> {
     const base = model.base.graph;
     const head = model.head.graph;
     // Without both graphs there is nothing to compare (a head without settings loses every root: cutOf says nothing then).
@@ -180,7 +180,7 @@ export const registrationsLost = defineRule({
       if (file === null || isTestFile(model.config, file)) continue; // deleted or moved: removed on purpose, or another rule's
       const facts = model.head.files.get(file);
       if (facts === undefined) continue;
-      const effects = effectsOf(model.head, m.name, file, facts, model.config.receiverDecorators);
+      const effects = await effectsOf(model.head, m.name, file, facts, model.config.receiverDecorators);
       if (count(effects) === 0) continue;
       const cut = cutOf(model, m.chain);
       if (cut === null) continue;

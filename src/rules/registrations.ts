@@ -1,8 +1,9 @@
 /**
  * What importing a module registers with Django: signal receivers (`@receiver`, the configured
  * project decorators such as `@mutable_receiver`, `signal.connect(...)`), models (see
- * django-models.ts) and admin registrations (`admin.site.register(...)`, `@admin.register`).
- * Shared by the rules that ask whether those registrations still (or ever) run at setup.
+ * django-models.ts; abstract models register nothing and are left out) and admin registrations
+ * (`admin.site.register(...)`, `@admin.register`). The one place every rule asks whether those
+ * registrations still (or ever) run at setup.
  */
 import type { ExecutionContext, PyFileFacts } from "../python/types";
 import { type DjangoModel, djangoModels } from "./django-models";
@@ -27,8 +28,8 @@ function lastPart(callee: string): string {
   return i < 0 ? callee : callee.slice(i + 1);
 }
 
-/** What importing `module` (defined in `path`) registers with Django. */
-export function effectsOf(side: RepoSide, module: string, path: string, facts: PyFileFacts, receiverDecorators: readonly string[]): Effects {
+/** What importing `module` (defined in `path`) registers with Django (reads the file's statements only when a model has its own `Meta`). */
+export async function effectsOf(side: RepoSide, module: string, path: string, facts: PyFileFacts, receiverDecorators: readonly string[]): Promise<Effects> {
   const receivers: Registration[] = [];
   for (const d of facts.decorators) {
     if (receiverDecorators.includes(d.callee) || receiverDecorators.includes(lastPart(d.callee))) {
@@ -36,7 +37,7 @@ export function effectsOf(side: RepoSide, module: string, path: string, facts: P
     }
   }
   for (const c of facts.connects) receivers.push({ text: `${c.signal}.connect(${c.args}) at ${path}:${c.line}`, line: c.line, key: `${c.signal}.connect(${c.args})`, context: c.context });
-  const models = djangoModels(side, module, path, facts);
+  const models = await djangoModels(side, module, path, facts);
   const admin: Registration[] = [
     ...facts.adminRegisters.map((a) => ({ text: `admin.site.register(${a.args}) at ${path}:${a.line}`, line: a.line, key: `register(${a.args})`, context: TOP })),
     ...facts.decorators

@@ -79,7 +79,7 @@ export const sideEffectImportRemoved = defineRule({
     docs: {
       what: "An apps.py, models.py or models/__init__.py stops importing a module whose import registers signal receivers, models or admin classes.",
       details:
-        "An `apps.py` (module level or `AppConfig.ready()`), a `models.py` or a `models/__init__.py` imported a first-party module at the base and no longer does at the head (set semantics after resolving relative imports: reordering removes nothing; deleting the file removes everything), and that module registers something when imported: signal receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models (classes whose bases, followed through the repository, reach a Django or third-party model), or admin registrations. With a startup graph, only modules setup no longer reaches by any other chain are reported. When the lost module defines the custom user model (`AUTH_USER_MODEL`), `django.setup()` itself fails with ImproperlyConfigured, and the finding says so.",
+        "An `apps.py` (module level or `AppConfig.ready()`), a `models.py` or a `models/__init__.py` imported a first-party module at the base and no longer does at the head (set semantics after resolving relative imports: reordering removes nothing; deleting the file removes everything), and that module registers something when imported: signal receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models (classes whose bases, followed through the repository, reach a Django or third-party model; an abstract model, whose own `class Meta` sets `abstract = True`, registers nothing and is left out), or admin registrations. With a startup graph, only modules setup no longer reaches by any other chain are reported. When the lost module defines the custom user model (`AUTH_USER_MODEL`), `django.setup()` itself fails with ImproperlyConfigured, and the finding says so.",
       why: "Receivers connect and models register only when their module is imported. Without the import they silently stop working in every process that does not import the module some other way (Celery, Temporal, migrate, shell): no error anywhere. A custom user model (AUTH_USER_MODEL) that stops registering makes django.setup() itself fail with ImproperlyConfigured.",
       fix: "Keep the import, in AppConfig.ready() for receivers (`from . import signals  # noqa: F401`) or in models/__init__.py for models.",
       example: {
@@ -89,7 +89,7 @@ export const sideEffectImportRemoved = defineRule({
     },
   },
 
-  check(model: ReviewModel): RawFinding[] {
+  async check(model: ReviewModel): Promise<RawFinding[]> {
     const findings: RawFinding[] = [];
     const decorators = model.config.receiverDecorators;
     for (const change of model.changes) {
@@ -102,7 +102,7 @@ export const sideEffectImportRemoved = defineRule({
         const file = model.head.moduleFile(module);
         if (file === null) continue;
         const facts = model.head.files.get(file) ?? null;
-        const effects = file && facts ? effectsOf(model.head, module, file, facts, decorators) : { receivers: [], models: [], admin: [] };
+        const effects = file && facts ? await effectsOf(model.head, module, file, facts, decorators) : { receivers: [], models: [], admin: [] };
         const lineText = change.base.lines[lost.imp.line - 1] ?? "";
         const noqa = /#\s*noqa\b[^#]*F401/.test(lineText) || /#\s*noqa\s*$/.test(lineText);
         const count = effects.receivers.length + effects.models.length + effects.admin.length;

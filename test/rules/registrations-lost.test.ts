@@ -107,6 +107,16 @@ const invalid: ReviewCase[] = [
 
 const valid: ReviewCase[] = [
   {
+    name: "a module of abstract models (own `class Meta: abstract = True`) stops being imported: it registers nothing",
+    expect: [],
+    base: {
+      ...LAZY_ROUTER_BASE,
+      "shop/api/viewsets.py": "from shop import basemodels  # noqa: F401\n\n\nclass OrderViewSet:\n    pass\n",
+      "shop/basemodels.py": "from django.db import models\n\n\nclass Stamped(models.Model):\n    class Meta:\n        abstract = True\n\n\nclass Named(Stamped):\n    class Meta(Stamped.Meta):\n        abstract = True\n",
+    },
+    head: { "shop/api/__init__.py": LAZY_INIT },
+  },
+  {
     name: "an ordinary change on the chain (a docstring, an import reordered)",
     expect: [],
     base: LAZY_ROUTER_BASE,

@@ -18,9 +18,23 @@ const { "shop/models.py": _modelsPy, ...WITHOUT_MODELS_PY } = DJANGO_BASE;
 function droppedFromModels(line: string, files: Record<string, string>): Pick<ReviewCase, "base" | "head"> {
   return { base: { ...DJANGO_BASE, ...files, "shop/models.py": `${DJANGO_BASE["shop/models.py"]}${line}\n` }, head: { "shop/models.py": DJANGO_BASE["shop/models.py"] } };
 }
+/** An abstract model (own Meta: abstract = True) and a concrete subclass whose Meta inherits the parent's (Django resets it to False). */
+const STAMPED =
+  "from django.db import models\n\n\nclass Stamped(models.Model):\n    created = models.DateTimeField()\n\n    class Meta:\n        abstract = True  # no table\n\n\nclass Named(models.Model):\n    class Meta: abstract = True\n";
 const SETUP_FAILS = "django.setup() itself fails with ImproperlyConfigured";
 
 const invalid: ReviewCase[] = [
+  {
+    name: "a dropped module's abstract model is left out; its subclass, whose Meta inherits the abstract one's, is a model (Django's rule)",
+    ...droppedFromModels("from .stamped import Audit", {
+      "shop/stamped.py": `${STAMPED}\n\nclass Audit(Stamped):\n    class Meta(Stamped.Meta):\n        ordering = ["created"]\n`,
+    }),
+    expect: [`${RULE} shop/models.py:6 warn`],
+    check: (r) => {
+      expect(r.findings[0].details).toEqual(["model: Audit at shop/stamped.py:15"]);
+      expect(r.findings[0].message).toContain("1 model stops registering (Audit)");
+    },
+  },
   {
     name: "one name dropped from `from . import audit, signals` in ready(): reported at the edited line, naming the receiver",
     base: BASE,
@@ -116,6 +130,11 @@ const valid: ReviewCase[] = [
       "shop/apps.py": APPS("        self._connect_signals()\n\n    @classmethod\n    def _connect_signals(cls):\n        from . import audit, signals  # noqa: F401\n"),
     },
     expect: [],
+  },
+  {
+    name: "models.py stops importing a module of abstract models (own `class Meta: abstract = True`): they register nothing",
+    expect: [],
+    ...droppedFromModels("from .stamped import Stamped, Named", { "shop/stamped.py": STAMPED }),
   },
   {
     name: "the import and the module are deleted together: the receivers were removed on purpose",
