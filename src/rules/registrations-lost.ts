@@ -136,16 +136,88 @@ function appOf(model: ReviewModel, module: string): { apps: string | null; pkg: 
   return { apps: null, pkg: parts.slice(0, -1).join(".") };
 }
 
-function fixFor(model: ReviewModel, module: string, e: Effects): RawFinding["fixCode"] {
+/** Where and what to import so setup reaches `module` on purpose: its app's ready() (receivers, admin), else its models package (models only). */
+function fixLine(model: ReviewModel, module: string, e: Effects): { path: string | null; ready: boolean; code: string } {
   const { apps, pkg } = appOf(model, module);
   const name = module.slice(module.lastIndexOf(".") + 1);
-  const from = pkg === "" ? `import ${module}` : `from ${pkg} import ${name}`;
   if (e.receivers.length === 0 && e.admin.length === 0 && e.models.length > 0) {
-    const init = model.head.moduleFile(`${pkg}.models`);
     const names = e.models.map((m) => m.name).join(", ");
-    return { path: init ?? undefined, language: "python", code: `from ${module} import ${names}  # noqa: F401 (registers the models at setup)` };
+    return { path: model.head.moduleFile(`${pkg}.models`), ready: false, code: `from ${module} import ${names}  # noqa: F401 (registers the models at setup)` };
   }
-  return { path: apps ?? undefined, language: "python", code: `    def ready(self):\n        ${from}  # noqa: F401 (connects its receivers in every process)` };
+  const from = pkg === "" ? `import ${module}` : `from ${pkg} import ${name}`;
+  return { path: apps, ready: true, code: `${from}  # noqa: F401 (connects its receivers in every process)` };
+}
+
+/** The code that imports every lost module of a cut on purpose: one block per file to edit (headed by its path when there are several). */
+function fixFor(model: ReviewModel, lost: readonly Lost[]): RawFinding["fixCode"] {
+  const blocks = new Map<string, { path: string | null; ready: boolean; lines: string[] }>();
+  for (const l of lost) {
+    const f = fixLine(model, l.module, l.effects);
+    const key = `${f.ready}\0${f.path ?? ""}`;
+    const block = blocks.get(key) ?? { path: f.path, ready: f.ready, lines: [] };
+    block.lines.push(f.code);
+    blocks.set(key, block);
+  }
+  const code = (b: { ready: boolean; lines: string[] }) => (b.ready ? `    def ready(self):\n${b.lines.map((c) => `        ${c}`).join("\n")}` : b.lines.join("\n"));
+  const all = [...blocks.values()];
+  if (all.length === 1) return { path: all[0].path ?? undefined, language: "python", code: code(all[0]) };
+  const head = (b: { path: string | null; ready: boolean }) => `# ${b.path ?? (b.ready ? "the app's AppConfig" : "the app's models package")}`;
+  return { language: "python", code: all.map((b) => `${head(b)}\n${code(b)}`).join("\n\n") };
+}
+
+/** A module setup no longer imports, with what it registers and whether the head still imports it on the first request. */
+interface Lost {
+  module: string;
+  chain: ChainLink[];
+  effects: Effects;
+  cut: Cut;
+  /** The head's chain from the URLconf, when only the first request imports it (web processes only). */
+  web: ChainLink[] | null;
+}
+
+/** What a cut link did: `shop.api no longer imports shop.api.routes at setup (at the base: ...)`. */
+function howText(cut: Cut): string {
+  const moved = cut.deferredInto === undefined ? "" : `; the import now runs inside ${cut.deferredInto === "" ? "a function" : `${cut.deferredInto}()`}, only when called`;
+  return `${cut.importer.module} no longer imports ${cut.target.module} at setup (at the base: ${cut.importer.file ?? cut.importer.module}:${cut.target.line ?? "?"}${moved})`;
+}
+
+function firstRequestText(chain: readonly ChainLink[]): string {
+  return `first request: ${chain.map((l, i) => (i === 0 ? l.module : `${l.module} (${chain[i - 1].file}:${l.line})`)).join(" -> ")}`;
+}
+
+/** The finding of one cut: every module lost through it (one finding per anchor, not per module). */
+function findingOf(model: ReviewModel, lost: readonly Lost[]): RawFinding {
+  const first = lost[0];
+  const urlconf = model.head.graph?.firstRequest?.module ?? "";
+  const hows = [...new Set(lost.map((l) => howText(l.cut)))].join("; ");
+  const never = "no process imports it any more (web, Celery, migrate, shell): it never connects";
+  const base = { file: first.cut.file, line: first.cut.line, side: first.cut.side, chain: first.chain, fixCode: fixFor(model, lost) };
+  if (lost.length === 1) {
+    const consequence = first.web !== null ? `it ${WEB_ONLY} (the head imports it only through the URLconf ${urlconf})` : never;
+    const details = effectDetails(first.effects);
+    if (first.web !== null) details.push(firstRequestText(first.web));
+    return { ...base, message: `\`${first.module}\` (${whatText(first.effects)}) is no longer imported by django.setup(): ${hows}, the link through which setup reached it at the base; ${consequence}.`, details };
+  }
+  const total: Effects = { receivers: lost.flatMap((l) => l.effects.receivers), models: lost.flatMap((l) => l.effects.models), admin: lost.flatMap((l) => l.effects.admin) };
+  const web = lost.filter((l) => l.web !== null).length;
+  const consequence =
+    web === lost.length
+      ? `each ${WEB_ONLY} (the head imports them only through the URLconf ${urlconf})`
+      : web === 0
+        ? "no process imports them any more (web, Celery, migrate, shell): they never connect"
+        : `${web} of them ${WEB_ONLY} (the head imports them only through the URLconf ${urlconf}); no process imports the other ${lost.length - web} any more: they never connect`;
+  const details: string[] = [];
+  for (const l of lost) {
+    details.push(`\`${l.module}\` (${whatText(l.effects)}): ${l.web !== null ? WEB_ONLY : never}`);
+    details.push(...effectDetails(l.effects));
+    if (l.web !== null) details.push(firstRequestText(l.web));
+  }
+  const names = lost.map((l) => `\`${l.module}\``).join(", ");
+  return {
+    ...base,
+    message: `${lost.length} modules (${whatText(total)} in all: ${names}) are no longer imported by django.setup(): ${hows}, the link through which setup reached them at the base; ${consequence}. The chain shown is \`${first.module}\`'s.`,
+    details,
+  };
 }
 
 export const registrationsLost = defineRule({
@@ -172,7 +244,8 @@ export const registrationsLost = defineRule({
     if (base === null || head === null) return [];
     const skip = new Set<string>();
     for (const c of model.changes) for (const [module] of droppedSideImports(model, c)) skip.add(module);
-    const findings: RawFinding[] = [];
+    // One finding per cut (its anchor), listing every module lost through it: a lazy router can cut the only chain to ten.
+    const cuts = new Map<string, Lost[]>();
     for (const m of base.modules()) {
       // A module setup reached through one a registration file stopped importing is that finding's: restoring the import restores it.
       if (!m.firstParty || head.chainTo(m.name) !== null || m.chain.some((l) => skip.has(l.module))) continue;
@@ -185,24 +258,13 @@ export const registrationsLost = defineRule({
       const cut = cutOf(model, m.chain);
       if (cut === null) continue;
       const later = head.reachedBy(m.name);
-      const web = later !== null && later.phase === "first-request";
-      const moved = cut.deferredInto === undefined ? "" : `; the import now runs inside ${cut.deferredInto === "" ? "a function" : `${cut.deferredInto}()`}, only when called`;
-      const how = `${cut.importer.module} no longer imports ${cut.target.module} at setup (at the base: ${cut.importer.file ?? cut.importer.module}:${cut.target.line ?? "?"}${moved})`;
-      const consequence = web
-        ? `it ${WEB_ONLY} (the head imports it only through the URLconf ${head.firstRequest?.module ?? ""})`
-        : "no process imports it any more (web, Celery, migrate, shell): it never connects";
-      const details = effectDetails(effects);
-      if (web && later !== null) details.push(`first request: ${later.chain.map((l, i) => (i === 0 ? l.module : `${l.module} (${later.chain[i - 1].file}:${l.line})`)).join(" -> ")}`);
-      findings.push({
-        file: cut.file,
-        line: cut.line,
-        side: cut.side,
-        message: `\`${m.name}\` (${whatText(effects)}) is no longer imported by django.setup(): ${how}, the link through which setup reached it at the base; ${consequence}.`,
-        chain: m.chain,
-        details,
-        fixCode: fixFor(model, m.name, effects),
-      });
+      const web = later !== null && later.phase === "first-request" ? later.chain : null;
+      const key = `${cut.side}\0${cut.file}\0${cut.line ?? ""}`;
+      const group = cuts.get(key) ?? [];
+      group.push({ module: m.name, chain: m.chain, effects, cut, web });
+      cuts.set(key, group);
     }
+    const findings = [...cuts.values()].map((lost) => findingOf(model, lost));
     return findings;
   },
 });

@@ -71,18 +71,62 @@ const invalid: ReviewCase[] = [
     },
   },
   {
-    name: "models riding on a helper's import stop registering: one finding per lost module, the receivers module too",
+    name: "models and receivers riding on one cut link: one finding at the cut, listing each lost module and what it registers",
     base: {
       ...LAZY_ROUTER_BASE,
       "shop/api/viewsets.py": "from shop import cache  # noqa: F401\nfrom shop import alerts  # noqa: F401\n\n\nclass OrderViewSet:\n    pass\n",
       "shop/alerts.py": "from django.db import models\n\n\nclass Alert(models.Model):\n    pass\n\n\nclass AlertCheck(models.Model):\n    pass\n",
     },
     head: { "shop/api/__init__.py": LAZY_INIT },
-    expect: [`${RULE} shop/api/__init__.py:3 warn`, `${RULE} shop/api/__init__.py:3 warn`],
+    expect: [`${RULE} shop/api/__init__.py:3 warn`],
     check: (r) => {
-      const alerts = r.findings.find((f) => f.message.includes("`shop.alerts`"));
-      expect(alerts?.message).toContain("2 models (Alert, AlertCheck)");
-      expect(alerts?.details?.slice(0, 2)).toEqual(["model: Alert at shop/alerts.py:4", "model: AlertCheck at shop/alerts.py:8"]);
+      const f = r.findings[0];
+      expect(f.message).toContain("2 modules (1 signal receiver, 2 models (Alert, AlertCheck) in all: `shop.cache`, `shop.alerts`) are no longer imported by django.setup(): shop.api no longer imports shop.api.routes at setup");
+      expect(f.message).toContain(`each ${WEB_ONLY} (the head imports them only through the URLconf proj.urls)`);
+      const urls = "first request: proj.urls -> shop.api.urls (proj/urls.py:3) -> shop.api.routes (shop/api/urls.py:1) -> shop.api.viewsets (shop/api/routes.py:1)";
+      expect(f.details).toEqual([
+        `\`shop.cache\` (1 signal receiver): ${WEB_ONLY}`,
+        'receiver: invalidate_order_cache (@receiver(post_save, sender="shop.Order")) at shop/cache.py:5',
+        `${urls} -> shop.cache (shop/api/viewsets.py:1)`,
+        `\`shop.alerts\` (2 models (Alert, AlertCheck)): ${WEB_ONLY}`,
+        "model: Alert at shop/alerts.py:4",
+        "model: AlertCheck at shop/alerts.py:8",
+        `${urls} -> shop.alerts (shop/api/viewsets.py:2)`,
+      ]);
+      // The chain of the first lost module; the fix imports each, where its kind belongs.
+      expect(f.chain?.map((l) => l.module)).toEqual(["shop.models", "shop.api", "shop.api.routes", "shop.api.viewsets", "shop.cache"]);
+      expect(f.fixCode).toEqual({
+        language: "python",
+        code: "# shop/apps.py\n    def ready(self):\n        from shop import cache  # noqa: F401 (connects its receivers in every process)\n\n# shop/models.py\nfrom shop.alerts import Alert, AlertCheck  # noqa: F401 (registers the models at setup)",
+      });
+    },
+  },
+  {
+    name: "two receivers modules lost through one cut, one still imported on the first request: one finding saying which is web-only",
+    base: {
+      ...NO_ROOT_URLCONF,
+      "proj/settings.py": `${DJANGO_BASE["proj/settings.py"]}ROOT_URLCONF = "proj.urls"\n`,
+      "proj/urls.py": "from shop import cache  # noqa: F401\n\nurlpatterns = []\n",
+      "shop/api/viewsets.py": "from shop import cache, audit  # noqa: F401\n\n\nclass OrderViewSet:\n    pass\n",
+      "shop/audit.py": "from django.db.models.signals import post_delete\n\n\ndef log(sender, **kwargs):\n    pass\n\n\npost_delete.connect(log)\n",
+    },
+    head: { "shop/api/__init__.py": LAZY_INIT },
+    expect: [`${RULE} shop/api/__init__.py:3 warn`],
+    check: (r) => {
+      const f = r.findings[0];
+      expect(f.message).toContain(`1 of them ${WEB_ONLY} (the head imports them only through the URLconf proj.urls); no process imports the other 1 any more: they never connect`);
+      expect(f.details).toEqual([
+        `\`shop.cache\` (1 signal receiver): ${WEB_ONLY}`,
+        'receiver: invalidate_order_cache (@receiver(post_save, sender="shop.Order")) at shop/cache.py:5',
+        "first request: proj.urls -> shop.cache (proj/urls.py:1)",
+        "`shop.audit` (1 signal receiver): no process imports it any more (web, Celery, migrate, shell): it never connects",
+        "receiver: post_delete.connect(log) at shop/audit.py:8",
+      ]);
+      expect(f.fixCode).toEqual({
+        path: "shop/apps.py",
+        language: "python",
+        code: "    def ready(self):\n        from shop import cache  # noqa: F401 (connects its receivers in every process)\n        from shop import audit  # noqa: F401 (connects its receivers in every process)",
+      });
     },
   },
   {
