@@ -266,10 +266,14 @@ describeRuntime("django.setup() at base and head agrees with each scenario's run
       testsBroken: [...(rt?.testsBroken ?? [])].sort(),
     });
     // "Connects only after the first request": the receivers of each module a finding says so of (the last
-    // module of its chain) are lost at setup and connected again once the URLconf is imported.
-    const webOnly = loadScenario(name)
+    // module of its chain, and each module a grouped finding lists as "`module` (...): connects only after...")
+    // are lost at setup and connected again once the URLconf is imported.
+    const webOnly = new Set(loadScenario(name)
       .expect.filter((e) => e.rule === "registrations-lost" && (e.mentions ?? []).some((m) => m.includes("only after the first request")))
-      .map((e) => (e.via ?? []).at(-1) as string);
+      .flatMap((e) => [
+        (e.via ?? []).at(-1) as string,
+        ...(e.mentions ?? []).flatMap((m) => /^`([\w.]+)` \(.*\): connects only after the first request/.exec(m)?.[1] ?? []),
+      ]));
     for (const module of webOnly) {
       const lost = minus(base.receivers ?? [], head.receivers ?? []).filter((r) => r.startsWith(`${module}.`));
       expect({ module, lost: lost.length > 0 }).toEqual({ module, lost: true });

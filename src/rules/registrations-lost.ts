@@ -6,9 +6,11 @@
  * registrations) was imported by `django.setup()` at the base and is not at the head, whatever
  * file the pull request changed: an `api/__init__.py` turned into a lazy PEP 562 `__getattr__`
  * router, a viewset that stops importing a receivers module, a function no longer called at
- * setup. Reported once per lost module, at the link the change cut: the changed line, in the
- * changed file, whose import carried setup to the module at the base. When the head still
- * imports the module on the first request (the settings' ROOT_URLCONF and what it imports),
+ * setup. Reported once per cut link, at the link the change cut: the changed line, in the
+ * changed file, whose import carried setup to the module at the base; the one finding lists
+ * every module lost through that link (a lazy router can cut the only chain to ten receivers
+ * modules), what each stops registering, and the chain of the first. When the head still
+ * imports a module on the first request (the settings' ROOT_URLCONF and what it imports),
  * the finding says it connects only in web processes, after their first request.
  *
  * Why: receivers connect and models register only when their module is imported. A chain that
@@ -228,6 +230,10 @@ export const registrationsLost = defineRule({
     short: "the same, cut anywhere in the chain (web-only if only the URLconf imports them)",
     docs: {
       what: "A module that registers signal receivers, models or admin classes was imported by django.setup() at the base and no longer is at the head, whatever file the change touched (a lazy router, a viewset, a package __init__); reported at the link the change cut, and, when only the URLconf still imports it, as connecting only after the first request in web processes.",
+      details:
+        "Compares the startup graphs of base and head: every first-party module that registers something when imported (signal receivers: `@receiver`, the configured project decorators, `.connect(...)`; Django models, not abstract ones; admin registrations) that `django.setup()` imported at the base and no longer imports at the head. The cut is the first link of the module's base chain that setup no longer imports while its importer still runs; the finding is anchored at that import's line when the change touched the importer (the line the import was moved to, when it now runs inside a function or a PEP 562 `__getattr__`), else at the changed file the link depends on (a parent package's `__init__`, a file on the call route).\n\n" +
+        "One finding per cut (its file and line), however many modules are lost through it: the message names them all and what they register in all; the details list, per module, what stops connecting (each receiver with its signal and its sender where literal, each model, each admin registration), and, for a module the head still imports through the URLconf, that it \"connects only after the first request in web processes; never in Celery, migrate, shell\" with the URLconf's chain to it. The import chain shown is the first lost module's; the suggested code imports every lost module on purpose (receivers and admin from the app's `AppConfig.ready()`, models-only modules from the app's models package), one block per file to edit.\n\n" +
+        "Not reported: modules an `apps.py`, `models.py` or `models/__init__.py` stopped importing directly, and what setup reached only through them (side-effect-import-removed reports that import), modules deleted or moved, modules whose registrations the change removed, test modules, and what an app removed from INSTALLED_APPS brought.",
       why: "Receivers connect and models register only when their module is imported. When that import rode on an incidental chain (receivers imported by a viewset that an eagerly built router imported), a change far from any apps.py cuts it and nothing fails: Celery, Temporal, migrate and shell silently stop running the receivers, and web processes run them only once a request has loaded the URLconf. A rule of its own beside side-effect-import-removed, which reads what a registration file itself stops importing and gives back the exact line: this one compares the whole startup graphs of base and head and reports wherever the chain broke, so each can be set on its own; a module side-effect-import-removed reports (and what setup reached only through it) is not reported here again.",
       fix: "Import the module on purpose: from its app's AppConfig.ready() for receivers and admin registrations (`from . import signals  # noqa: F401`), from the app's models package for models.",
       example: {
