@@ -104,10 +104,10 @@ function moduleScope(ctx: ExecutionContext): boolean {
 }
 
 /** The modules whose `include` is Django's URLconf include. */
-const URL_MODULES = new Set(["django.urls", "django.conf.urls"]);
+export const URL_MODULES: ReadonlySet<string> = new Set(["django.urls", "django.conf.urls"]);
 
 /** The callee texts that denote Django's `include` in a module (`include`, `urls.include`, `django.urls.include`). */
-function includeCallees(facts: GraphFacts, module: string, isPackage: boolean): Set<string> {
+export function includeCallees(facts: Pick<GraphFacts, "imports">, module: string, isPackage: boolean): Set<string> {
   const out = new Set<string>();
   for (const imp of facts.imports) {
     if (imp.context.kind === "type_checking" || imp.context.kind === "dead") continue;

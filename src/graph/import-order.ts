@@ -51,8 +51,8 @@
  * (the startup graph follows them; the simulation does not), PEP 562 `__getattr__` bodies,
  * `sys.modules` edits and import hooks, threads, `.pyi` stubs (never executed).
  */
-import type { ExecutionContext, PyFileFacts } from "../python/types";
-import { resolveCallName } from "./edges";
+import type { ExecutionContext, PyFileFacts, PyImportCall } from "../python/types";
+import { includeCallees, resolveCallName } from "./edges";
 import { resolveRelative } from "../python/modules";
 import { assignedNames, type Statement } from "../python/statements";
 
@@ -476,6 +476,56 @@ export function moduleCode(module: string, file: string, isPackage: boolean, fac
   steps.sort((a, b) => a.order - b.order);
   const complete = facts.functions !== undefined && facts.classes !== undefined && statements !== null;
   return { file, isPackage, steps: steps.map(({ order: _order, ...s }) => s as Step), all: facts.all === null || facts.all.dynamic ? null : facts.all.names, complete };
+}
+
+const DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/;
+
+/**
+ * Django's `include("app.urls")` calls at module scope (a URLconf building its `urlpatterns`),
+ * as the literal `import_module` calls they are: `include()` imports the module named by its
+ * string argument (alone, or first in a tuple) when the call runs. Read from the statements'
+ * tokens at each call's line; a call whose argument is not a literal names no module here (the
+ * startup graph lists it as unresolved).
+ */
+export function includeImportCalls(module: string, isPackage: boolean, facts: Pick<PyFileFacts, "imports" | "calls">, statements: readonly Statement[] | null): PyImportCall[] {
+  const callees = includeCallees(facts, module, isPackage);
+  if (callees.size === 0 || statements === null) return [];
+  const calls = facts.calls.filter((c) => callees.has(c.callee) && certaintyOf(c.context) !== null);
+  if (calls.length === 0) return [];
+  const lines = new Set(calls.map((c) => c.line));
+  const found = new Map<string, string[]>();
+  for (const st of statements) {
+    if (!st.moduleLevel) continue;
+    const t = st.toks;
+    for (let i = 0; i < t.length; i++) {
+      if (t[i].k !== "name" || !lines.has(t[i].line) || t[i - 1]?.v === ".") continue;
+      // The dotted callee, then `(`, an optional `(` (a tuple), a plain string, then `)` or `,`.
+      let j = i;
+      let callee = t[j].v;
+      while (t[j + 1]?.v === "." && t[j + 2]?.k === "name") {
+        callee += `.${t[j + 2].v}`;
+        j += 2;
+      }
+      if (!callees.has(callee) || t[j + 1]?.v !== "(") continue;
+      let k = j + 2;
+      if (t[k]?.v === "(") k++;
+      const arg = t[k];
+      if (arg?.k !== "str" || typeof arg.s !== "string" || !DOTTED.test(arg.s) || (t[k + 1]?.v !== ")" && t[k + 1]?.v !== ",")) continue;
+      const key = `${t[i].line}\0${callee}`;
+      found.set(key, [...(found.get(key) ?? []), arg.s]);
+    }
+  }
+  const out: PyImportCall[] = [];
+  const used = new Map<string, number>();
+  for (const c of calls) {
+    // The calls of one callee on one line, in order, take that line's literals in order.
+    const key = `${c.line}\0${c.callee}`;
+    const n = used.get(key) ?? 0;
+    used.set(key, n + 1);
+    const target = found.get(key)?.[n];
+    if (target !== undefined) out.push({ func: "import_module", line: c.line, module: target, package: null, context: c.context });
+  }
+  return out;
 }
 
 /** Where the simulation finds a module's facts and statements. */

@@ -1,9 +1,10 @@
 /** `startup-import-cycle`: its docs are `meta.docs` below (docs/rules.md is generated from them); the simulation is graph/import-order.ts. */
 import { headLineFor } from "../source/line-map";
 import type { ChainLink } from "../core/types";
-import { decodeRun, encodeRun, type ImportFailure, type ImportRun, simulateRepository } from "../graph/import-order";
+import { includeCallees, URL_MODULES } from "../graph/edges";
+import { decodeRun, encodeRun, type ImportFailure, type ImportRun, includeImportCalls, simulateRepository } from "../graph/import-order";
 import { importStatementText } from "../python/format";
-import type { PyImport } from "../python/types";
+import type { PyImport, PyImportCall } from "../python/types";
 import { isReadyScope, type RepoSide, type ReviewModel } from "./model";
 import { defineRule, type RawFinding } from "./rule";
 
@@ -34,26 +35,69 @@ function setupRoots(side: RepoSide): string[] | null {
 
 /** The import order of one revision's django.setup() (null without a startup graph), stopping at the first failure as setup does. */
 export async function setupImportRun(side: RepoSide): Promise<ImportRun | null> {
-  const compute = async (): Promise<ImportRun | null> => {
+  return (await importRun(side, false))?.run ?? null;
+}
+
+/**
+ * setup's import order, then (when the settings name a `ROOT_URLCONF` and setup succeeded) the
+ * first request's: the URLconf imported with `sys.modules` as setup left it, its module body
+ * running the `include("app.urls")` calls in order. `setupRoots`: how many of the run's roots
+ * are setup's (a failure of a later root is the first request's).
+ */
+export async function startupImportRun(side: RepoSide): Promise<{ run: ImportRun; setupRoots: number } | null> {
+  return importRun(side, true);
+}
+
+async function importRun(side: RepoSide, firstRequest: boolean): Promise<{ run: ImportRun; setupRoots: number } | null> {
+  const urlconf = firstRequest ? (side.graph?.firstRequest?.module ?? null) : null;
+  const compute = async (): Promise<{ run: ImportRun; setupRoots: number } | null> => {
     const roots = setupRoots(side);
-    return roots === null ? null : simulate(side, roots);
+    if (roots === null) return null;
+    const all = urlconf === null ? roots : [...roots, urlconf];
+    return { run: await simulate(side, all), setupRoots: roots.length };
   };
   if (side.stored === undefined) return compute();
   // Kept with the graphs per repository state (the version names this file's part of the computation).
-  const kept = await side.stored("import-order-v1", async () => {
-    const run = await compute();
-    return run === null ? { none: true } : encodeRun(run);
+  const kept = await side.stored(urlconf === null ? "import-order-v2" : "import-order-first-request-v2", async () => {
+    const out = await compute();
+    return out === null ? { none: true } : { run: encodeRun(out.run), setupRoots: out.setupRoots };
   });
-  if ((kept as { none?: unknown }).none === true) return null;
-  return decodeRun(kept) ?? compute();
+  const k = kept as { none?: unknown; run?: unknown; setupRoots?: unknown };
+  if (k.none === true) return null;
+  const run = decodeRun(k.run);
+  return run === null || typeof k.setupRoots !== "number" ? compute() : { run, setupRoots: k.setupRoots };
 }
 
-function simulate(side: RepoSide, roots: string[]): Promise<ImportRun> {
+/** The `include("app.urls")` calls of the modules setup or the first request imports, as import calls, per file. */
+async function includeCalls(side: RepoSide): Promise<Map<string, PyImportCall[]>> {
+  const out = new Map<string, PyImportCall[]>();
+  const graph = side.graph;
+  if (graph === null || side.statements === undefined) return out;
+  const files = new Set<string>();
+  for (const m of URL_MODULES) for (const f of await side.filesNaming(m)) files.add(f);
+  for (const file of files) {
+    const mod = side.moduleOf(file);
+    const imports = side.importFacts(file);
+    if (mod === null || imports === undefined || includeCallees(imports, mod.module, mod.isPackage).size === 0) continue;
+    const facts = side.files.get(file);
+    if (facts === undefined || graph.reachedBy(mod.module) === null) continue;
+    const calls = includeImportCalls(mod.module, mod.isPackage, facts, await side.statements(file));
+    if (calls.length > 0) out.set(file, calls);
+  }
+  return out;
+}
+
+async function simulate(side: RepoSide, roots: string[]): Promise<ImportRun> {
+  const includes = await includeCalls(side);
+  const withIncludes = <T extends { importCalls: PyImportCall[] }>(f: string, facts: T | undefined): T | undefined => {
+    const extra = includes.get(f);
+    return facts === undefined || extra === undefined ? facts : { ...facts, importCalls: [...facts.importCalls, ...extra] };
+  };
   return simulateRepository(
     {
       fileOf: (m) => side.moduleFile(m),
-      facts: (f) => side.files.get(f),
-      importFacts: (f) => side.importFacts(f),
+      facts: (f) => withIncludes(f, side.files.get(f)),
+      importFacts: (f) => withIncludes(f, side.importFacts(f)),
       statements: (f) => side.statements?.(f) ?? Promise.resolve(null),
     },
     roots,
@@ -62,13 +106,13 @@ function simulate(side: RepoSide, roots: string[]): Promise<ImportRun> {
 }
 
 /**
- * Whether the change can change what setup's imports do: it touches a module setup imports at
- * the base or at the head, or the roots differ. Otherwise both sides run the same code in the
+ * Whether the change can change what setup's (or the first request's) imports do: it touches a
+ * module setup or the URLconf imports at the base or at the head, or the roots or the URLconf differ. Otherwise both sides run the same code in the
  * same order, and the simulation is skipped.
  */
 function mayChangeOrder(model: ReviewModel): boolean {
-  const reached = (side: RepoSide, module: string | undefined): boolean => module !== undefined && (side.graph?.chainTo(module) ?? null) !== null;
-  const roots = (side: RepoSide): string => (side.graph?.roots ?? []).map((r) => r.module).join("\n");
+  const reached = (side: RepoSide, module: string | undefined): boolean => module !== undefined && (side.graph?.reachedBy(module) ?? null) !== null;
+  const roots = (side: RepoSide): string => [...(side.graph?.roots ?? []).map((r) => r.module), `urlconf:${side.graph?.firstRequest?.module ?? ""}`].join("\n");
   if (roots(model.head) !== roots(model.base)) return true;
   return model.changes.some((c) => reached(model.head, c.head?.module?.module) || reached(model.base, c.base?.module?.module));
 }
@@ -159,9 +203,11 @@ export const startupImportCycle = defineRule({
       what: "A change makes a circular import raise ImportError during django.setup(): `from A import n` now runs while A is still executing and has not bound n yet.",
       why: "A module-scope cycle (A imports B, B imports a name from A) works only in one import order: when A binds the name before it imports B, or when B is imported first. Which module comes first depends on what other chains import earlier, so removing an unrelated eager import (a URLconf, a router, a viewset) or adding one elsewhere changes the order, and every process then fails at setup or at its first request with `ImportError: cannot import name ... from partially initialized module ... (most likely due to a circular import)`. A cycle that already raises at the base is not reported: the change did not cause it.",
       details:
-        "The import order is simulated as CPython 3.11+ runs it, from the startup roots in the order Django imports them, then the imports of the roots' `AppConfig.ready()` methods: a module is in `sys.modules` while it executes; `from A import n` reads only what `A` has bound so far (definitions, classes once their body has run, assignments, imports, submodules that finished) and falls back to `sys.modules[\"A.n\"]`; `from pkg import sub` imports a submodule not bound yet; `import a.b` runs each parent's `__init__` first. The simulation is checked against real CPython on 1,500 generated module trees (`test/import-order-oracle.test.ts`).\n\n" +
+        "The import order is simulated as CPython 3.11+ runs it, from the startup roots in the order Django imports them, then the imports of the roots' `AppConfig.ready()` methods, then (when setup succeeds and the settings name a `ROOT_URLCONF`) the first request: the URLconf imported with `sys.modules` as setup left it, each `include(\"app.urls\")` at its module scope importing that URLconf when the call runs, in the order of the module body. " +
+        "A failure there is said to be the first request's (\"raises ImportError at the first request in web processes (setup itself succeeds)\"): Celery, `migrate` and `shell` run setup alone and do not fail. " +
+        "The rules of the simulation: a module is in `sys.modules` while it executes; `from A import n` reads only what `A` has bound so far (definitions, classes once their body has run, assignments, imports, submodules that finished) and falls back to `sys.modules[\"A.n\"]`; `from pkg import sub` imports a submodule not bound yet; `import a.b` runs each parent's `__init__` first. The simulation is checked against real CPython on 1,500 generated module trees (`test/import-order-oracle.test.ts`).\n\n" +
         "Only certain failures are reported: one with an import under `if`/`for`/`while` or in a `try` body on the import stack is not (an `except` may catch it), and a name bound anywhere under a condition counts as bound. A cycle that already raises at the base is not reported: the change did not cause it, and the base's setup stops there anyway.\n\n" +
-        "Not modelled: attribute access on a partially initialised module (`import a` then `a.f()` at module scope: AttributeError), what `from x import *` copies from one, module-scope calls of functions that import, PEP 562 `__getattr__` bodies, `sys.modules` edits and import hooks, and the first request (`ROOT_URLCONF`).",
+        "Not modelled: attribute access on a partially initialised module (`import a` then `a.f()` at module scope: AttributeError), what `from x import *` copies from one, module-scope calls of functions that import, PEP 562 `__getattr__` bodies, `sys.modules` edits and import hooks, an `include()` whose argument is not a string literal (the startup graph lists it as unresolved), and what the first request imports beyond the URLconf (views resolved lazily, middleware).",
       fix: "Break the cycle where it closes: move the import into the functions that use the name (a deferred import runs at call time, when both modules are complete). Restoring the eager import that hid the cycle also works, but keeps it fragile.",
       example: {
         bad: "# slack_app/backend/api.py\nfrom slack_app.backend.workflows import SlackWorkflow  # workflows imports back from this module\n\ndef send_message(channel, text):\n    ...\n\n# slack_app/backend/workflows.py\nfrom slack_app.backend.api import send_message  # raises when workflows is imported first\n\nclass SlackWorkflow:\n    def run(self):\n        send_message(self.channel, self.text)",
@@ -172,11 +218,15 @@ export const startupImportCycle = defineRule({
 
   async check(model: ReviewModel): Promise<RawFinding[]> {
     if (!mayChangeOrder(model)) return [];
-    const head = await setupImportRun(model.head);
+    const headRun = await startupImportRun(model.head);
+    const head = headRun?.run ?? null;
     const failure = head?.failures[0];
-    if (failure === undefined) return [];
-    const base = await setupImportRun(model.base);
+    if (headRun === null || failure === undefined) return [];
+    const baseRun = await startupImportRun(model.base);
+    const base = baseRun?.run ?? null;
     const atBase = base?.failures[0];
+    // A failure importing a root after setup's is the first request's (setup itself succeeded).
+    const firstRequest = failure.rootIndex >= headRun.setupRoots;
     if (atBase !== undefined && keyOf(atBase) === keyOf(failure)) return [];
     // The cycle: the partially initialised module, then what it imported down to the failing statement.
     const at = failure.stack.findIndex((l) => l.module === failure.from);
@@ -205,15 +255,16 @@ export const startupImportCycle = defineRule({
       `order of first imports at head: ${chainText(headChain)}`,
       baseChain.length > 0
         ? `order of first imports at base: ${chainText(baseChain)}${entry !== failure.from ? ` (${entry} was imported before ${failure.from}, so ${failure.from} was never re-entered while incomplete)` : ""}`
-        : "at base: none of the cycle's modules is imported at setup",
+        : `at base: none of the cycle's modules is imported at setup${firstRequest ? " or by the first request" : ""}`,
     ];
-    if (atBase !== undefined) details.push(`at base, setup already failed earlier: ${atBase.file}:${atBase.line}: ${atBase.message}`);
+    if (firstRequest) details.splice(1, 0, `phase: the first request (importing the URLconf ${failure.root} after django.setup() succeeded); web processes only: Celery, migrate and shell run setup alone and do not fail`);
+    if (atBase !== undefined) details.push(`at base, ${baseRun !== null && atBase.rootIndex >= baseRun.setupRoots ? "the first request" : "setup"} already failed earlier: ${atBase.file}:${atBase.line}: ${atBase.message}`);
     if (base?.uncertain) details.push(`at base, the simulation stopped at ${base.uncertain.file}:${base.uncertain.line} (${base.uncertain.why}): the base's order is not certain`);
     return [
       {
         file: where.file,
         line: where.line,
-        message: `django.setup() now raises ImportError at ${failure.file}:${failure.line} (\`${statement}\`): ${failure.from} is still executing when it is imported back, and has not bound ${failure.name} yet (cycle ${[...cycle, failure.from].join(" → ")}).`,
+        message: `${firstRequest ? `Importing the URLconf ${failure.root} now raises ImportError at the first request in web processes (setup itself succeeds), at` : "django.setup() now raises ImportError at"} ${failure.file}:${failure.line} (\`${statement}\`): ${failure.from} is still executing when it is imported back, and has not bound ${failure.name} yet (cycle ${[...cycle, failure.from].join(" → ")}).`,
         chain: headChain,
         details,
         fixCode: { path: failure.file, language: "python", code: fixCodeFor(model, failure, imp) },
