@@ -34,11 +34,10 @@ import { headLineFor } from "../source/line-map";
 import type { ChainLink } from "../core/types";
 import type { FileChangeModel, ReviewModel } from "./model";
 import { defineRule, type RawFinding } from "./rule";
-import { type Effects, effectDetails, effectsOf } from "./registrations";
+import { type Effects, effectDetails, effectsOf, firstRequestDetail, WEB_ONLY } from "./registrations";
 import { droppedSideImports } from "./side-effect-import-removed";
 
-/** Said of a module the head imports only on the first request (the exact words). */
-export const WEB_ONLY = "connects only after the first request in web processes; never in Celery, migrate, shell";
+export { WEB_ONLY };
 
 interface Cut {
   /** The changed file and head line the finding is anchored at (null line: file-level). */
@@ -183,10 +182,6 @@ function howText(cut: Cut): string {
   return `${cut.importer.module} no longer imports ${cut.target.module} at setup (at the base: ${cut.importer.file ?? cut.importer.module}:${cut.target.line ?? "?"}${moved})`;
 }
 
-function firstRequestText(chain: readonly ChainLink[]): string {
-  return `first request: ${chain.map((l, i) => (i === 0 ? l.module : `${l.module} (${chain[i - 1].file}:${l.line})`)).join(" -> ")}`;
-}
-
 /** The finding of one cut: every module lost through it (one finding per anchor, not per module). */
 function findingOf(model: ReviewModel, lost: readonly Lost[]): RawFinding {
   const first = lost[0];
@@ -197,7 +192,7 @@ function findingOf(model: ReviewModel, lost: readonly Lost[]): RawFinding {
   if (lost.length === 1) {
     const consequence = first.web !== null ? `it ${WEB_ONLY} (the head imports it only through the URLconf ${urlconf})` : never;
     const details = effectDetails(first.effects);
-    if (first.web !== null) details.push(firstRequestText(first.web));
+    if (first.web !== null) details.push(firstRequestDetail(first.web));
     return { ...base, message: `\`${first.module}\` (${whatText(first.effects)}) is no longer imported by django.setup(): ${hows}, the link through which setup reached it at the base; ${consequence}.`, details };
   }
   const total: Effects = { receivers: lost.flatMap((l) => l.effects.receivers), models: lost.flatMap((l) => l.effects.models), admin: lost.flatMap((l) => l.effects.admin) };
@@ -212,7 +207,7 @@ function findingOf(model: ReviewModel, lost: readonly Lost[]): RawFinding {
   for (const l of lost) {
     details.push(`\`${l.module}\` (${whatText(l.effects)}): ${l.web !== null ? WEB_ONLY : never}`);
     details.push(...effectDetails(l.effects));
-    if (l.web !== null) details.push(firstRequestText(l.web));
+    if (l.web !== null) details.push(firstRequestDetail(l.web));
   }
   const names = lost.map((l) => `\`${l.module}\``).join(", ");
   return {

@@ -5,6 +5,7 @@
  * (`admin.site.register(...)`, `@admin.register`). The one place every rule asks whether those
  * registrations still (or ever) run at setup.
  */
+import type { ChainLink } from "../core/types";
 import type { ExecutionContext, PyFileFacts } from "../python/types";
 import { type DjangoModel, djangoModels } from "./django-models";
 import type { RepoSide } from "./model";
@@ -49,6 +50,14 @@ export async function effectsOf(side: RepoSide, module: string, path: string, fa
 
 /** The scanner records `admin.site.register(...)` calls without their context: taken as run at import. */
 const TOP: ExecutionContext = { kind: "top", atImport: true, conditional: false, scope: "", frames: [] };
+
+/** Said of a module the head imports only on the first request (the exact words). */
+export const WEB_ONLY = "connects only after the first request in web processes; never in Celery, migrate, shell";
+
+/** The detail line of the chain through which the first request (the URLconf) imports a module. */
+export function firstRequestDetail(chain: readonly ChainLink[]): string {
+  return `first request: ${chain.map((l, i) => (i === 0 ? l.module : `${l.module} (${chain[i - 1].file}:${l.line})`)).join(" -> ")}`;
+}
 
 /** Lines of a reader's detail list: `receiver: ...`, `model: ...`, `admin: ...`. */
 export function effectDetails(effects: Effects): string[] {

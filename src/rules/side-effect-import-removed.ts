@@ -7,7 +7,7 @@ import type { FileChangeModel, RepoSide, ReviewModel } from "./model";
 import { setupTimeImports } from "./model";
 import { defineRule, type RawFinding } from "./rule";
 import type { DjangoModel } from "./django-models";
-import { effectDetails, effectsOf } from "./registrations";
+import { effectDetails, effectsOf, firstRequestDetail, WEB_ONLY } from "./registrations";
 
 /** Files Django imports for their side effects at setup. */
 export function isRegistrationFile(path: string): boolean {
@@ -79,7 +79,7 @@ export const sideEffectImportRemoved = defineRule({
     docs: {
       what: "An apps.py, models.py or models/__init__.py stops importing a module whose import registers signal receivers, models or admin classes.",
       details:
-        "An `apps.py` (module level or `AppConfig.ready()`), a `models.py` or a `models/__init__.py` imported a first-party module at the base and no longer does at the head (set semantics after resolving relative imports: reordering removes nothing; deleting the file removes everything), and that module registers something when imported: signal receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models (classes whose bases, followed through the repository, reach a Django or third-party model; an abstract model, whose own `class Meta` sets `abstract = True`, registers nothing and is left out), or admin registrations. With a startup graph, only modules setup no longer reaches by any other chain are reported. When the lost module defines the custom user model (`AUTH_USER_MODEL`), `django.setup()` itself fails with ImproperlyConfigured, and the finding says so.",
+        "An `apps.py` (module level or `AppConfig.ready()`), a `models.py` or a `models/__init__.py` imported a first-party module at the base and no longer does at the head (set semantics after resolving relative imports: reordering removes nothing; deleting the file removes everything), and that module registers something when imported: signal receivers (`@receiver`, configured project decorators, `.connect(...)`), Django models (classes whose bases, followed through the repository, reach a Django or third-party model; an abstract model, whose own `class Meta` sets `abstract = True`, registers nothing and is left out), or admin registrations. With a startup graph, only modules setup no longer reaches by any other chain are reported. When the head still imports the module on the first request (the settings' `ROOT_URLCONF` and what it imports), the finding says so exactly: it connects only after the first request in web processes; never in Celery, migrate, shell. When the lost module defines the custom user model (`AUTH_USER_MODEL`), `django.setup()` itself fails with ImproperlyConfigured, and the finding says so.",
       why: "Receivers connect and models register only when their module is imported. Without the import they silently stop working in every process that does not import the module some other way (Celery, Temporal, migrate, shell): no error anywhere. A custom user model (AUTH_USER_MODEL) that stops registering makes django.setup() itself fail with ImproperlyConfigured.",
       fix: "Keep the import, in AppConfig.ready() for receivers (`from . import signals  # noqa: F401`) or in models/__init__.py for models.",
       example: {
@@ -107,8 +107,12 @@ export const sideEffectImportRemoved = defineRule({
         const noqa = /#\s*noqa\b[^#]*F401/.test(lineText) || /#\s*noqa\s*$/.test(lineText);
         const count = effects.receivers.length + effects.models.length + effects.admin.length;
         if (count === 0 && !noqa) continue;
+        // Still imported by the first request (the URLconf) at head: its receivers connect in web processes only, after it.
+        const later = model.head.graph?.reachedBy(module) ?? null;
+        const web = later !== null && later.phase === "first-request";
         const parts: string[] = [];
-        if (effects.receivers.length) parts.push(`${effects.receivers.length} signal receiver${effects.receivers.length > 1 ? "s" : ""} stop connecting`);
+        const n = effects.receivers.length;
+        if (n) parts.push(`${n} signal receiver${n > 1 ? "s" : ""} ${web ? `no longer connect${n > 1 ? "" : "s"} at setup` : "stop connecting"}`);
         if (effects.models.length) {
           const names = effects.models.map((m) => m.name).join(", ");
           parts.push(`${effects.models.length} model${effects.models.length > 1 ? "s" : ""} stop${effects.models.length > 1 ? "" : "s"} registering (${names})`);
@@ -123,14 +127,16 @@ export const sideEffectImportRemoved = defineRule({
         }
         if (effects.admin.length) parts.push(`${effects.admin.length} admin registration${effects.admin.length > 1 ? "s" : ""} stop running`);
         const where = lost.via === "ready" ? `${lost.imp.context.scope}()` : basePath;
-        const consequence = parts.length ? parts.join(", ") : "its import was marked as a side-effect import (# noqa: F401)";
+        const consequence = `${parts.length ? parts.join(", ") : "its import was marked as a side-effect import (# noqa: F401)"}${web ? `; it ${WEB_ONLY} (the head imports it only through the URLconf ${model.head.graph?.firstRequest?.module ?? ""})` : ""}`;
+        const details = effectDetails(effects);
+        if (web) details.push(firstRequestDetail(later.chain));
         const gone = change.head === null ? `${basePath} is deleted` : `${where} no longer imports it`;
         findings.push({
           file: change.head ? change.path : basePath,
           line: change.head ? headLocation(change, lost) : null,
           side: change.head ? "head" : "base",
           message: `\`${module}\` is no longer imported at setup (${gone}; it was \`${importStatementText(lost.imp)}\` at ${basePath}:${lost.imp.line}): ${consequence}.`,
-          details: effectDetails(effects),
+          details,
           fixCode: { path: change.head ? change.path : basePath, language: "python", code: restoreLine(lost, change) },
         });
       }

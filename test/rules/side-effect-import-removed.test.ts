@@ -1,5 +1,6 @@
 import { cleanupRepos } from "../helpers/git-repo";
 import { DJANGO_BASE, describeRule, type ReviewCase } from "../helpers/rule-tester";
+import { WEB_ONLY } from "../../src/rules/registrations";
 
 afterAll(cleanupRepos);
 
@@ -46,6 +47,24 @@ const invalid: ReviewCase[] = [
       expect(f.details?.join("\n")).toContain("post_delete.connect(audit, sender=Order) at shop/audit.py:10");
       expect(f.fixCode?.code).toContain("from . import audit");
       expect(f.inDiff).toBe(true);
+      expect(f.message).toContain("1 signal receiver stop connecting");
+      expect(f.message).not.toContain(WEB_ONLY);
+    },
+  },
+  {
+    name: "the dropped module is still imported by the URLconf at head: its receivers connect in web processes only, after the first request",
+    base: {
+      ...BASE,
+      "proj/settings.py": `${DJANGO_BASE["proj/settings.py"]}ROOT_URLCONF = "proj.urls"\n`,
+      "proj/urls.py": "from shop import audit  # noqa: F401\n\nurlpatterns = []\n",
+    },
+    head: { "shop/apps.py": APPS("        from . import signals  # noqa: F401\n") },
+    expect: [`${RULE} shop/apps.py:8 warn`],
+    check: (r) => {
+      const f = r.findings[0];
+      expect(f.message).toContain(`1 signal receiver no longer connects at setup; it ${WEB_ONLY} (the head imports it only through the URLconf proj.urls)`);
+      expect(f.message).not.toContain("stop connecting");
+      expect(f.details).toContain("first request: proj.urls -> shop.audit (proj/urls.py:1)");
     },
   },
   {
