@@ -198,9 +198,9 @@ export const startupImportCycle = defineRule({
     id: "startup-import-cycle",
     defaultSeverity: "warn",
     docsAnchor: "startup-import-cycle",
-    short: "a circular import that now raises during setup",
+    short: "a circular import that now raises during setup or at the first request",
     docs: {
-      what: "A change makes a circular import raise ImportError during django.setup(): `from A import n` now runs while A is still executing and has not bound n yet.",
+      what: "A change makes a circular import raise ImportError during django.setup(), or at the first request when web processes import the URLconf (ROOT_URLCONF): `from A import n` now runs while A is still executing and has not bound n yet.",
       why: "A module-scope cycle (A imports B, B imports a name from A) works only in one import order: when A binds the name before it imports B, or when B is imported first. Which module comes first depends on what other chains import earlier, so removing an unrelated eager import (a URLconf, a router, a viewset) or adding one elsewhere changes the order, and every process then fails at setup or at its first request with `ImportError: cannot import name ... from partially initialized module ... (most likely due to a circular import)`. A cycle that already raises at the base is not reported: the change did not cause it.",
       details:
         "The import order is simulated as CPython 3.11+ runs it, from the startup roots in the order Django imports them, then the imports of the roots' `AppConfig.ready()` methods, then (when setup succeeds and the settings name a `ROOT_URLCONF`) the first request: the URLconf imported with `sys.modules` as setup left it, each `include(\"app.urls\")` at its module scope importing that URLconf when the call runs, in the order of the module body. " +
