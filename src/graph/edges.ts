@@ -104,7 +104,7 @@ function moduleScope(ctx: ExecutionContext): boolean {
 }
 
 /** The modules whose `include` is Django's URLconf include. */
-export const URL_MODULES: ReadonlySet<string> = new Set(["django.urls", "django.conf.urls"]);
+const URL_MODULES = new Set(["django.urls", "django.conf.urls"]);
 
 /** The callee texts that denote Django's `include` in a module (`include`, `urls.include`, `django.urls.include`). */
 export function includeCallees(facts: Pick<GraphFacts, "imports">, module: string, isPackage: boolean): Set<string> {

@@ -478,6 +478,12 @@ export function moduleCode(module: string, file: string, isPackage: boolean, fac
   return { file, isPackage, steps: steps.map(({ order: _order, ...s }) => s as Step), all: facts.all === null || facts.all.dynamic ? null : facts.all.names, complete };
 }
 
+/** The module-scope calls of Django's `include` in a module (none without an import of it). */
+function moduleScopeIncludes(module: string, isPackage: boolean, facts: Pick<PyFileFacts, "imports" | "calls">): PyFileFacts["calls"] {
+  const callees = includeCallees(facts, module, isPackage);
+  return callees.size === 0 ? [] : facts.calls.filter((c) => callees.has(c.callee) && certaintyOf(c.context) !== null);
+}
+
 const DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/;
 
 /**
@@ -488,10 +494,9 @@ const DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/;
  * startup graph lists it as unresolved).
  */
 export function includeImportCalls(module: string, isPackage: boolean, facts: Pick<PyFileFacts, "imports" | "calls">, statements: readonly Statement[] | null): PyImportCall[] {
-  const callees = includeCallees(facts, module, isPackage);
-  if (callees.size === 0 || statements === null) return [];
-  const calls = facts.calls.filter((c) => callees.has(c.callee) && certaintyOf(c.context) !== null);
-  if (calls.length === 0) return [];
+  const calls = moduleScopeIncludes(module, isPackage, facts);
+  if (calls.length === 0 || statements === null) return [];
+  const callees = new Set(calls.map((c) => c.callee));
   const lines = new Set(calls.map((c) => c.line));
   const found = new Map<string, string[]>();
   for (const st of statements) {
@@ -545,12 +550,16 @@ export interface CodeSource {
  * their bindings only where a lookup consults them (a failure, or whether `from pkg import x`
  * imports the submodule `pkg.x`), so a first run reads only the modules' imports; each module
  * whose unknown bindings a lookup consulted is then read in full (facts and statements) and the
- * run is redone, until no lookup consults an unread module. The result is the one a run over
- * every module read in full gives; each round reads at least one more file.
+ * run is redone, until no lookup consults an unread module. A module the run executes that
+ * calls Django's `include()` at module scope is read in full too (its calls' arguments name
+ * the URLconfs they import: `includeImportCalls`). The result is the one a run over every
+ * module read in full gives; each round reads at least one more file.
  */
 export async function simulateRepository(src: CodeSource, roots: readonly string[], opts: { stopAtFirst?: boolean } = {}): Promise<ImportRun> {
   const full = new Map<string, readonly Statement[] | null>();
   const cache = new Map<string, ModuleCode | null>();
+  // Modules calling include() at module scope whose statements (the calls' arguments) are not read yet.
+  const pending = new Set<string>();
   const world: ImportWorld = {
     code(module) {
       let c = cache.get(module);
@@ -560,7 +569,16 @@ export async function simulateRepository(src: CodeSource, roots: readonly string
       if (file !== null && !file.endsWith(".pyi")) {
         const isPackage = file === "__init__.py" || file.endsWith("/__init__.py");
         const statements = full.get(file);
-        const facts = statements !== undefined || src.importFacts === undefined ? src.facts(file) : src.importFacts(file);
+        let facts: CodeFacts | undefined = statements !== undefined || src.importFacts === undefined ? src.facts(file) : src.importFacts(file);
+        // Django's include("app.urls") at module scope imports too: such a module is read in full.
+        if (facts !== undefined && includeCallees(facts, module, isPackage).size > 0) {
+          const all = statements !== undefined ? (facts as PyFileFacts) : src.facts(file);
+          if (all !== undefined && statements === undefined && moduleScopeIncludes(module, isPackage, all).length > 0) pending.add(module);
+          else if (all !== undefined && statements !== undefined) {
+            const extra = includeImportCalls(module, isPackage, all, statements);
+            if (extra.length > 0) facts = { ...facts, importCalls: [...facts.importCalls, ...extra] };
+          }
+        }
         if (facts !== undefined) c = moduleCode(module, file, isPackage, facts, statements ?? null);
       }
       cache.set(module, c);
@@ -569,10 +587,11 @@ export async function simulateRepository(src: CodeSource, roots: readonly string
   };
   for (;;) {
     const run = simulateImports(world, roots, opts);
-    const unread = [...run.consulted].filter((m) => {
+    const unread = [...new Set([...run.consulted, ...pending])].filter((m) => {
       const f = src.fileOf(m);
       return f !== null && !full.has(f);
     });
+    pending.clear();
     if (unread.length === 0) return run;
     for (const m of unread) {
       const file = src.fileOf(m) as string;

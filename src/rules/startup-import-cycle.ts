@@ -1,10 +1,9 @@
 /** `startup-import-cycle`: its docs are `meta.docs` below (docs/rules.md is generated from them); the simulation is graph/import-order.ts. */
 import { headLineFor } from "../source/line-map";
 import type { ChainLink } from "../core/types";
-import { includeCallees, URL_MODULES } from "../graph/edges";
-import { decodeRun, encodeRun, type ImportFailure, type ImportRun, includeImportCalls, simulateRepository } from "../graph/import-order";
+import { decodeRun, encodeRun, type ImportFailure, type ImportRun, simulateRepository } from "../graph/import-order";
 import { importStatementText } from "../python/format";
-import type { PyImport, PyImportCall } from "../python/types";
+import type { PyImport } from "../python/types";
 import { isReadyScope, type RepoSide, type ReviewModel } from "./model";
 import { defineRule, type RawFinding } from "./rule";
 
@@ -68,36 +67,12 @@ async function importRun(side: RepoSide, firstRequest: boolean): Promise<{ run: 
   return run === null || typeof k.setupRoots !== "number" ? compute() : { run, setupRoots: k.setupRoots };
 }
 
-/** The `include("app.urls")` calls of the modules setup or the first request imports, as import calls, per file. */
-async function includeCalls(side: RepoSide): Promise<Map<string, PyImportCall[]>> {
-  const out = new Map<string, PyImportCall[]>();
-  const graph = side.graph;
-  if (graph === null || side.statements === undefined) return out;
-  const files = new Set<string>();
-  for (const m of URL_MODULES) for (const f of await side.filesNaming(m)) files.add(f);
-  for (const file of files) {
-    const mod = side.moduleOf(file);
-    const imports = side.importFacts(file);
-    if (mod === null || imports === undefined || includeCallees(imports, mod.module, mod.isPackage).size === 0) continue;
-    const facts = side.files.get(file);
-    if (facts === undefined || graph.reachedBy(mod.module) === null) continue;
-    const calls = includeImportCalls(mod.module, mod.isPackage, facts, await side.statements(file));
-    if (calls.length > 0) out.set(file, calls);
-  }
-  return out;
-}
-
-async function simulate(side: RepoSide, roots: string[]): Promise<ImportRun> {
-  const includes = await includeCalls(side);
-  const withIncludes = <T extends { importCalls: PyImportCall[] }>(f: string, facts: T | undefined): T | undefined => {
-    const extra = includes.get(f);
-    return facts === undefined || extra === undefined ? facts : { ...facts, importCalls: [...facts.importCalls, ...extra] };
-  };
+function simulate(side: RepoSide, roots: string[]): Promise<ImportRun> {
   return simulateRepository(
     {
       fileOf: (m) => side.moduleFile(m),
-      facts: (f) => withIncludes(f, side.files.get(f)),
-      importFacts: (f) => withIncludes(f, side.importFacts(f)),
+      facts: (f) => side.files.get(f),
+      importFacts: (f) => side.importFacts(f),
       statements: (f) => side.statements?.(f) ?? Promise.resolve(null),
     },
     roots,
