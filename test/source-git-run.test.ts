@@ -38,8 +38,9 @@ test("every git command of a review runs with the runner's options", async () =>
   // A `git` first on PATH that records its arguments, then runs the real one.
   const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
   const bin = tempDir();
-  const log = join(bin, "calls.log");
-  writeFileSync(join(bin, "git"), `#!/bin/sh\nfor a in "$@"; do printf '%s\\037' "$a"; done >> '${log}'\nprintf '\\036' >> '${log}'\nexec '${realGit}' "$@"\n`);
+  // One file per call (git runs concurrently: appends to one file could interleave).
+  const logs = tempDir();
+  writeFileSync(join(bin, "git"), `#!/bin/sh\nfor a in "$@"; do printf '%s\\037' "$a"; done > '${logs}'/call.$$\nexec '${realGit}' "$@"\n`);
   chmodSync(join(bin, "git"), 0o755);
   // In a child process (jest gives tests their own copy of process.env), from the compiled modules.
   const dist = (m: string) => JSON.stringify(join(__dirname, "../dist", m));
@@ -62,10 +63,7 @@ test("every git command of a review runs with the runner's options", async () =>
     })().catch((e) => { console.error(e); process.exit(1); });
   `;
   execFileSync(process.execPath, ["-e", script], { env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}` } });
-  const calls = readFileSync(log, "utf8")
-    .split("\x1e")
-    .filter((c) => c !== "")
-    .map((c) => c.split("\x1f").slice(0, -1));
+  const calls = readdirSync(logs).map((f) => readFileSync(join(logs, f), "utf8").split("\x1f").slice(0, -1));
   const commands = new Set(calls.map((args) => args[GIT_OPTIONS.length + (args[GIT_OPTIONS.length] === "-c" ? 2 : 0)]));
   // The listing of the change, the readers, the work-tree listing with its attribute check, the cache directory check.
   for (const cmd of ["diff", "ls-tree", "cat-file", "ls-files", "status", "check-attr", "rev-parse"]) expect(commands).toContain(cmd);
