@@ -112,6 +112,25 @@ describe("calls of repository functions at setup", () => {
     expect(g.chainTo("proj.app.never")).toBeNull();
   });
 
+  it("follows Cls.m() into a classmethod of an imported class and a staticmethod of a local one (django-debug-toolbar's ready())", async () => {
+    const g = await head({
+      "proj/settings.py": 'INSTALLED_APPS = ["proj.app"]\n',
+      "proj/app/__init__.py": "",
+      "proj/app/apps.py":
+        "from django.apps import AppConfig\n\nclass AppCfg(AppConfig):\n    name = 'proj.app'\n\n    def ready(self):\n        from proj.app.toolbar import Toolbar\n        for cls in Toolbar.panel_classes():\n            cls.ready()\n        Local.wire()\n\n\nclass Local:\n    @staticmethod\n    def wire():\n        from proj.app import wired  # noqa\n",
+      "proj/app/toolbar.py":
+        "from django.utils.module_loading import import_string\n\nclass Toolbar:\n    @classmethod\n    def panel_classes(cls):\n        from proj.app import panels  # noqa\n        return [import_string(p) for p in PANELS]\n\n    def other(self):\n        from proj.app import never  # noqa\n",
+      "proj/app/panels.py": "",
+      "proj/app/wired.py": "",
+      "proj/app/never.py": "",
+    });
+    expect(g.chainTo("proj.app.panels")?.[1]).toMatchObject({ line: 8, via: "calls Toolbar.panel_classes -> proj/app/toolbar.py:6 imports proj.app.panels" });
+    expect(g.chainTo("proj.app.wired")?.[1]).toMatchObject({ line: 10 });
+    expect(g.chainTo("proj.app.never")).toBeNull();
+    // What the panel list imports is computed: said, with where and the route.
+    expect(g.unresolved).toContainEqual(expect.objectContaining({ where: "proj/app/toolbar.py:7", what: "import_string(p)" }));
+  });
+
   it("terminates on recursion and call cycles across modules, following each function once", async () => {
     const g = await head({
       "proj/settings.py": "from proj import a\nINSTALLED_APPS = []\na.f(3)\n",

@@ -6,7 +6,8 @@
  * - Calls are followed through the repository: a name bound by `def` in the same module (or
  *   an enclosing function), or imported from a first-party module (`from x import f; f()`,
  *   `import x.y; x.y.f()`, `from pkg import mod; mod.f()`), re-exports included; calling a
- *   class runs its own `__init__`. Other methods, inherited `__init__`s, bare decorators and
+ *   class runs its own `__init__`, and `Cls.m()` runs `m` when the class's own body defines it
+ *   (a classmethod or staticmethod). Other methods, inherited ones, bare decorators and
  *   third-party callees are not followed.
  * - The walk is a worklist: each function once per starting module, at most MAX_FUNCTIONS
  *   of them, so call cycles and recursion end.
@@ -191,6 +192,7 @@ export class CallFollower {
         }
       }
       await this.dynamicImports(body, file, out);
+      await this.importStrings(body);
       for (const { call: c, target } of summary.calls) {
         const key = `${target.module}\u0000${target.fn}`;
         if (seen.has(key)) continue;
@@ -286,6 +288,29 @@ export class CallFollower {
           });
         }
       }
+    }
+  }
+
+  /**
+   * Django's `import_string(path)` imports the module part of a dotted path. A path computed at
+   * run time (a settings list, a loop variable) is listed as unresolved, as a computed
+   * `import_module()` is: setup imports modules the tool cannot name (django-debug-toolbar's
+   * `ready()` imports its panels this way).
+   */
+  private async importStrings(body: Body): Promise<void> {
+    const file = body.entry.file as string;
+    for (const c of body.facts.calls) {
+      if (!body.select(c.context) || c.callee.slice(c.callee.lastIndexOf(".") + 1) !== "import_string") continue;
+      const b = this.binding(body.module, body.facts, c.context.scope, c.callee.split(".")[0]);
+      const from = b === null ? null : "from" in b ? `${b.from}.${b.name}` : "module" in b ? b.module : null;
+      if (from === null || !from.startsWith("django.utils.module_loading")) continue;
+      const args = (await this.args(file, c)).replace(/\s+/g, " ").trim();
+      if (/^(['"])[\w.]+\1$/.test(args)) continue; // a literal path: a dotted string, read where settings are
+      this.report({
+        what: `import_string(${args})`,
+        where: `${file}:${c.line}`,
+        why: `the dotted path is computed at run time; it runs at setup${body.route.length === 0 ? "" : ` through ${routeText(body.route, "")}`}`,
+      });
     }
   }
 
@@ -435,8 +460,12 @@ export class CallFollower {
   private async callee(module: string, facts: GraphFacts, scope: string, callee: string): Promise<Target | null> {
     const parts = callee.split(".");
     let b = this.binding(module, facts, scope, parts[0]);
-    if (b === null) return null;
-    if ("def" in b) return parts.length === 1 ? { module, entry: this.resolve(module) as ModuleEntry, facts, fn: b.def } : null;
+    if (b === null || "def" in b) {
+      if (b !== null && parts.length === 1) return { module, entry: this.resolve(module) as ModuleEntry, facts, fn: b.def };
+      // `Cls.method()` on a class of this module: a classmethod or staticmethod of its own body.
+      const method = `${parts[0]}.${parts[1]}`;
+      return parts.length === 2 && facts.functions.includes(method) ? { module, entry: this.resolve(module) as ModuleEntry, facts, fn: method } : null;
+    }
     let cur: string;
     let rest: string[];
     if ("module" in b) {
@@ -454,7 +483,8 @@ export class CallFollower {
       cur = `${cur}.${rest[0]}`;
       rest = rest.slice(1);
     }
-    if (rest.length !== 1) return null;
+    // One function name, or `Cls.method` (a classmethod or staticmethod called through its class).
+    if (rest.length !== 1 && rest.length !== 2) return null;
     // Follow re-exports (`from .impl import f` in a package), a few hops at most.
     for (let hop = 0; hop < 8; hop++) {
       const entry = this.resolve(cur);
@@ -463,12 +493,13 @@ export class CallFollower {
       const g = this.src.graphFacts(entry.file);
       if (g === undefined) return null;
       this.consulted(entry.file);
+      if (rest.length === 2 && g.functions.includes(`${rest[0]}.${rest[1]}`)) return { module: cur, entry, facts: g, fn: `${rest[0]}.${rest[1]}` };
       b = this.binding(cur, g, "", rest[0]);
       if (b === null) return null;
-      if ("def" in b) return { module: cur, entry, facts: g, fn: b.def };
+      if ("def" in b) return rest.length === 1 ? { module: cur, entry, facts: g, fn: b.def } : null;
       if ("module" in b || this.resolve(`${b.from}.${b.name}`) !== null) return null;
       cur = b.from;
-      rest = [b.name];
+      rest = [b.name, ...rest.slice(1)];
     }
     return null;
   }
