@@ -273,7 +273,7 @@ export class CallFollower {
           lister === undefined
             ? "the module name is computed at run time"
             : `the module name is computed at run time from ${lister.callee}(${(await this.args(file, lister)).replace(/\s+/g, " ").trim()}) (${file}:${lister.line}), whose package could not be told`;
-        this.report({ what: call, where: `${file}:${d.line}`, why: `${why}; it runs at setup${body.route.length === 0 ? "" : ` through ${routeText(body.route, "")}`}` });
+        this.report({ what: call, where: `${file}:${d.line}`, why: `${why}; ${runsAtSetup(body.route)}` });
         continue;
       }
       const recursive = RECURSIVE.has((lister as { callee: string }).callee.slice((lister as { callee: string }).callee.lastIndexOf(".") + 1));
@@ -309,7 +309,7 @@ export class CallFollower {
       this.report({
         what: `import_string(${args})`,
         where: `${file}:${c.line}`,
-        why: `the dotted path is computed at run time; it runs at setup${body.route.length === 0 ? "" : ` through ${routeText(body.route, "")}`}`,
+        why: `the dotted path is computed at run time; ${runsAtSetup(body.route)}`,
       });
     }
   }
@@ -515,6 +515,11 @@ export class CallFollower {
 /** The places a route runs through after its first call (the callees' calls), then the importing statement. */
 function routeSteps(route: readonly Site[], last: { file: string; line: number }): { file: string; line: number }[] {
   return [...route.slice(1).map((s) => ({ file: s.file, line: s.line })), last];
+}
+
+/** `it runs at setup`, with the call route that runs it when there is one. */
+function runsAtSetup(route: readonly Site[]): string {
+  return route.length === 0 ? "it runs at setup" : `it runs at setup through ${routeText(route, "")}`;
 }
 
 /** `calls a.f -> pkg/a.py:12 calls g`: a call route; the first call's place is left out when it is in `rootFile`. */
