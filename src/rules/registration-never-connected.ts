@@ -67,7 +67,7 @@ async function undecided(side: RepoSide): Promise<string | null> {
   if (apps.length > 0) return `INSTALLED_APPS is partly unknown (${apps.slice(0, 3).map((u) => `${u.what} at ${u.where}: ${u.why}`).join("; ")})`;
   const guessed = graph.apps.filter((a) => a.guessed);
   if (guessed.length > 0) return `INSTALLED_APPS could not be read, so the installed apps are guessed (${guessed.length} with an AppConfig)`;
-  const computed = graph.unresolved.filter((u) => u.phase === undefined && /^(import_module|__import__)\(/.test(u.what));
+  const computed = graph.unresolved.filter((u) => u.phase === undefined && /^(import_module|__import__|import_string)\(/.test(u.what));
   if (computed.length > 0) return `setup runs ${plural(computed.length, "import", "imports")} whose module name is computed at run time (${computed.slice(0, 3).map((u) => `${u.what} at ${u.where}`).join(", ")}), which may import it`;
   const web = graph.unresolved.filter((u) => u.phase === "first-request");
   if (web.length > 0) return `what the first request imports is partly unknown (${web.slice(0, 3).map((u) => `${u.what} at ${u.where}: ${u.why}`).join("; ")})`;

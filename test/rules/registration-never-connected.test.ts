@@ -120,6 +120,13 @@ const invalid: ReviewCase[] = [
     check: (r) => expect(r.findings[0].message).toContain("computed at run time"),
   },
   {
+    name: "setup runs Django's import_string() of a computed path (django-debug-toolbar's panels): capped at message",
+    base: { ...DJANGO_BASE, "shop/apps.py": `from django.utils.module_loading import import_string\n\n${APPS_NO_READY}\n    def ready(self):\n        for path in PATHS:\n            import_string(path)\n` },
+    head: { "shop/handlers.py": RECEIVERS },
+    expect: [`${RULE} shop/handlers.py:7 message`],
+    check: (r) => expect(r.findings[0].message).toContain("import_string(path) at shop/apps.py:"),
+  },
+  {
     name: "ready() calls Django's autodiscover_modules(), which imports modules by name: capped at message",
     base: { ...DJANGO_BASE, "shop/apps.py": `from django.utils.module_loading import autodiscover_modules\n\n${APPS_NO_READY}\n    def ready(self):\n        autodiscover_modules("handlers")\n` },
     head: { "shop/handlers.py": RECEIVERS },
